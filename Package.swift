@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ghostport",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ghostport", targets: ["ghostport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libpcap, nothing else.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
+        .target(name: "Wire"),
+        // Offline (and later live) libpcap sources.
+        .target(name: "Capture", dependencies: ["CPcap", "Wire"]),
+        // The rule language, the abandoned-port registry and compiled port tables.
+        .target(name: "Rules"),
+        .executableTarget(
+            name: "ghostport",
+            dependencies: [
+                "Wire", "Capture", "Rules",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Builds packets and capture files for the tests.
+        .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules"]),
+        .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
