@@ -21,12 +21,14 @@ let package = Package(
         .target(name: "Wire"),
         // Offline (and later live) libpcap sources.
         .target(name: "Capture", dependencies: ["CPcap", "Wire"]),
+        // Alert and row output: buffered writers and formats.
+        .target(name: "Output", dependencies: ["Wire"]),
         // The rule language, the abandoned-port registry and compiled port tables.
         .target(name: "Rules"),
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Wire", "Capture", "Rules",
+                "Wire", "Capture", "Rules", "Output",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

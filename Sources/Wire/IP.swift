@@ -194,3 +194,31 @@ extension Decoder {
         transport(frame, proto: next, offset: position, end: end, into: &packet)
     }
 }
+
+extension IPProtocol {
+    /// IANA's keyword for the protocols ghostport names (EVE's `proto` spelling), nil for others.
+    public static func name(_ proto: UInt8) -> String? {
+        switch proto {
+        case hopByHop: "HOPOPT"
+        case icmp: "ICMP"
+        case 2: "IGMP"
+        case 4: "IPv4"
+        case tcp: "TCP"
+        case udp: "UDP"
+        case 41: "IPv6"
+        case routing: "IPv6-Route"
+        case fragment: "IPv6-Frag"
+        case 47: "GRE"
+        case esp: "ESP"
+        case 51: "AH"
+        case icmpv6: "IPv6-ICMP"
+        case noNextHeader: "IPv6-NoNxt"
+        case destinationOptions: "IPv6-Opts"
+        case 89: "OSPF"
+        case 103: "PIM"
+        case 112: "VRRP"
+        case sctp: "SCTP"
+        default: nil
+        }
+    }
+}

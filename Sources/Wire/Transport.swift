@@ -107,7 +107,7 @@ extension Decoder {
             packet.events.insert(.udpHlenInvalid)
             return
         }
-        if length > segment.count && packet.ipLength <= packet.capturedLength - packet.l3Offset {
+        if length > segment.count && !packet.isFragment && packet.ipLength <= packet.capturedLength - packet.l3Offset {
             packet.events.insert(.udpLenInvalid)  // longer than the IP packet, not merely snapped
         }
         packet.payloadLength = max(0, min(length, segment.count) - UDPField.headerLength)

@@ -1,0 +1,234 @@
+import CPcap
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a capture could not be opened or read to its end.
+public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The path does not exist.
+    case notFound(path: String)
+    /// The file exists but libpcap could not open it (not a capture, unreadable, bad header).
+    case openFailed(path: String, reason: String)
+    /// The file's link type is not one the decoder understands.
+    case unsupportedLinkType(path: String, linkType: LinkType, name: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): "\(path): no such file or directory"
+        case .openFailed(let path, let reason): "\(path): \(reason)"
+        case .unsupportedLinkType(let path, let linkType, let name):
+            "\(path): unsupported link type \(name) (\(linkType.rawValue)), skipped"
+        }
+    }
+}
+
+/// How reading a capture ended.
+public enum ReadEnd: Equatable, Sendable {
+    case endOfFile
+    /// The file stops inside a record. `offset` is where that record starts, when known.
+    case truncated(offset: Int64?, reason: String)
+    case failed(reason: String)
+}
+
+/// One record from libpcap. `bytes` borrows libpcap's buffer: valid only until the next read.
+public struct CaptureRecord {
+    public var seconds: Int64
+    public var nanoseconds: Int32
+    public var originalLength: Int
+    public var bytes: UnsafeRawBufferPointer
+}
+
+/// A capture file (or standard input) read through libpcap, timestamps kept in nanoseconds.
+public final class OfflineCapture {
+    public let path: String
+    public let linkType: LinkType
+    /// libpcap's name for the link type (`pcap_datalink_val_to_name`).
+    public let linkTypeName: String
+    /// Total bytes of the file when known (a regular file), for progress.
+    public let fileSize: Int64?
+    public private(set) var packetsRead = 0
+    public private(set) var end: ReadEnd?
+
+    private let handle: OpaquePointer
+    private let isPcapNG: Bool
+    /// Where the next record starts; tracked so a cut-off file can say where the cut is.
+    private var recordOffset: Int64
+    private var canTell: Bool
+
+    /// Opens `path`, or standard input for `-`.
+    /// The corresponding C functions are `pcap_open_offline_with_tstamp_precision` and
+    /// `pcap_fopen_offline_with_tstamp_precision`.
+    public init(path: String) throws(CaptureError) {
+        self.path = path
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        var opened: OpaquePointer?
+        var size: Int64?
+        if path == "-" {
+            opened = pcap_fopen_offline_with_tstamp_precision(fdopen(STDIN_FILENO, "rb"), UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
+        } else {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                let code = errno
+                if code == ENOENT || code == ENOTDIR { throw .notFound(path: path) }
+                throw .openFailed(path: path, reason: String(cString: strerror(code)))
+            }
+            if info.st_mode & S_IFMT == S_IFDIR { throw .openFailed(path: path, reason: "is a directory") }
+            if info.st_mode & S_IFMT == S_IFREG { size = Int64(info.st_size) }
+            opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
+        }
+        guard let handle = opened else {
+            throw .openFailed(path: path, reason: Self.describe(libpcapError: errbuf))
+        }
+        let dlt = pcap_datalink(handle)
+        let linkType = LinkType(rawValue: dlt)
+        let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT_\(dlt)"
+        guard linkType.isSupported else {
+            pcap_close(handle)
+            throw .unsupportedLinkType(path: path, linkType: linkType, name: name)
+        }
+        self.handle = handle
+        self.linkType = linkType
+        self.linkTypeName = linkType.name ?? name
+        self.fileSize = size
+        // libpcap reports a pcapng section as major version 1: see pcap_major_version(3PCAP).
+        self.isPcapNG = pcap_major_version(handle) != 2
+        let position = ftell(pcap_file(handle))
+        self.canTell = position >= 0
+        self.recordOffset = position >= 0 ? Int64(position) : (isPcapNG ? 0 : 24)
+    }
+
+    deinit { pcap_close(handle) }
+
+    /// Bytes of the file consumed so far, for progress.
+    public var bytesRead: Int64 { recordOffset }
+
+    /// The next record, or nil at the end (then `end` says how it ended).
+    /// The corresponding C function is `pcap_next_ex`.
+    @inline(__always)
+    public func next() -> CaptureRecord? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle, &header, &data)
+        guard status == 1, let header, let data else {
+            finish(status: status)
+            return nil
+        }
+        packetsRead += 1
+        let caplen = Int(header.pointee.caplen)
+        advanceOffset(caplen: caplen)
+        return CaptureRecord(
+            seconds: Int64(header.pointee.ts.tv_sec),
+            // With nanosecond precision requested, libpcap puts nanoseconds in tv_usec.
+            nanoseconds: Int32(truncatingIfNeeded: header.pointee.ts.tv_usec),
+            originalLength: Int(header.pointee.len),
+            bytes: UnsafeRawBufferPointer(start: data, count: caplen)
+        )
+    }
+
+    @inline(__always)
+    private func advanceOffset(caplen: Int) {
+        if isPcapNG {
+            guard canTell else { return }
+            recordOffset = Int64(ftell(pcap_file(handle)))
+        } else {
+            recordOffset += 16 + Int64(caplen)
+        }
+    }
+
+    private func finish(status: Int32) {
+        guard end == nil else { return }
+        if status == PCAP_ERROR_BREAK {
+            end = .endOfFile
+            return
+        }
+        let message = String(cString: pcap_geterr(handle))
+        if message.contains("truncated") {
+            let known = !isPcapNG || canTell
+            end = .truncated(offset: known ? recordOffset : nil, reason: message)
+        } else {
+            end = .failed(reason: message)
+        }
+    }
+
+    /// libpcap's open errors name the file already in some cases; say it once.
+    private static func describe(libpcapError errbuf: [CChar]) -> String {
+        let bytes = errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return bytes.isEmpty ? "not a capture file" : String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The capture files a path names: the file itself, or a directory's capture files sorted by name.
+public enum CaptureInputs {
+    public struct Input: Equatable, Sendable {
+        public var path: String
+        public init(path: String) { self.path = path }
+    }
+
+    /// Expands directories; a path that does not exist is reported and skipped.
+    public static func expand(_ paths: [String]) -> (inputs: [Input], errors: [CaptureError]) {
+        var inputs: [Input] = []
+        var errors: [CaptureError] = []
+        for path in paths {
+            if path == "-" {
+                inputs.append(Input(path: path))
+                continue
+            }
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                let code = errno
+                if code == ENOENT || code == ENOTDIR {
+                    errors.append(.notFound(path: path))
+                } else {
+                    errors.append(.openFailed(path: path, reason: String(cString: strerror(code))))
+                }
+                continue
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                inputs.append(Input(path: path))
+                continue
+            }
+            switch captureFiles(inDirectory: path) {
+            case .success(let files): inputs.append(contentsOf: files.map(Input.init(path:)))
+            case .failure(let error): errors.append(error)
+            }
+        }
+        return (inputs, errors)
+    }
+
+    /// Regular files in `directory` that start with a pcap or pcapng magic number, sorted by name.
+    static func captureFiles(inDirectory directory: String) -> Result<[String], CaptureError> {
+        guard let dir = opendir(directory) else {
+            return .failure(.openFailed(path: directory, reason: String(cString: strerror(errno))))
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard !name.hasPrefix(".") else { continue }
+            names.append(name)
+        }
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        let files = names.sorted().map { base + $0 }.filter(isCaptureFile)
+        return .success(files)
+    }
+
+    static let magics: Set<UInt32> = [
+        0xA1B2_C3D4, 0xD4C3_B2A1,  // pcap, microseconds, either byte order
+        0xA1B2_3C4D, 0x4D3C_B2A1,  // pcap, nanoseconds
+        0x0A0D_0D0A,  // pcapng section header block
+    ]
+
+    static func isCaptureFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }
+        guard let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var magic: UInt32 = 0
+        guard fread(&magic, 4, 1, file) == 1 else { return false }
+        return magics.contains(UInt32(bigEndian: magic))
+    }
+}
