@@ -41,7 +41,7 @@ public func internetChecksum(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt16 {
 }
 
 /// CRC-32C (Castagnoli), reflected, as SCTP's checksum uses it (RFC 9260 appendix A).
-func crc32c(_ bytes: [UInt8]) -> UInt32 {
+public func crc32c(_ bytes: [UInt8]) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF
     for byte in bytes {
         crc ^= UInt32(byte)
