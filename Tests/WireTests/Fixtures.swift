@@ -1,0 +1,55 @@
+import TestSupport
+import Wire
+
+// Packets several test files share, and the corpus the property tests mutate.
+
+/// Decodes `frame` as `linkType` into a fresh packet.
+func decode(_ frame: [UInt8], _ linkType: LinkType = .ethernet) -> DecodedPacket {
+    Decoder.decode(frame, linkType: linkType)
+}
+
+/// The decoded events by name, sorted: readable when an expectation fails.
+func eventNames(_ packet: DecodedPacket) -> [String] {
+    packet.events.map(\.name).sorted()
+}
+
+enum Fixture {
+    static let tcpSYN = Segment.tcp(sport: 1234, dport: 571, flags: .syn)
+    static let udpDNS = Segment.udp(sport: 5353, dport: 53, payload: [1, 2, 3, 4])
+
+    static let ipv4SYN = Network.ipv4(src: "10.0.0.1", dst: "10.0.0.2", tcpSYN)
+    static let ipv6SYN = Network.ipv6(src: "2001:db8::1", dst: "2001:db8::2", tcpSYN)
+    static let ipv4UDP = Network.ipv4(src: "192.0.2.1", dst: "198.51.100.7", udpDNS)
+    static let ipv6UDP = Network.ipv6(src: "fe80::1", dst: "ff02::fb", udpDNS)
+
+    /// Frames that decode cleanly, one per link type and encapsulation, with the link type to read them as.
+    static let corpus: [(name: String, frame: [UInt8], linkType: LinkType)] = [
+        ("eth ipv4 tcp", Packet.ethernet(ipv4SYN), .ethernet),
+        ("eth ipv6 tcp", Packet.ethernet(ipv6SYN), .ethernet),
+        ("eth padded ipv4 udp", Packet.ethernet(minimumLength: 60, ipv4UDP), .ethernet),
+        ("eth qinq ipv4", Packet.ethernet(vlans: [.dot1ad(100), 10, 20], ipv4SYN), .ethernet),
+        ("eth pppoe ipv6", Packet.ethernet(.pppoe(ipv6UDP)), .ethernet),
+        ("eth mpls ipv4", Packet.ethernet(.mpls(labels: [16, 17, 0], ipv4UDP)), .ethernet),
+        ("eth mpls ipv6", Packet.ethernet(.mpls(labels: [300], ipv6SYN)), .ethernet),
+        ("sll ipv4", Packet.sll(ipv4SYN), .linuxSLL),
+        ("sll2 ipv6", Packet.sll2(ipv6UDP), .linuxSLL2),
+        ("null le", Packet.null(ipv4UDP), .null),
+        ("null be ipv6", Packet.null(bigEndian: true, ipv6SYN), .null),
+        ("loop", Packet.loop(ipv4SYN), .loop),
+        ("raw ipv6", Packet.raw(ipv6SYN), .raw),
+        ("ipv4 linktype", Packet.raw(ipv4UDP), .ipv4),
+        ("ipv6 options chain", Packet.raw(.ipv6(
+            src: "2001:db8::1", dst: "2001:db8::2",
+            extensionHeaders: [.hopByHop(), .destinationOptions(), .routing(), .fragment(offset: 0, more: true)],
+            tcpSYN)), .ipv6),
+        ("ipv4 options", Packet.raw(.ipv4(src: "10.0.0.1", dst: "10.0.0.2", options: [1, 7, 7, 4, 0, 0, 0, 0, 0], tcpSYN)), .raw),
+        ("tcp options", Packet.raw(.ipv4(src: "10.0.0.1", dst: "10.0.0.2", .tcp(
+            sport: 1, dport: 2, options: [.mss(1460), .sackPermitted, .timestamps(1, 0), .noOperation, .windowScale(7)],
+            payload: [0x47, 0x45, 0x54]))), .raw),
+        ("sctp", Packet.raw(.ipv4(src: "10.0.0.1", dst: "10.0.0.2", .sctp(sport: 2905, dport: 2905))), .raw),
+        ("icmp unreachable", Packet.raw(.ipv4(src: "10.0.0.2", dst: "10.0.0.1", .icmpError(quoting: ipv4UDP))), .raw),
+        ("icmpv6 unreachable", Packet.raw(.ipv6(src: "2001:db8::2", dst: "2001:db8::1", .icmpv6Error(quoting: ipv6SYN))), .raw),
+        ("icmp echo", Packet.raw(.ipv4(src: "10.0.0.1", dst: "10.0.0.2", .icmpEcho(payload: [1, 2, 3]))), .raw),
+        ("icmpv6 echo", Packet.raw(.ipv6(src: "::1", dst: "::1", .icmpv6Echo())), .raw),
+    ]
+}
