@@ -169,9 +169,9 @@ public struct Registry: Sendable, Equatable {
         var firstLine: [PortKey: Int] = [:]
         var sawHeader = false
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so it is a separator of its own.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
-            let line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
             if line.isEmpty || line.first == "#" { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             if !sawHeader {
@@ -193,7 +193,7 @@ public struct Registry: Sendable, Equatable {
         }
         guard sawHeader else {
             throw RegistryError(
-                file: file, line: max(lineNumber, 1),
+                file: file, line: max(1, lineNumber - (text.last?.isNewline == true ? 1 : 0)),
                 reason: "no column header \(columns.joined(separator: " ")) (tab-separated) in the file")
         }
         return Registry(entries: entries)

@@ -34,7 +34,7 @@ public enum RegistrySources {
     public static func parseServices(_ text: String, file: String) throws(RegistryError) -> [PortKey: ServiceRecord] {
         var records: [PortKey: ServiceRecord] = [:]
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let (data, comment) = splitComment(line)
             let fields = data.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
@@ -61,7 +61,7 @@ public enum RegistrySources {
     public static func parseFrequencies(_ text: String, file: String) throws(RegistryError) -> [PortKey: FrequencyRecord] {
         var records: [PortKey: FrequencyRecord] = [:]
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let fields = splitComment(line).data.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
