@@ -89,6 +89,9 @@ struct RulesGenerate: ParsableCommand {
         if fromServices == nil, rebuildOnly {
             throw ValidationError("Thresholds and --base/--no-base only apply to a rebuild (--from-services).")
         }
+        if check, output == "-" {
+            throw ValidationError("--check compares a file on disk; it cannot check standard output.")
+        }
         if base != nil, noBase {
             throw ValidationError("--base and --no-base exclude each other.")
         }
