@@ -2,7 +2,7 @@
 // A plain tab-separated file (`rules/registry.tsv`) so every change is one reviewable diff line.
 
 /// A transport protocol a registry entry watches.
-public enum TransportProtocol: String, Sendable, Hashable, Comparable, CaseIterable {
+public enum RegistryProtocol: String, Sendable, Hashable, Comparable, CaseIterable {
     case tcp, udp, sctp
 
     /// Where this protocol's two rules sit in the sid scheme: probe at `sidSlot`, answered at `sidSlot + 1`.
@@ -14,22 +14,22 @@ public enum TransportProtocol: String, Sendable, Hashable, Comparable, CaseItera
         }
     }
 
-    public static func < (lhs: TransportProtocol, rhs: TransportProtocol) -> Bool {
+    public static func < (lhs: RegistryProtocol, rhs: RegistryProtocol) -> Bool {
         lhs.sidSlot < rhs.sidSlot
     }
 }
 
 /// A port and its transport: the identity of a registry entry (`571/tcp`).
-public struct PortKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct RegistryKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var port: UInt16
-    public var proto: TransportProtocol
+    public var proto: RegistryProtocol
 
-    public init(port: UInt16, proto: TransportProtocol) {
+    public init(port: UInt16, proto: RegistryProtocol) {
         self.port = port
         self.proto = proto
     }
 
-    public static func < (lhs: PortKey, rhs: PortKey) -> Bool {
+    public static func < (lhs: RegistryKey, rhs: RegistryKey) -> Bool {
         (lhs.port, lhs.proto) < (rhs.port, rhs.proto)
     }
 
@@ -38,7 +38,7 @@ public struct PortKey: Sendable, Hashable, Comparable, CustomStringConvertible {
 
 /// An open-port frequency as nmap-services prints it, kept exactly in millionths (six decimals)
 /// so thresholds compare without floating-point surprises.
-public struct Frequency: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct NmapFrequency: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let scale = 1_000_000
     public var millionths: Int
 
@@ -59,19 +59,19 @@ public struct Frequency: Sendable, Hashable, Comparable, CustomStringConvertible
         else { return nil }
         let padded = String(fraction) + String(repeating: "0", count: 6 - fraction.count)
         guard let fractionValue = Int(padded) else { return nil }
-        let value = wholeValue * Frequency.scale + fractionValue
-        guard value <= Frequency.scale else { return nil }
+        let value = wholeValue * NmapFrequency.scale + fractionValue
+        guard value <= NmapFrequency.scale else { return nil }
         millionths = value
     }
 
-    public static func < (lhs: Frequency, rhs: Frequency) -> Bool {
+    public static func < (lhs: NmapFrequency, rhs: NmapFrequency) -> Bool {
         lhs.millionths < rhs.millionths
     }
 
     /// Six decimals, as nmap-services writes it: `0.000013`.
     public var description: String {
-        let fraction = String(millionths % Frequency.scale)
-        return "\(millionths / Frequency.scale)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+        let fraction = String(millionths % NmapFrequency.scale)
+        return "\(millionths / NmapFrequency.scale)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 }
 
@@ -96,20 +96,20 @@ public enum RegistryStatus: String, Sendable, Hashable, CaseIterable {
 /// One port and protocol, what IANA calls it, and the evidence for watching (or not watching) it.
 public struct RegistryEntry: Sendable, Hashable {
     public var port: UInt16
-    public var proto: TransportProtocol
+    public var proto: RegistryProtocol
     /// IANA's service name (nmap's where IANA names none; the note says so).
     public var service: String
     public var status: RegistryStatus
     /// Share of hosts found with the port open in nmap's scans; nil when nmap-services lacks the port.
-    public var nmapFrequency: Frequency?
+    public var nmapFrequency: NmapFrequency?
     /// IANA's description, possibly empty.
     public var description: String
     /// Why the port is watched or excluded: history, implementations, caveats.
     public var note: String
 
     public init(
-        port: UInt16, proto: TransportProtocol, service: String, status: RegistryStatus,
-        nmapFrequency: Frequency?, description: String, note: String
+        port: UInt16, proto: RegistryProtocol, service: String, status: RegistryStatus,
+        nmapFrequency: NmapFrequency?, description: String, note: String
     ) {
         self.port = port
         self.proto = proto
@@ -120,7 +120,7 @@ public struct RegistryEntry: Sendable, Hashable {
         self.note = note
     }
 
-    public var key: PortKey { PortKey(port: port, proto: proto) }
+    public var key: RegistryKey { RegistryKey(port: port, proto: proto) }
 }
 
 /// A registry file problem, located: `rules/registry.tsv:12: port '0x' is not a number from 1 to 65535`.
@@ -147,7 +147,7 @@ public struct Registry: Sendable, Equatable {
 
     /// Sorts the entries; where two share a port and protocol the later one wins.
     public init(entries: [RegistryEntry]) {
-        var byKey: [PortKey: RegistryEntry] = [:]
+        var byKey: [RegistryKey: RegistryEntry] = [:]
         for entry in entries {
             byKey[entry.key] = entry
         }
@@ -157,7 +157,7 @@ public struct Registry: Sendable, Equatable {
     /// The entries rules are generated for.
     public var watched: [RegistryEntry] { entries.filter { $0.status.isWatched } }
 
-    public subscript(key: PortKey) -> RegistryEntry? {
+    public subscript(key: RegistryKey) -> RegistryEntry? {
         entries.first { $0.key == key }
     }
 
@@ -166,7 +166,7 @@ public struct Registry: Sendable, Equatable {
     /// Parses a registry file; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(RegistryError) -> Registry {
         var entries: [RegistryEntry] = []
-        var firstLine: [PortKey: Int] = [:]
+        var firstLine: [RegistryKey: Int] = [:]
         var sawHeader = false
         var lineNumber = 0
         // "\r\n" is one Character in Swift, so it is a separator of its own.
@@ -209,7 +209,7 @@ public struct Registry: Sendable, Equatable {
         guard let port = UInt16(fields[0]), port > 0 else {
             throw fail("port '\(fields[0])' is not a number from 1 to 65535")
         }
-        guard let proto = TransportProtocol(rawValue: String(fields[1])) else {
+        guard let proto = RegistryProtocol(rawValue: String(fields[1])) else {
             throw fail("protocol '\(fields[1])' is not tcp, udp or sctp")
         }
         let service = String(fields[2])
@@ -219,10 +219,10 @@ public struct Registry: Sendable, Equatable {
         guard let status = RegistryStatus(rawValue: String(fields[3])) else {
             throw fail("status '\(fields[3])' is not abandoned, curated, low-use or excluded")
         }
-        let frequency: Frequency?
+        let frequency: NmapFrequency?
         if fields[4] == "-" {
             frequency = nil
-        } else if let parsed = Frequency(fields[4]) {
+        } else if let parsed = NmapFrequency(fields[4]) {
             frequency = parsed
         } else {
             throw fail("nmap_freq '\(fields[4])' is not a frequency like 0.000013 (or '-' when nmap-services lacks the port)")

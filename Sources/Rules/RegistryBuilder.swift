@@ -4,10 +4,10 @@
 /// One port and protocol as IANA registers it.
 public struct ServiceRecord: Sendable, Hashable {
     public var name: String
-    public var key: PortKey
+    public var key: RegistryKey
     public var description: String
 
-    public init(name: String, key: PortKey, description: String) {
+    public init(name: String, key: RegistryKey, description: String) {
         self.name = name
         self.key = key
         self.description = description
@@ -17,10 +17,10 @@ public struct ServiceRecord: Sendable, Hashable {
 /// One line of nmap-services: how often nmap found the port open.
 public struct FrequencyRecord: Sendable, Hashable {
     public var name: String
-    public var key: PortKey
-    public var frequency: Frequency
+    public var key: RegistryKey
+    public var frequency: NmapFrequency
 
-    public init(name: String, key: PortKey, frequency: Frequency) {
+    public init(name: String, key: RegistryKey, frequency: NmapFrequency) {
         self.name = name
         self.key = key
         self.frequency = frequency
@@ -31,8 +31,8 @@ public struct FrequencyRecord: Sendable, Hashable {
 /// where a port and protocol appears twice, the first line wins, as in services(5).
 public enum RegistrySources {
     /// IANA services(5) format: `name<TAB>port[-last]/proto[/proto...]<TAB># description`.
-    public static func parseServices(_ text: String, file: String) throws(RegistryError) -> [PortKey: ServiceRecord] {
-        var records: [PortKey: ServiceRecord] = [:]
+    public static func parseServices(_ text: String, file: String) throws(RegistryError) -> [RegistryKey: ServiceRecord] {
+        var records: [RegistryKey: ServiceRecord] = [:]
         var lineNumber = 0
         for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
@@ -47,7 +47,7 @@ public enum RegistrySources {
             let description = comment.map { String($0.drop(while: { $0 == " " || $0 == "\t" })) } ?? ""
             for port in ports {
                 for proto in protocols {
-                    let key = PortKey(port: port, proto: proto)
+                    let key = RegistryKey(port: port, proto: proto)
                     if records[key] == nil {
                         records[key] = ServiceRecord(name: String(fields[0]), key: key, description: trimmed(description))
                     }
@@ -58,8 +58,8 @@ public enum RegistrySources {
     }
 
     /// nmap-services format: `name<TAB>port/proto<TAB>frequency[<TAB># comment]`.
-    public static func parseFrequencies(_ text: String, file: String) throws(RegistryError) -> [PortKey: FrequencyRecord] {
-        var records: [PortKey: FrequencyRecord] = [:]
+    public static func parseFrequencies(_ text: String, file: String) throws(RegistryError) -> [RegistryKey: FrequencyRecord] {
+        var records: [RegistryKey: FrequencyRecord] = [:]
         var lineNumber = 0
         for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
@@ -71,13 +71,13 @@ public enum RegistrySources {
                     reason: "expected 'name port/proto frequency # comment', found \(fields.count) fields")
             }
             let (ports, protocols) = try parsePortSpec(fields[1], allowRange: false, file: file, line: lineNumber)
-            guard let frequency = Frequency(fields[2]) else {
+            guard let frequency = NmapFrequency(fields[2]) else {
                 throw RegistryError(
                     file: file, line: lineNumber, reason: "frequency '\(fields[2])' is not a decimal from 0 to 1 like 0.000013")
             }
             for port in ports {
                 for proto in protocols {
-                    let key = PortKey(port: port, proto: proto)
+                    let key = RegistryKey(port: port, proto: proto)
                     if records[key] == nil {
                         records[key] = FrequencyRecord(name: String(fields[0]), key: key, frequency: frequency)
                     }
@@ -99,7 +99,7 @@ public enum RegistrySources {
     /// `571/tcp/udp`, `6665-6669/tcp` (ranges only where allowed); unknown protocols are dropped.
     private static func parsePortSpec(
         _ spec: Substring, allowRange: Bool, file: String, line: Int
-    ) throws(RegistryError) -> (ClosedRange<UInt16>, [TransportProtocol]) {
+    ) throws(RegistryError) -> (ClosedRange<UInt16>, [RegistryProtocol]) {
         let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
         let bounds = parts[0].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts.dropFirst().allSatisfy({ !$0.isEmpty }),
@@ -109,17 +109,17 @@ public enum RegistrySources {
             let expected = allowRange ? "'port/proto' or 'first-last/proto'" : "'port/proto'"
             throw RegistryError(file: file, line: line, reason: "port field '\(spec)' is not \(expected)")
         }
-        return (first...last, parts.dropFirst().compactMap { TransportProtocol(rawValue: String($0)) })
+        return (first...last, parts.dropFirst().compactMap { RegistryProtocol(rawValue: String($0)) })
     }
 }
 
 /// Which registered ports a rebuild selects: those in `ports`, of the chosen protocols, that nmap
 /// lists with an open-port frequency at or below the protocol's threshold.
 public struct RegistryCriterion: Sendable, Equatable {
-    public var maxFrequency: [TransportProtocol: Frequency]
+    public var maxFrequency: [RegistryProtocol: NmapFrequency]
     public var ports: ClosedRange<UInt16>
 
-    public init(maxFrequency: [TransportProtocol: Frequency], ports: ClosedRange<UInt16>) {
+    public init(maxFrequency: [RegistryProtocol: NmapFrequency], ports: ClosedRange<UInt16>) {
         self.maxFrequency = maxFrequency
         self.ports = ports
     }
@@ -129,26 +129,26 @@ public struct RegistryCriterion: Sendable, Equatable {
     /// (the floor set by hosts that answer on every UDP port), SCTP like TCP; well-known ports only.
     public static let shipped = RegistryCriterion(
         maxFrequency: [
-            .tcp: Frequency(millionths: 25),
-            .udp: Frequency(millionths: 400),
-            .sctp: Frequency(millionths: 25),
+            .tcp: NmapFrequency(millionths: 25),
+            .udp: NmapFrequency(millionths: 400),
+            .sctp: NmapFrequency(millionths: 25),
         ],
         ports: 1...1023)
 
     /// Whether a rebuild decides this port and protocol; entries outside are left as they are.
-    public func covers(_ key: PortKey) -> Bool {
+    public func covers(_ key: RegistryKey) -> Bool {
         ports.contains(key.port) && maxFrequency[key.proto] != nil
     }
 
     /// Whether a covered port is rare enough to select. A port nmap does not list has no evidence: not selected.
-    public func selects(_ key: PortKey, frequency: Frequency?) -> Bool {
+    public func selects(_ key: RegistryKey, frequency: NmapFrequency?) -> Bool {
         // Port 0 is reserved: never a registry entry.
         guard key.port > 0, covers(key), let frequency, let limit = maxFrequency[key.proto] else { return false }
         return frequency <= limit
     }
 
     /// The note a newly selected entry gets until someone reviews it.
-    public func note(for proto: TransportProtocol) -> String {
+    public func note(for proto: RegistryProtocol) -> String {
         let limit = maxFrequency[proto].map { "nmap_freq <= \($0)" } ?? "nmap_freq"
         return "criterion (\(limit)); no known living implementation"
     }
@@ -162,13 +162,13 @@ public enum RegistryBuilder {
     /// - an `abandoned` base entry the criterion no longer selects is dropped (that is how narrowing works).
     /// Service names, descriptions and frequencies are refreshed from the sources wherever they list the port.
     public static func build(
-        services: [PortKey: ServiceRecord],
-        frequencies: [PortKey: FrequencyRecord],
+        services: [RegistryKey: ServiceRecord],
+        frequencies: [RegistryKey: FrequencyRecord],
         criterion: RegistryCriterion,
         base: Registry?
     ) -> Registry {
         var entries: [RegistryEntry] = []
-        var kept = Set<PortKey>()
+        var kept = Set<RegistryKey>()
         for var entry in base?.entries ?? [] {
             let key = entry.key
             if let service = services[key], Registry.isValidServiceName(service.name) {

@@ -51,19 +51,19 @@ struct RulesGenerate: ParsableCommand {
         name: .customLong("max-frequency"),
         help: ArgumentHelp("Threshold for every protocol (default: tcp 0.000025, udp 0.000400, sctp 0.000025).", valueName: "freq"),
         transform: RegistryCommandDefaults.frequency)
-    var maxFrequency: Frequency?
+    var maxFrequency: NmapFrequency?
 
     @Option(name: .customLong("max-tcp-frequency"), help: ArgumentHelp("Threshold for TCP.", valueName: "freq"),
             transform: RegistryCommandDefaults.frequency)
-    var maxTCPFrequency: Frequency?
+    var maxTCPFrequency: NmapFrequency?
 
     @Option(name: .customLong("max-udp-frequency"), help: ArgumentHelp("Threshold for UDP.", valueName: "freq"),
             transform: RegistryCommandDefaults.frequency)
-    var maxUDPFrequency: Frequency?
+    var maxUDPFrequency: NmapFrequency?
 
     @Option(name: .customLong("max-sctp-frequency"), help: ArgumentHelp("Threshold for SCTP.", valueName: "freq"),
             transform: RegistryCommandDefaults.frequency)
-    var maxSCTPFrequency: Frequency?
+    var maxSCTPFrequency: NmapFrequency?
 
     @Option(help: ArgumentHelp("Port range a rebuild decides: 'first-last' or one port.", valueName: "range"),
             transform: RegistryCommandDefaults.portRange)
@@ -71,7 +71,7 @@ struct RulesGenerate: ParsableCommand {
 
     @Option(help: ArgumentHelp("Protocols a rebuild decides, comma-separated.", valueName: "list"),
             transform: RegistryCommandDefaults.protocols)
-    var protocols: [TransportProtocol] = TransportProtocol.allCases
+    var protocols: [RegistryProtocol] = RegistryProtocol.allCases
 
     @Option(help: ArgumentHelp("Registry whose hand decisions a rebuild keeps (default: --registry, if it exists).",
                                valueName: "path"))
@@ -119,9 +119,9 @@ struct RulesGenerate: ParsableCommand {
         let table = try RegistryCommandDefaults.attempt {
             try RegistrySources.parseFrequencies(try RegistryFile.contents(of: frequenciesPath), file: frequenciesPath)
         }
-        var limits: [TransportProtocol: Frequency] = [:]
+        var limits: [RegistryProtocol: NmapFrequency] = [:]
         for proto in protocols {
-            let specific: Frequency? = switch proto {
+            let specific: NmapFrequency? = switch proto {
             case .tcp: maxTCPFrequency
             case .udp: maxUDPFrequency
             case .sctp: maxSCTPFrequency
@@ -156,7 +156,7 @@ struct RulesList: ParsableCommand {
 
     @Option(name: .customLong("proto"), help: ArgumentHelp("Only this protocol: tcp, udp or sctp.", valueName: "proto"),
             transform: RegistryCommandDefaults.singleProtocol)
-    var proto: TransportProtocol?
+    var proto: RegistryProtocol?
 
     func run() throws {
         let parsed = try RegistryCommandDefaults.loadRegistry(registry)
@@ -172,8 +172,8 @@ enum RegistryCommandDefaults {
     static let registry = "rules/registry.tsv"
     static let rules = "rules/abandoned-ports.rules"
 
-    @Sendable static func frequency(_ text: String) throws -> Frequency {
-        guard let value = Frequency(text) else {
+    @Sendable static func frequency(_ text: String) throws -> NmapFrequency {
+        guard let value = NmapFrequency(text) else {
             throw ValidationError("'\(text)' is not a frequency from 0 to 1 with at most six decimals, like 0.000025.")
         }
         return value
@@ -187,17 +187,17 @@ enum RegistryCommandDefaults {
         return first...last
     }
 
-    @Sendable static func protocols(_ text: String) throws -> [TransportProtocol] {
+    @Sendable static func protocols(_ text: String) throws -> [RegistryProtocol] {
         let names = text.split(separator: ",")
-        let parsed = names.compactMap { TransportProtocol(rawValue: String($0)) }
+        let parsed = names.compactMap { RegistryProtocol(rawValue: String($0)) }
         guard !names.isEmpty, parsed.count == names.count else {
             throw ValidationError("'\(text)' is not a comma-separated list of tcp, udp and sctp.")
         }
         return parsed
     }
 
-    @Sendable static func singleProtocol(_ text: String) throws -> TransportProtocol {
-        guard let parsed = TransportProtocol(rawValue: text) else {
+    @Sendable static func singleProtocol(_ text: String) throws -> RegistryProtocol {
+        guard let parsed = RegistryProtocol(rawValue: text) else {
             throw ValidationError("'\(text)' is not tcp, udp or sctp.")
         }
         return parsed

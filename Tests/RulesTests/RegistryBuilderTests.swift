@@ -39,8 +39,8 @@ private let frequenciesFixture = """
 
 @Suite("Registry building from sources")
 struct RegistryBuilderTests {
-    let services: [PortKey: ServiceRecord]
-    let frequencies: [PortKey: FrequencyRecord]
+    let services: [RegistryKey: ServiceRecord]
+    let frequencies: [RegistryKey: FrequencyRecord]
 
     init() throws {
         services = try RegistrySources.parseServices(servicesFixture, file: "services")
@@ -53,18 +53,18 @@ struct RegistryBuilderTests {
 
     @Test("the services list: protocol lists and ranges expand, dccp is skipped, the first line wins")
     func parsesServices() {
-        #expect(services[PortKey(port: 9, proto: .sctp)]?.name == "discard")
+        #expect(services[RegistryKey(port: 9, proto: .sctp)]?.name == "discard")
         #expect(services.keys.filter { $0.port == 9 }.count == 3)
-        #expect(services[PortKey(port: 571, proto: .tcp)]?.description == "udemon")
-        #expect(services[PortKey(port: 78, proto: .tcp)]?.description == "")
-        #expect((6665...6667).allSatisfy { services[PortKey(port: UInt16($0), proto: .tcp)]?.name == "ircu" })
+        #expect(services[RegistryKey(port: 571, proto: .tcp)]?.description == "udemon")
+        #expect(services[RegistryKey(port: 78, proto: .tcp)]?.description == "")
+        #expect((6665...6667).allSatisfy { services[RegistryKey(port: UInt16($0), proto: .tcp)]?.name == "ircu" })
         #expect(services.count == 2 + 2 + 3 + 2 + 2 + 2 + 3 + 2)
     }
 
     @Test("the frequency table parses exactly")
     func parsesFrequencies() {
-        #expect(frequencies[PortKey(port: 571, proto: .udp)]?.frequency == Frequency(millionths: 692))
-        #expect(frequencies[PortKey(port: 571, proto: .tcp)]?.name == "umeter")
+        #expect(frequencies[RegistryKey(port: 571, proto: .udp)]?.frequency == NmapFrequency(millionths: 692))
+        #expect(frequencies[RegistryKey(port: 571, proto: .tcp)]?.name == "umeter")
         #expect(frequencies.count == 13)
     }
 
@@ -94,25 +94,25 @@ struct RegistryBuilderTests {
     @Test("a build selects registered ports at or below each protocol's threshold, in range, with nmap evidence")
     func selectsByCriterion() {
         let criterion = RegistryCriterion(
-            maxFrequency: [.tcp: Frequency(millionths: 25), .udp: Frequency(millionths: 400), .sctp: Frequency(millionths: 25)],
+            maxFrequency: [.tcp: NmapFrequency(millionths: 25), .udp: NmapFrequency(millionths: 400), .sctp: NmapFrequency(millionths: 25)],
             ports: 1...1023)
         let built = RegistryBuilder.build(services: services, frequencies: frequencies, criterion: criterion, base: nil)
         // 3/udp 0, 9/sctp 0, 78/tcp 0.000025 (at the threshold), 571/tcp, 853/tcp; not 78/udp (no nmap line).
         #expect(keys(built) == ["3/udp", "9/sctp", "78/tcp", "571/tcp", "853/tcp"])
         let meter = built.entries[3]
         #expect(meter.service == "meter" && meter.description == "udemon" && meter.status == .abandoned)
-        #expect(meter.nmapFrequency == Frequency(millionths: 13))
+        #expect(meter.nmapFrequency == NmapFrequency(millionths: 13))
         #expect(meter.note == "criterion (nmap_freq <= 0.000025); no known living implementation")
         #expect(built.entries[0].note == "criterion (nmap_freq <= 0.000400); no known living implementation")
     }
 
     @Test("widening the threshold, the range or narrowing the protocols changes the selection")
     func widensAndNarrows() {
-        let wide = RegistryCriterion(maxFrequency: [.tcp: Frequency(millionths: 100), .udp: Frequency(millionths: 1000)],
+        let wide = RegistryCriterion(maxFrequency: [.tcp: NmapFrequency(millionths: 100), .udp: NmapFrequency(millionths: 1000)],
                                      ports: 1...65535)
         #expect(keys(RegistryBuilder.build(services: services, frequencies: frequencies, criterion: wide, base: nil))
             == ["3/udp", "78/tcp", "571/tcp", "571/udp", "853/tcp", "1214/tcp", "6666/tcp"])
-        let tcpOnly = RegistryCriterion(maxFrequency: [.tcp: Frequency(millionths: 0)], ports: 500...1023)
+        let tcpOnly = RegistryCriterion(maxFrequency: [.tcp: NmapFrequency(millionths: 0)], ports: 500...1023)
         #expect(keys(RegistryBuilder.build(services: services, frequencies: frequencies, criterion: tcpOnly, base: nil))
             .isEmpty)
     }
@@ -130,19 +130,19 @@ struct RegistryBuilderTests {
             1214\ttcp\tkazaa\tabandoned\t0.000050\tKAZAA\toutside the rebuilt range
 
             """, file: "base.tsv")
-        let narrow = RegistryCriterion(maxFrequency: [.tcp: Frequency(millionths: 13), .udp: Frequency(millionths: 0)],
+        let narrow = RegistryCriterion(maxFrequency: [.tcp: NmapFrequency(millionths: 13), .udp: NmapFrequency(millionths: 0)],
                                        ports: 1...1023)
         let rebuilt = RegistryBuilder.build(services: services, frequencies: frequencies, criterion: narrow, base: base)
         // 78/tcp (0.000025) is above the narrowed threshold: dropped. 9/sctp: protocol not rebuilt, not in base.
         #expect(keys(rebuilt) == ["3/tcp", "3/udp", "9/udp", "87/tcp", "571/tcp", "853/tcp", "1214/tcp"])
-        let compressnet = try #require(rebuilt[PortKey(port: 3, proto: .tcp)])
+        let compressnet = try #require(rebuilt[RegistryKey(port: 3, proto: .tcp)])
         #expect(compressnet.description == "Compression Process")
-        #expect(compressnet.nmapFrequency == Frequency(millionths: 1242))
+        #expect(compressnet.nmapFrequency == NmapFrequency(millionths: 1242))
         #expect(compressnet.note == "pinned by hand" && compressnet.status == .curated)
-        #expect(rebuilt[PortKey(port: 9, proto: .udp)]?.nmapFrequency == Frequency(millionths: 15733))
-        #expect(rebuilt[PortKey(port: 87, proto: .tcp)]?.service == "priv-term-l")
-        #expect(rebuilt[PortKey(port: 571, proto: .tcp)]?.note == "the emblem")
-        #expect(rebuilt[PortKey(port: 853, proto: .tcp)]?.status == .excluded)
+        #expect(rebuilt[RegistryKey(port: 9, proto: .udp)]?.nmapFrequency == NmapFrequency(millionths: 15733))
+        #expect(rebuilt[RegistryKey(port: 87, proto: .tcp)]?.service == "priv-term-l")
+        #expect(rebuilt[RegistryKey(port: 571, proto: .tcp)]?.note == "the emblem")
+        #expect(rebuilt[RegistryKey(port: 853, proto: .tcp)]?.status == .excluded)
         // Rebuilding the result again changes nothing.
         let again = RegistryBuilder.build(services: services, frequencies: frequencies, criterion: narrow, base: rebuilt)
         #expect(again == rebuilt)

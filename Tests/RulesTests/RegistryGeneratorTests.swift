@@ -2,11 +2,11 @@ import Testing
 @testable import Rules
 
 private func entry(
-    _ port: UInt16, _ proto: TransportProtocol, _ service: String = "meter",
+    _ port: UInt16, _ proto: RegistryProtocol, _ service: String = "meter",
     status: RegistryStatus = .abandoned, description: String = "udemon"
 ) -> RegistryEntry {
     RegistryEntry(port: port, proto: proto, service: service, status: status,
-                  nmapFrequency: Frequency(millionths: 13), description: description, note: "test")
+                  nmapFrequency: NmapFrequency(millionths: 13), description: description, note: "test")
 }
 
 @Suite("Rule generation")
@@ -44,20 +44,20 @@ struct RegistryGeneratorTests {
 
     @Test("sids follow 9000000 + port*10 + k for every protocol and role")
     func sidFormula() {
-        #expect(RuleGenerator.sid(for: PortKey(port: 571, proto: .tcp), role: .probe) == 9_005_710)
-        #expect(RuleGenerator.sid(for: PortKey(port: 1, proto: .tcp), role: .probe) == 9_000_010)
-        #expect(RuleGenerator.sid(for: PortKey(port: 517, proto: .udp), role: .answered) == 9_005_173)
-        #expect(RuleGenerator.sid(for: PortKey(port: 9, proto: .sctp), role: .probe) == 9_000_094)
-        #expect(RuleGenerator.sid(for: PortKey(port: 65535, proto: .sctp), role: .answered) == 9_655_355)
+        #expect(RuleGenerator.sid(for: RegistryKey(port: 571, proto: .tcp), role: .probe) == 9_005_710)
+        #expect(RuleGenerator.sid(for: RegistryKey(port: 1, proto: .tcp), role: .probe) == 9_000_010)
+        #expect(RuleGenerator.sid(for: RegistryKey(port: 517, proto: .udp), role: .answered) == 9_005_173)
+        #expect(RuleGenerator.sid(for: RegistryKey(port: 9, proto: .sctp), role: .probe) == 9_000_094)
+        #expect(RuleGenerator.sid(for: RegistryKey(port: 65535, proto: .sctp), role: .answered) == 9_655_355)
     }
 
     @Test("sids are unique over every port, protocol and role")
     func sidsUnique() {
         var seen = Set<Int>()
         for port in UInt16(1)...UInt16.max {
-            for proto in TransportProtocol.allCases {
-                for role in GhostportRole.allCases {
-                    #expect(seen.insert(RuleGenerator.sid(for: PortKey(port: port, proto: proto), role: role)).inserted)
+            for proto in RegistryProtocol.allCases {
+                for role in RegistryRuleRole.allCases {
+                    #expect(seen.insert(RuleGenerator.sid(for: RegistryKey(port: port, proto: proto), role: role)).inserted)
                 }
             }
         }
@@ -81,7 +81,7 @@ struct RegistryGeneratorTests {
         var grown = before.entries
         grown.insert(entry(3, .tcp, "compressnet"), at: 0)
         grown.append(entry(571, .udp))
-        let after = Registry(entries: grown.filter { $0.key != PortKey(port: 95, proto: .tcp) })
+        let after = Registry(entries: grown.filter { $0.key != RegistryKey(port: 95, proto: .tcp) })
         let old = sidsByMessage(RuleGenerator.ruleset(for: before, source: "r.tsv"))
         let new = sidsByMessage(RuleGenerator.ruleset(for: after, source: "r.tsv"))
         #expect(new.count == 8)

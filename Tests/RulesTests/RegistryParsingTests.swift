@@ -24,10 +24,10 @@ struct RegistryParsingTests {
             """
         let parsed = try Registry.parse(text, file: "r.tsv")
         #expect(parsed.entries.map(\.key.description) == ["87/tcp", "571/tcp", "571/udp"])
-        let meter = try #require(parsed[PortKey(port: 571, proto: .tcp)])
+        let meter = try #require(parsed[RegistryKey(port: 571, proto: .tcp)])
         #expect(meter == RegistryEntry(
             port: 571, proto: .tcp, service: "meter", status: .abandoned,
-            nmapFrequency: Frequency(millionths: 13), description: "udemon", note: "no living implementation"))
+            nmapFrequency: NmapFrequency(millionths: 13), description: "udemon", note: "no living implementation"))
         #expect(parsed.entries[0].nmapFrequency == nil)
         #expect(parsed.entries[2].note == "above the UDP threshold")
     }
@@ -41,9 +41,9 @@ struct RegistryParsingTests {
     func roundTrip() throws {
         let original = Registry(entries: [
             RegistryEntry(port: 9, proto: .udp, service: "discard", status: .lowUse,
-                          nmapFrequency: Frequency(millionths: 15733), description: "Discard", note: "Wake-on-LAN"),
+                          nmapFrequency: NmapFrequency(millionths: 15733), description: "Discard", note: "Wake-on-LAN"),
             RegistryEntry(port: 22, proto: .sctp, service: "ssh", status: .abandoned,
-                          nmapFrequency: Frequency(millionths: 0), description: "", note: "no SCTP\tserver"),
+                          nmapFrequency: NmapFrequency(millionths: 0), description: "", note: "no SCTP\tserver"),
             RegistryEntry(port: 853, proto: .udp, service: "domain-s", status: .excluded,
                           nmapFrequency: nil, description: "DNS over TLS", note: "DoQ"),
         ])
@@ -109,15 +109,15 @@ struct RegistryParsingTests {
 
     @Test("frequencies parse and print as nmap writes them, exactly")
     func frequencies() {
-        #expect(Frequency("0.000013")?.millionths == 13)
-        #expect(Frequency("0.0001")?.millionths == 100)
-        #expect(Frequency("0")?.millionths == 0)
-        #expect(Frequency("1")?.millionths == 1_000_000)
-        #expect(Frequency("1.000000")?.millionths == 1_000_000)
-        #expect(Frequency("0.5")?.description == "0.500000")
-        #expect(Frequency(millionths: 692).description == "0.000692")
+        #expect(NmapFrequency("0.000013")?.millionths == 13)
+        #expect(NmapFrequency("0.0001")?.millionths == 100)
+        #expect(NmapFrequency("0")?.millionths == 0)
+        #expect(NmapFrequency("1")?.millionths == 1_000_000)
+        #expect(NmapFrequency("1.000000")?.millionths == 1_000_000)
+        #expect(NmapFrequency("0.5")?.description == "0.500000")
+        #expect(NmapFrequency(millionths: 692).description == "0.000692")
         for bad in ["", ".5", "0.", "1.000001", "2", "-0.1", "0.1234567", "1e-5", "0,5"] {
-            #expect(Frequency(bad) == nil, "\(bad) should not parse")
+            #expect(NmapFrequency(bad) == nil, "\(bad) should not parse")
         }
     }
 }

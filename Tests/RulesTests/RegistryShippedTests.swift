@@ -30,15 +30,15 @@ struct RegistryShippedTests {
     @Test("the traffic generator's ports are watched, 571 on both protocols")
     func generatorPortsWatched() throws {
         let registry = try Registry.parse(try RegistryFile.contents(of: registryPath), file: registryPath)
-        let required: [(UInt16, TransportProtocol)] = [
+        let required: [(UInt16, RegistryProtocol)] = [
             (571, .tcp), (571, .udp), (3, .tcp), (9, .udp), (39, .udp), (87, .tcp),
             (95, .tcp), (104, .tcp), (517, .udp), (519, .tcp),
         ]
         for (port, proto) in required {
-            let entry = registry[PortKey(port: port, proto: proto)]
+            let entry = registry[RegistryKey(port: port, proto: proto)]
             #expect(entry?.status.isWatched == true, "\(port)/\(proto) must be watched")
         }
-        #expect(registry[PortKey(port: 571, proto: .tcp)]?.service == "meter")
+        #expect(registry[RegistryKey(port: 571, proto: .tcp)]?.service == "meter")
     }
 
     @Test("the shipped registry is well formed: every watched well-known entry has evidence, sids unique")
@@ -49,7 +49,7 @@ struct RegistryShippedTests {
             #expect(entry.nmapFrequency != nil && limit != nil && entry.nmapFrequency! <= limit!,
                     "\(entry.key) is 'abandoned' but not selected by the shipped criterion")
         }
-        let sids = registry.watched.flatMap { entry in GhostportRole.allCases.map { RuleGenerator.sid(for: entry.key, role: $0) } }
+        let sids = registry.watched.flatMap { entry in RegistryRuleRole.allCases.map { RuleGenerator.sid(for: entry.key, role: $0) } }
         #expect(Set(sids).count == sids.count)
     }
 
