@@ -53,6 +53,9 @@ public struct DecodedPacket: Sendable {
 
     public var hasIP: Bool { ipVersion != 0 }
 
+    /// The capture stopped before the end of the IP packet (a snap length, not a malformation).
+    public var isSnapped: Bool { ipLength > capturedLength - l3Offset }
+
     public var vlanID0: UInt16? { vlanCount > 0 ? vlanIDs.0 : nil }
 
     public func vlanID(at index: Int) -> UInt16 {

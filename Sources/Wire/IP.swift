@@ -123,16 +123,20 @@ extension Decoder {
         packet.dst = IPAddress(high: frame.u64(offset + IPv6Field.dst), low: frame.u64(offset + IPv6Field.dst + 8), isIPv6: true)
         let payloadLength = Int(frame.u16(offset + IPv6Field.payloadLength))
         packet.ipLength = IPv6Field.headerLength + payloadLength
-        // A zero payload length is a jumbogram (or TSO): take what was captured.
-        var end = frame.count
+        var next = frame.u8(offset + IPv6Field.nextHeader)
+        // A zero payload length is a jumbogram, or a Linux BIG TCP/GSO packet captured before
+        // segmentation: take what was captured. With no next header it is only link padding.
+        var end = offset + IPv6Field.headerLength
         if payloadLength > 0 {
             if IPv6Field.headerLength + payloadLength > available {
                 packet.events.insert(.ipv6TruncPkt)
+                end = frame.count
             } else {
                 end = offset + IPv6Field.headerLength + payloadLength
             }
+        } else if next != IPProtocol.noNextHeader {
+            end = frame.count
         }
-        var next = frame.u8(offset + IPv6Field.nextHeader)
         var position = offset + IPv6Field.headerLength
         var seenHopByHop = false, seenFragment = false
         var headers = 0
@@ -176,7 +180,12 @@ extension Decoder {
                         packet.events.insert(.ipv6ExthdrUselessFH)  // an atomic fragment: nothing was split
                     } else {
                         packet.isFragment = true
-                        if fragmentOffset != 0 { packet.isLaterFragment = true }
+                    }
+                    if fragmentOffset != 0 {
+                        // What follows is the middle of the original packet, not headers.
+                        packet.isLaterFragment = true
+                        packet.proto = frame.u8(position)
+                        return
                     }
                 }
                 next = frame.u8(position)

@@ -20,7 +20,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     public var ipv4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
 
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
-        (a.high, a.low) < (b.high, b.low)
+        // IPv4 sorts before IPv6, so the order is total.
+        (a.isIPv6 ? 1 : 0, a.high, a.low) < (b.isIPv6 ? 1 : 0, b.high, b.low)
     }
 
     /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6.

@@ -15,7 +15,8 @@ enum PPPoEField {
     static let versionType = 0
     static let code = 1
     static let pppProtocol = 6
-    static let headerLength = 8  // PPPoE 6 bytes + the PPP protocol field
+    static let headerLength = 6
+    static let pppHeaderLength = 2
 }
 
 enum PPPProtocol {
@@ -87,11 +88,16 @@ extension Decoder {
             packet.events.insert(.pppoeWrongCode)
             return
         }
+        let payload = offset + PPPoEField.headerLength + PPPoEField.pppHeaderLength
+        guard frame.count >= payload else {
+            packet.events.insert(.pppPktTooSmall)
+            return
+        }
         switch frame.u16(offset + PPPoEField.pppProtocol) {
         case PPPProtocol.ipv4:
-            network(frame, etherType: EtherType.ipv4, offset: offset + PPPoEField.headerLength, into: &packet)
+            network(frame, etherType: EtherType.ipv4, offset: payload, into: &packet)
         case PPPProtocol.ipv6:
-            network(frame, etherType: EtherType.ipv6, offset: offset + PPPoEField.headerLength, into: &packet)
+            network(frame, etherType: EtherType.ipv6, offset: payload, into: &packet)
         case let proto where proto & 0x8000 != 0 || proto < 0x0021:
             break  // link control (LCP, IPCP, PAP, CHAP ...): no IP
         default:

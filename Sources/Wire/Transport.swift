@@ -65,7 +65,8 @@ extension Decoder {
             return
         }
         guard headerLength <= segment.count else {
-            packet.events.insert(.tcpInvalidOptlen)
+            // Only a header longer than the IP packet is malformed; a snapped capture is not.
+            if !packet.isSnapped { packet.events.insert(.tcpInvalidOptlen) }
             return
         }
         packet.payloadLength = segment.count - headerLength
@@ -107,7 +108,7 @@ extension Decoder {
             packet.events.insert(.udpHlenInvalid)
             return
         }
-        if length > segment.count && !packet.isFragment && packet.ipLength <= packet.capturedLength - packet.l3Offset {
+        if length > segment.count && !packet.isFragment && !packet.isSnapped {
             packet.events.insert(.udpLenInvalid)  // longer than the IP packet, not merely snapped
         }
         packet.payloadLength = max(0, min(length, segment.count) - UDPField.headerLength)

@@ -39,7 +39,8 @@ struct PPPoETests {
     }
 
     @Test func tooSmall() {
-        let frame = Array(Packet.ethernet(.pppoe(Fixture.ipv4SYN)).prefix(14 + 7))
-        #expect(eventNames(decode(frame)) == ["decoder.pppoe.pkt_too_small"])
+        let frame = Packet.ethernet(.pppoe(Fixture.ipv4SYN))
+        #expect(eventNames(decode(Array(frame.prefix(14 + 5)))) == ["decoder.pppoe.pkt_too_small"])
+        #expect(eventNames(decode(Array(frame.prefix(14 + 7)))) == ["decoder.ppp.pkt_too_small"])
     }
 }
