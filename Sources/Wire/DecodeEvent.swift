@@ -3,6 +3,7 @@
 public enum DecodeEvent: UInt8, CaseIterable, Sendable {
     case ethernetPktTooSmall
     case ethernetUnknownEthertype
+    case dcePktTooSmall
     case vlanHeaderTooSmall
     case vlanTooManyLayers
     case pppoePktTooSmall
@@ -55,6 +56,7 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
         switch self {
         case .ethernetPktTooSmall: "decoder.ethernet.pkt_too_small"
         case .ethernetUnknownEthertype: "decoder.ethernet.unknown_ethertype"
+        case .dcePktTooSmall: "decoder.dce.pkt_too_small"
         case .vlanHeaderTooSmall: "decoder.vlan.header_too_small"
         case .vlanTooManyLayers: "decoder.vlan.too_many_layers"
         case .pppoePktTooSmall: "decoder.pppoe.pkt_too_small"

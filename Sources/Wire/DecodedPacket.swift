@@ -9,6 +9,9 @@ public struct DecodedPacket: Sendable {
     public var vlanCount = 0
     public var vlanIDs: (UInt16, UInt16, UInt16) = (0, 0, 0)
 
+    /// Set once a Cisco FabricPath header was unwrapped: one is all a frame may carry.
+    public var insideFabricPath = false
+
     /// The EtherType (or equivalent) that carried the network layer; 0 when there was none.
     public var etherType: UInt16 = 0
 

@@ -43,6 +43,8 @@ public enum Decoder {
             pppoeSession(frame, offset: offset, into: &packet)
         case EtherType.mplsUnicast, EtherType.mplsMulticast:
             mpls(frame, offset: offset, into: &packet)
+        case EtherType.fabricPath:
+            fabricPath(frame, offset: offset, into: &packet)
         case EtherType.arp, EtherType.rarp, EtherType.pppoeDiscovery, EtherType.lldp, EtherType.loopback,
              EtherType.slowProtocols, EtherType.eapol, EtherType.ieee1588, EtherType.macsec, EtherType.fcoe,
              EtherType.cfm, EtherType.ipx, EtherType.appletalk, EtherType.aarp, EtherType.decnet, EtherType.wol:
@@ -89,6 +91,7 @@ public enum EtherType {
     public static let macsec: UInt16 = 0x88E5
     public static let ieee1588: UInt16 = 0x88F7
     public static let cfm: UInt16 = 0x8902
+    public static let fabricPath: UInt16 = 0x8903
     public static let fcoe: UInt16 = 0x8906
     public static let loopback: UInt16 = 0x9000
     public static let qinqOld: UInt16 = 0x9100

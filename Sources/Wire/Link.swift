@@ -5,6 +5,10 @@ enum EthernetField {
     static let headerLength = 14
 }
 
+enum DCEField {
+    static let tagLength = 2
+}
+
 enum VLANField {
     static let tci = 0
     static let etherType = 2
@@ -14,7 +18,6 @@ enum VLANField {
 enum PPPoEField {
     static let versionType = 0
     static let code = 1
-    static let pppProtocol = 6
     static let headerLength = 6
     static let pppHeaderLength = 2
 }
@@ -88,12 +91,20 @@ extension Decoder {
             packet.events.insert(.pppoeWrongCode)
             return
         }
-        let payload = offset + PPPoEField.headerLength + PPPoEField.pppHeaderLength
+        let ppp = offset + PPPoEField.headerLength
+        guard frame.count > ppp else {
+            packet.events.insert(.pppPktTooSmall)
+            return
+        }
+        // RFC 1661 protocol-field compression: an odd first byte is the whole protocol.
+        let compressed = frame.u8(ppp) & 1 == 1
+        let payload = ppp + (compressed ? 1 : PPPoEField.pppHeaderLength)
         guard frame.count >= payload else {
             packet.events.insert(.pppPktTooSmall)
             return
         }
-        switch frame.u16(offset + PPPoEField.pppProtocol) {
+        let pppProtocol = compressed ? UInt16(frame.u8(ppp)) : frame.u16(ppp)
+        switch pppProtocol {
         case PPPProtocol.ipv4:
             network(frame, etherType: EtherType.ipv4, offset: payload, into: &packet)
         case PPPProtocol.ipv6:
@@ -133,6 +144,23 @@ extension Decoder {
             return
         }
         packet.events.insert(.mplsTooManyLabels)
+    }
+
+    /// Cisco FabricPath (DCE): two bytes of tag, then a whole inner Ethernet header.
+    static func fabricPath(_ frame: UnsafeRawBufferPointer, offset: Int, into packet: inout DecodedPacket) {
+        guard !packet.insideFabricPath else {
+            packet.events.insert(.ethernetUnknownEthertype)
+            return
+        }
+        let inner = offset + DCEField.tagLength
+        guard frame.count >= inner + EthernetField.headerLength else {
+            packet.events.insert(.dcePktTooSmall)
+            return
+        }
+        packet.insideFabricPath = true
+        let etherType = frame.u16(inner + EthernetField.etherType)
+        guard etherType >= 0x0600 else { return }
+        network(frame, etherType: etherType, offset: inner + EthernetField.headerLength, into: &packet)
     }
 
     static func linuxSLL(_ frame: UnsafeRawBufferPointer, into packet: inout DecodedPacket) {

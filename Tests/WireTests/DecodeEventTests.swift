@@ -14,6 +14,7 @@ let eventTable: [(DecodeEvent, [UInt8], LinkType)] = {
     return [
         (.ethernetPktTooSmall, [UInt8](repeating: 0, count: 13), .ethernet),
         (.ethernetUnknownEthertype, Packet.ethernet(.raw(etherType: 0x88B5, [0])), .ethernet),
+        (.dcePktTooSmall, Packet.ethernet(.raw(etherType: 0x8903, [0, 0x20, 1, 2, 3])), .ethernet),
         (.vlanHeaderTooSmall, Array(Packet.ethernet(vlans: [1], syn).prefix(16)), .ethernet),
         (.vlanTooManyLayers, Packet.ethernet(vlans: [1, 2, 3, 4], syn), .ethernet),
         (.pppoePktTooSmall, Array(Packet.ethernet(.pppoe(syn)).prefix(19)), .ethernet),

@@ -59,3 +59,26 @@ struct RegressionTests {
         #expect(packet.hasPorts && packet.dport == 2)
     }
 }
+
+/// Frames the corpus comparison with tshark showed ghostport missing.
+@Suite("Corpus agreement fixes")
+struct CorpusAgreementTests {
+    @Test func compressedPPPProtocolField() {
+        // PPPoE session whose PPP protocol is compressed to the single byte 0x21 (IPv4), as in
+        // suricata-verify bug-4810.
+        var frame = Packet.ethernet(.pppoe(Fixture.ipv4SYN))
+        frame.remove(at: 14 + 6)  // drop the 0x00 of 0x0021
+        let packet = decode(frame)
+        #expect(packet.events.isEmpty, "got \(eventNames(packet))")
+        #expect(packet.ipVersion == 4 && packet.hasPorts)
+    }
+
+    @Test func ciscoFabricPathCarriesAnInnerEthernetFrame() {
+        // EtherType 0x8903, two tag bytes, then a whole Ethernet header and IPv6.
+        let inner = Packet.ethernet(Fixture.ipv6SYN)
+        let frame = Packet.ethernet(.raw(etherType: 0x8903, [0x00, 0x20] + inner))
+        let packet = decode(frame)
+        #expect(packet.events.isEmpty, "got \(eventNames(packet))")
+        #expect(packet.ipVersion == 6 && packet.hasPorts && packet.dport == 571)
+    }
+}
