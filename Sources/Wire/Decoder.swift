@@ -6,8 +6,11 @@ public enum Decoder {
     public static let maxMPLSLabels = 8
     public static let maxIPv6ExtensionHeaders = 8
 
-    public static func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, into packet: inout DecodedPacket) {
-        packet.reset(linkType: linkType, capturedLength: frame.count)
+    /// `capturedLength` is what libpcap captured when `frame` holds only its first bytes (a ring
+    /// slot keeps a bounded prefix): truncation is judged against it, reads stay inside `frame`.
+    public static func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, capturedLength: Int? = nil,
+                              into packet: inout DecodedPacket) {
+        packet.reset(linkType: linkType, capturedLength: max(frame.count, capturedLength ?? frame.count))
         switch linkType {
         case .ethernet:
             ethernet(frame, into: &packet)

@@ -69,7 +69,7 @@ extension Decoder {
                         into: &packet)
         }
         // A snapped capture keeps decoding what is there; Ethernet padding past the total length is not IP.
-        if totalLength > available { packet.events.insert(.ipv4TruncPkt) }
+        if totalLength > packet.capturedLength - offset { packet.events.insert(.ipv4TruncPkt) }
         let end = offset + min(totalLength, available)
         let flagsFragment = frame.u16(offset + IPv4Field.flagsFragment)
         let fragmentOffset = flagsFragment & 0x1FFF
@@ -129,7 +129,9 @@ extension Decoder {
         var end = offset + IPv6Field.headerLength
         if payloadLength > 0 {
             if IPv6Field.headerLength + payloadLength > available {
-                packet.events.insert(.ipv6TruncPkt)
+                if IPv6Field.headerLength + payloadLength > packet.capturedLength - offset {
+                    packet.events.insert(.ipv6TruncPkt)
+                }
                 end = frame.count
             } else {
                 end = offset + IPv6Field.headerLength + payloadLength
