@@ -209,22 +209,24 @@ private struct SingleRule {
     // MARK: Options
 
     /// Splits `(k: v; k; ...)` at unescaped semicolons, as Suricata does (quotes do not protect `;`).
+    /// After an error it keeps splitting where it can, so the sid is still found for the message.
     func splitOptions(from open: Int) -> (options: [RuleOption], error: SyntaxError?) {
         var options: [RuleOption] = []
+        var firstError: SyntaxError?
         var index = open + 1
         let count = bytes.count
         while true {
             while index < count && isSpace(bytes[index]) { index += 1 }
             guard index < count else {
-                return (options, SyntaxError(offset: open, reason: "unbalanced parentheses: missing ')'"))
+                return (options, firstError ?? SyntaxError(offset: open, reason: "unbalanced parentheses: missing ')'"))
             }
             if bytes[index] == UInt8(ascii: ")") {
                 var after = index + 1
                 while after < count && isSpace(bytes[after]) { after += 1 }
                 if after < count {
-                    return (options, SyntaxError(offset: after, reason: "unexpected '\(slice(after..<count).text)' after ')'"))
+                    return (options, firstError ?? SyntaxError(offset: after, reason: "unexpected '\(slice(after..<count).text)' after ')'"))
                 }
-                return (options, nil)
+                return (options, firstError)
             }
             let keywordStart = index
             while index < count && bytes[index] != UInt8(ascii: ":") && bytes[index] != UInt8(ascii: ";") { index += 1 }
@@ -243,15 +245,21 @@ private struct SingleRule {
             guard index < count else {
                 let tail = slice(keywordStart..<count).trimmingSpaces()
                 if tail.last == UInt8(ascii: ")") {
-                    let name = keyword.last == UInt8(ascii: ")") ? keyword.dropLast().text : keyword.text
-                    return (options, SyntaxError(offset: tail.endIndex - 1, reason: "missing ';' after option '\(name)'"))
+                    let name = (keyword.last == UInt8(ascii: ")") ? keyword.dropLast() : keyword).trimmingSpaces()
+                    options.append(RuleOption(
+                        keyword: name.text.lowercased(), keywordOffset: name.startIndex,
+                        value: value.map { $0.dropLast().trimmingSpaces() }))
+                    return (options, firstError ?? SyntaxError(offset: tail.endIndex - 1, reason: "missing ';' after option '\(name.text)'"))
                 }
-                return (options, SyntaxError(offset: open, reason: "unbalanced parentheses: missing ')'"))
+                return (options, firstError ?? SyntaxError(offset: open, reason: "unbalanced parentheses: missing ')'"))
             }
             if keyword.isEmpty {
-                return (options, SyntaxError(offset: keywordStart, reason: "missing option keyword before ';'"))
+                if firstError == nil {
+                    firstError = SyntaxError(offset: keywordStart, reason: "missing option keyword before ';'")
+                }
+            } else {
+                options.append(RuleOption(keyword: keyword.text.lowercased(), keywordOffset: keyword.startIndex, value: value))
             }
-            options.append(RuleOption(keyword: keyword.text.lowercased(), keywordOffset: keyword.startIndex, value: value))
             index += 1
         }
     }
