@@ -69,7 +69,8 @@ public struct RuleMatches: Sendable {
     public var isEmpty: Bool { alerts.isEmpty && pass == nil }
 
     mutating func reset() {
-        alerts.removeAll(keepingCapacity: true)
+        // removeAll is not free even when empty, and most packets match nothing.
+        if !alerts.isEmpty { alerts.removeAll(keepingCapacity: true) }
         pass = nil
     }
 }

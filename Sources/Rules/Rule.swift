@@ -42,8 +42,8 @@ public enum RuleDirection: String, Sendable, Hashable {
 public typealias PortSet = IntervalSet<UInt16>
 
 /// `flags` / `tcp.flags`, with Suricata's matching semantics.
-public struct TCPFlagsMatch: Sendable, Hashable {
-    public enum Modifier: Sendable, Hashable {
+public struct TCPFlagsMatch: Sendable, Hashable, BitwiseCopyable {
+    public enum Modifier: Sendable, Hashable, BitwiseCopyable {
         /// No modifier: exactly these flags (after the ignored ones).
         case exact
         /// `+`: these flags and any others.
@@ -89,13 +89,13 @@ public struct TCPFlagsMatch: Sendable, Hashable {
 }
 
 /// `flow`: which side sent the packet and the flow's state, as the engine tracks them.
-public struct FlowMatch: Sendable, Hashable {
-    public enum Direction: Sendable, Hashable {
+public struct FlowMatch: Sendable, Hashable, BitwiseCopyable {
+    public enum Direction: Sendable, Hashable, BitwiseCopyable {
         case toServer
         case toClient
     }
 
-    public enum State: Sendable, Hashable {
+    public enum State: Sendable, Hashable, BitwiseCopyable {
         case established
         case notEstablished
     }
