@@ -41,11 +41,16 @@ struct RulesCheck: ParsableCommand {
         valueName: "FILE"))
     var classification: String?
 
-    @Argument(help: ArgumentHelp("Rules files, or directories of *.rules files.", valueName: "PATH"))
-    var paths: [String]
+    // Optional to ArgumentParser so a missing PATH exits 2 like every other usage error here.
+    @Argument(help: ArgumentHelp("Rules files, or directories of *.rules files (at least one).", valueName: "PATH"))
+    var paths: [String] = []
 
     func run() throws {
         // Usage errors exit 2 before any rule is read, so scripts can tell them from bad rules.
+        guard !paths.isEmpty else {
+            Self.printError("ghostport: rules check: missing PATH\nusage: ghostport rules \(Self.usageString())")
+            throw ExitCode(2)
+        }
         var definitions: [String: String] = [:]
         for definition in variables {
             guard let (name, value) = Self.parseVariable(definition) else {
