@@ -1,7 +1,7 @@
 /// What a matching rule does. Suricata's default action order runs `pass` before `alert`.
 public enum RuleAction: String, Sendable, Hashable, CaseIterable {
-    case pass
     case alert
+    case pass
 }
 
 /// The header protocol. `ip` matches every packet; `icmp` matches ICMPv4 and ICMPv6.

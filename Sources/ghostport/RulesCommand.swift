@@ -76,7 +76,11 @@ struct RulesCheck: ParsableCommand {
         for error in errors { Self.printError(error.description) }
 
         let files = RuleLoader.rulesFiles(in: paths).files.count
-        print(Self.summary(ruleSet, failed: errors.count, files: files))
+        var summary = Self.summary(ruleSet, failed: ruleErrors.count, files: files)
+        if !classificationErrors.isEmpty {
+            summary += "\n  classification errors: \(classificationErrors.count)"
+        }
+        print(summary)
         guard errors.isEmpty else {
             if strict {
                 Self.printError("ghostport: --strict: \(errors.count) error(s), nothing loaded")
