@@ -235,7 +235,9 @@ final class SetCompiler<Value: CompilableSet> {
             result = .success(try compile(Array(text.utf8)[...], base: offset))
         } catch {
             // Name the innermost variable whose value is wrong; cycles and undefined names already do.
-            let reason = error.reason.contains("variable") ? error.reason : "\(error.reason) in variable $\(name)"
+            let named = error.reason.hasPrefix("undefined variable") || error.reason.hasPrefix("variable cycle")
+                || error.reason.contains(" in variable $")
+            let reason = named ? error.reason : "\(error.reason) in variable $\(name)"
             result = .failure(SyntaxError(offset: offset, reason: reason))
         }
         // A cycle depends on where resolution started, so only cache answers outside one.

@@ -163,6 +163,10 @@ import Testing
                 == "t.rules:1:10: invalid address 'nope' in variable $BAD in sid 1")
         #expect(failure(header("alert ip $OUTER any -> any any"), variables: ["OUTER": "$INNER", "INNER": "x"])
                 == "t.rules:1:10: invalid address 'x' in variable $INNER in sid 1")
+        #expect(failure(header("alert ip $V any -> any any"), variables: ["V": "variable"])
+                == "t.rules:1:10: invalid address 'variable' in variable $V in sid 1")
+        #expect(failure(header("alert ip $V any -> any any"), variables: ["V": "[1.1.1.1, $W]"])
+                == "t.rules:1:10: undefined variable '$W' in sid 1")
     }
 
     @Test func badVariableDoesNotPoisonOtherRules() {
