@@ -1,0 +1,391 @@
+import Wire
+
+/// A slot in the flow table. Valid until that flow leaves the table (expiry, eviction, removal,
+/// drain); after that the slot may hold another flow.
+public struct FlowHandle: Hashable, Sendable {
+    public let index: Int32
+
+    @inline(__always)
+    init(_ index: Int32) { self.index = index }
+}
+
+/// What the table has done since it was created.
+public struct FlowCounters: Sendable, Equatable {
+    /// Flows in the table now.
+    public var active = 0
+    /// Flows inserted.
+    public var created: UInt64 = 0
+    /// Flows pushed out to make room before their timeout.
+    public var evicted: UInt64 = 0
+    /// Flows removed because they were idle past their timeout (by `expire`, or found expired
+    /// when a full table needed room).
+    public var timedOut: UInt64 = 0
+    /// Flows that reached the closed state (TCP FIN both ways, or RST).
+    public var ended: UInt64 = 0
+}
+
+/// The bounded flow table: every byte is allocated at creation, and a full table evicts
+/// instead of growing.
+///
+/// - Index: open addressing with linear probing over a power-of-two array of 8-byte entries
+///   (the top 32 bits of the key's hash, then slot + 1), at most half full; deletion shifts
+///   entries back, so there are no tombstones and probes stay short.
+/// - Slots: `capacity` `Flow` values in one allocation, unused ones on a free list.
+/// - Timeouts: each flow sits on one of 12 intrusive lists, one per (protocol, state) timeout
+///   class, most recently seen first. Flows on one list share a timeout, so the tail is always
+///   the next to expire: `expire` pops tails while they are idle past their timeout, costing
+///   O(flows removed), never a scan.
+/// - Eviction: when full, the flow with the earliest expiry deadline among the 12 tails goes
+///   (least recently seen within its class). A flood of half-open flows therefore evicts its
+///   own kind (30 s deadlines) before established ones (300 s).
+/// - Time is packet time (nanoseconds), so reading a file gives the same result every run.
+///
+/// Single-threaded: one owner (the detection thread) uses it.
+public final class FlowTable {
+    public let capacity: Int
+    public let timeouts: FlowTimeouts
+    public let seed: UInt64
+    public private(set) var counters = FlowCounters()
+
+    private let flows: UnsafeMutablePointer<Flow>
+    private let links: UnsafeMutablePointer<Link>
+    private let buckets: UnsafeMutablePointer<UInt64>
+    private let bucketCount: Int
+    private let bucketMask: Int
+    /// Shift that turns the top 32 hash bits into a home bucket.
+    private let homeShift: UInt64
+    private var freeHead: Int32
+    /// Head and tail of each timeout class's list; -1 when empty.
+    private var heads: [Int32]
+    private var tails: [Int32]
+    private let timeoutByClass: [Int64]
+
+    /// List links and the class a slot is on, beside the flows so `Flow` stays the engine's.
+    struct Link {
+        var previous: Int32 = -1
+        var next: Int32 = -1
+        var timeoutClass: UInt8 = 0
+        var inUse = false
+    }
+
+    public static let maximumCapacity = 1 << 30
+
+    /// - Parameters:
+    ///   - capacity: the most flows held at once (1 ... 2^30).
+    ///   - seed: keys the hash; give a random one in production, a fixed one in tests.
+    public init(capacity: Int, timeouts: FlowTimeouts = .suricata, seed: UInt64) {
+        precondition(capacity >= 1 && capacity <= Self.maximumCapacity, "flow table capacity out of range")
+        self.capacity = capacity
+        self.timeouts = timeouts
+        self.seed = seed
+        bucketCount = Self.bucketCount(forCapacity: capacity)
+        bucketMask = bucketCount - 1
+        homeShift = UInt64(32 - bucketCount.trailingZeroBitCount)
+        flows = .allocate(capacity: capacity)
+        flows.initialize(repeating: Flow(key: .zero, clientIsA: true, timestamp: 0), count: capacity)
+        links = .allocate(capacity: capacity)
+        for i in 0..<capacity {
+            (links + i).initialize(to: Link(previous: -1, next: i + 1 < capacity ? Int32(i + 1) : -1))
+        }
+        buckets = .allocate(capacity: bucketCount)
+        buckets.initialize(repeating: 0, count: bucketCount)
+        freeHead = 0
+        heads = [Int32](repeating: -1, count: FlowTimeouts.classCount)
+        tails = [Int32](repeating: -1, count: FlowTimeouts.classCount)
+        timeoutByClass = timeouts.nanosecondsByClass()
+    }
+
+    deinit {
+        flows.deinitialize(count: capacity)
+        flows.deallocate()
+        links.deinitialize(count: capacity)
+        links.deallocate()
+        buckets.deallocate()
+    }
+
+    // MARK: Memory
+
+    @inline(__always)
+    static func bucketCount(forCapacity capacity: Int) -> Int {
+        max(16, (2 * capacity).nextPowerOfTwo)
+    }
+
+    /// Bytes one flow costs, index share included, at this table's capacity.
+    public var bytesPerFlow: Double { Double(Self.memoryFootprint(capacity: capacity)) / Double(capacity) }
+
+    /// Bytes a table of `capacity` flows allocates (flows, links and index).
+    public static func memoryFootprint(capacity: Int) -> Int {
+        capacity * (MemoryLayout<Flow>.stride + MemoryLayout<Link>.stride)
+            + bucketCount(forCapacity: capacity) * MemoryLayout<UInt64>.stride
+    }
+
+    /// The largest capacity whose table fits in `bytes` (e.g. 256 MiB → about 1.4 M flows).
+    public static func capacity(forMemoryBytes bytes: Int) -> Int {
+        let perSlot = MemoryLayout<Flow>.stride + MemoryLayout<Link>.stride
+        var best = 0
+        var buckets = 16
+        // For each index size, as many slots as fit beside it and as it can index at half load.
+        while buckets / 2 <= maximumCapacity {
+            let room = bytes - buckets * MemoryLayout<UInt64>.stride
+            if room <= 0 { break }
+            let fit = min(room / perSlot, buckets / 2)
+            if fit >= 1 && memoryFootprint(capacity: fit) <= bytes { best = max(best, fit) }
+            buckets *= 2
+        }
+        return best
+    }
+
+    // MARK: Access
+
+    /// The flow in a slot, read or modified in place (no copy).
+    public subscript(handle: FlowHandle) -> Flow {
+        unsafeAddress { UnsafePointer(flows + Int(handle.index)) }
+        unsafeMutableAddress { flows + Int(handle.index) }
+    }
+
+    /// The flow with this key, without inserting.
+    @inline(__always)
+    public func lookup(_ key: FlowKey) -> FlowHandle? {
+        let hash = key.hash(seed: seed)
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        var bucket = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
+        while true {
+            let entry = buckets[bucket]
+            if entry == 0 { return nil }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if flows[slot].key == key { return FlowHandle(Int32(truncatingIfNeeded: slot)) }
+            }
+            bucket = (bucket + 1) & bucketMask
+        }
+    }
+
+    /// Finds the flow or creates it. A new flow's client is the packet's sender: endpoint A when
+    /// `isCanonical`. Seeing a flow moves it to the front of its timeout list. When the table is
+    /// full, the flow nearest its deadline is removed first (see the type's notes).
+    @inline(__always)
+    public func lookupOrInsert(_ key: FlowKey, isCanonical: Bool = true, timestamp: Int64) -> (handle: FlowHandle, isNew: Bool) {
+        lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp) { _ in }
+    }
+
+    /// As `lookupOrInsert(_:isCanonical:timestamp:)`, handing a flow removed to make room to
+    /// `removed` (check `counters` to tell an eviction from a timeout).
+    public func lookupOrInsert(_ key: FlowKey, isCanonical: Bool = true, timestamp: Int64,
+                               removed: (Flow) -> Void) -> (handle: FlowHandle, isNew: Bool) {
+        let hash = key.hash(seed: seed)
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let home = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
+        var bucket = home
+        while true {
+            let entry = buckets[bucket]
+            if entry == 0 { break }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if flows[slot].key == key {
+                    if timestamp > flows[slot].last { flows[slot].last = timestamp }
+                    moveToFront(Int32(truncatingIfNeeded: slot))
+                    return (FlowHandle(Int32(truncatingIfNeeded: slot)), false)
+                }
+            }
+            bucket = (bucket + 1) & bucketMask
+        }
+        if freeHead < 0 {
+            makeRoom(now: timestamp, removed: removed)
+            // Removing shifted entries back: find the empty bucket again.
+            bucket = home
+            while buckets[bucket] != 0 { bucket = (bucket + 1) & bucketMask }
+        }
+        let slot = freeHead
+        freeHead = links[Int(slot)].next
+        flows[Int(slot)] = Flow(key: key, clientIsA: isCanonical, timestamp: timestamp)
+        buckets[bucket] = tag | UInt64(UInt32(bitPattern: slot) &+ 1)
+        links[Int(slot)].inUse = true
+        pushFront(slot, timeoutClass: flows[Int(slot)].timeoutClass)
+        counters.created &+= 1
+        counters.active += 1
+        return (FlowHandle(slot), true)
+    }
+
+    /// Counts a packet on a flow (see `Flow.update`) and moves it to the timeout list of its new
+    /// state. Prefer this to updating through the subscript, which leaves the list to be
+    /// corrected lazily by `expire`.
+    @inline(__always)
+    public func update(_ handle: FlowHandle, with packet: borrowing DecodedPacket, toServer: Bool,
+                       timestamp: Int64, length: Int) {
+        let slot = Int(handle.index)
+        let wasClosed = flows[slot].isClosed
+        flows[slot].update(with: packet, toServer: toServer, timestamp: timestamp, length: length)
+        let timeoutClass = flows[slot].timeoutClass
+        if timeoutClass != Int(links[slot].timeoutClass) {
+            unlink(handle.index)
+            pushFront(handle.index, timeoutClass: timeoutClass)
+        }
+        if !wasClosed && flows[slot].isClosed { counters.ended &+= 1 }
+    }
+
+    /// What `track` found.
+    public struct Tracked: Sendable, Equatable {
+        public var handle: FlowHandle
+        public var isNew: Bool
+        public var toServer: Bool
+    }
+
+    /// The whole per-packet step: key, find or create, direction, update. Nil without an IP
+    /// layer. ICMP errors are tracked as their own one-way flow here: an engine that wants the
+    /// flow an error is about looks up `FlowKey.quotedFlow(of:)` first.
+    @inline(__always)
+    public func track(_ packet: borrowing DecodedPacket, timestamp: Int64, length: Int) -> Tracked? {
+        guard let (key, isCanonical) = FlowKey.of(packet) else { return nil }
+        let (handle, isNew) = lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp)
+        let toServer = flows[Int(handle.index)].isToServer(isCanonical: isCanonical)
+        update(handle, with: packet, toServer: toServer, timestamp: timestamp, length: length)
+        return Tracked(handle: handle, isNew: isNew, toServer: toServer)
+    }
+
+    /// Takes a flow out of the table (the engine ending it) and returns it.
+    @discardableResult
+    public func remove(_ handle: FlowHandle) -> Flow {
+        precondition(links[Int(handle.index)].inUse, "removing a free flow slot")
+        return release(handle.index)
+    }
+
+    // MARK: Expiry
+
+    /// Removes every flow idle for longer than its timeout at packet time `now`, handing each
+    /// to `body`. Costs O(flows removed): only list tails are looked at.
+    public func expire(now: Int64, body: (Flow) -> Void) {
+        for timeoutClass in 0..<FlowTimeouts.classCount {
+            let timeout = timeoutByClass[timeoutClass]
+            while true {
+                let slot = tails[timeoutClass]
+                if slot < 0 { break }
+                let flow = flows[Int(slot)]
+                // A flow updated through the subscript may sit on a stale list: move it over.
+                let actual = flow.timeoutClass
+                if actual != timeoutClass {
+                    unlink(slot)
+                    pushFront(slot, timeoutClass: actual)
+                    continue
+                }
+                guard Self.isExpired(last: flow.last, timeout: timeout, now: now) else { break }
+                counters.timedOut &+= 1
+                body(release(slot))
+            }
+        }
+    }
+
+    /// Removes every flow (shutdown), handing each to `body`, oldest first within each list.
+    public func drain(body: (Flow) -> Void) {
+        for timeoutClass in 0..<FlowTimeouts.classCount {
+            while tails[timeoutClass] >= 0 {
+                body(release(tails[timeoutClass]))
+            }
+        }
+    }
+
+    /// Idle strictly longer than the timeout, as Suricata does (a 0 s timeout expires on the
+    /// next sweep with a later timestamp).
+    @inline(__always)
+    static func isExpired(last: Int64, timeout: Int64, now: Int64) -> Bool {
+        let (deadline, overflow) = last.addingReportingOverflow(timeout)
+        return !overflow && now > deadline
+    }
+
+    /// Frees one slot: the tail with the earliest deadline. Already expired counts as a
+    /// timeout, otherwise as an eviction.
+    private func makeRoom(now: Int64, removed: (Flow) -> Void) {
+        var victim: Int32 = -1
+        var victimDeadline = Int64.max
+        var victimTimeout: Int64 = 0
+        for timeoutClass in 0..<FlowTimeouts.classCount {
+            let slot = tails[timeoutClass]
+            if slot < 0 { continue }
+            let timeout = timeoutByClass[timeoutClass]
+            let (deadline, overflow) = flows[Int(slot)].last.addingReportingOverflow(timeout)
+            let clamped = overflow ? Int64.max : deadline
+            if victim < 0 || clamped < victimDeadline {
+                victim = slot
+                victimDeadline = clamped
+                victimTimeout = timeout
+            }
+        }
+        precondition(victim >= 0, "full flow table with no flows")
+        if Self.isExpired(last: flows[Int(victim)].last, timeout: victimTimeout, now: now) {
+            counters.timedOut &+= 1
+        } else {
+            counters.evicted &+= 1
+        }
+        removed(release(victim))
+    }
+
+    // MARK: Internals
+
+    /// Unlinks, unindexes and frees a slot; returns its flow.
+    private func release(_ slot: Int32) -> Flow {
+        let flow = flows[Int(slot)]
+        unlink(slot)
+        deleteFromIndex(slot: slot, key: flow.key)
+        links[Int(slot)].inUse = false
+        links[Int(slot)].next = freeHead
+        freeHead = slot
+        counters.active -= 1
+        return flow
+    }
+
+    /// Backward-shift deletion (Knuth 6.4, algorithm R): later entries of the probe run move
+    /// into the hole when the hole lies between their home and their position.
+    private func deleteFromIndex(slot: Int32, key: FlowKey) {
+        let hash = key.hash(seed: seed)
+        let wanted = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(bitPattern: slot) &+ 1)
+        var hole = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
+        while buckets[hole] != wanted {
+            precondition(buckets[hole] != 0, "flow missing from the index")
+            hole = (hole + 1) & bucketMask
+        }
+        var position = hole
+        while true {
+            position = (position + 1) & bucketMask
+            let entry = buckets[position]
+            if entry == 0 { break }
+            let home = Int(truncatingIfNeeded: (entry >> 32) >> homeShift)
+            if (position &- home) & bucketMask >= (position &- hole) & bucketMask {
+                buckets[hole] = entry
+                hole = position
+            }
+        }
+        buckets[hole] = 0
+    }
+
+    @inline(__always)
+    private func pushFront(_ slot: Int32, timeoutClass: Int) {
+        let head = heads[timeoutClass]
+        links[Int(slot)].previous = -1
+        links[Int(slot)].next = head
+        links[Int(slot)].timeoutClass = UInt8(truncatingIfNeeded: timeoutClass)
+        if head >= 0 { links[Int(head)].previous = slot } else { tails[timeoutClass] = slot }
+        heads[timeoutClass] = slot
+    }
+
+    @inline(__always)
+    private func unlink(_ slot: Int32) {
+        let link = links[Int(slot)]
+        let timeoutClass = Int(link.timeoutClass)
+        if link.previous >= 0 { links[Int(link.previous)].next = link.next } else { heads[timeoutClass] = link.next }
+        if link.next >= 0 { links[Int(link.next)].previous = link.previous } else { tails[timeoutClass] = link.previous }
+    }
+
+    @inline(__always)
+    private func moveToFront(_ slot: Int32) {
+        let timeoutClass = Int(links[Int(slot)].timeoutClass)
+        if heads[timeoutClass] == slot { return }
+        unlink(slot)
+        pushFront(slot, timeoutClass: timeoutClass)
+    }
+}
+
+extension Int {
+    /// The smallest power of two ≥ self (self ≥ 1).
+    fileprivate var nextPowerOfTwo: Int {
+        self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
+    }
+}

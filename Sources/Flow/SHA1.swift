@@ -1,0 +1,135 @@
+/// SHA-1 (FIPS 180-4), for Community ID only: it is the hash the spec names, not a security
+/// choice. Streaming, no heap: the partial block lives inline.
+public struct SHA1: Sendable {
+    /// Twenty bytes, as five big-endian words.
+    public struct Digest: Sendable, Equatable, CustomStringConvertible {
+        public var words: (UInt32, UInt32, UInt32, UInt32, UInt32)
+
+        public static let byteCount = 20
+
+        /// The digest bytes, in order.
+        public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            var bigEndian = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian, words.4.bigEndian)
+            return try withUnsafeBytes(of: &bigEndian) { try body($0) }
+        }
+
+        public var bytes: [UInt8] { withBytes { Array($0) } }
+
+        /// Lowercase hex.
+        public var description: String {
+            let digits = Array("0123456789abcdef".utf8)
+            return withBytes { raw in
+                String(decoding: raw.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
+            }
+        }
+
+        public static func == (a: Digest, b: Digest) -> Bool {
+            a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
+                && a.words.3 == b.words.3 && a.words.4 == b.words.4
+        }
+    }
+
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) =
+        (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+    private var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var blockCount = 0
+    private var messageLength: UInt64 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        messageLength &+= UInt64(bytes.count)
+        var offset = 0
+        while offset < bytes.count {
+            let take = min(64 - blockCount, bytes.count - offset)
+            let start = blockCount
+            withUnsafeMutableBytes(of: &block) { raw in
+                raw.baseAddress!.advanced(by: start).copyMemory(from: bytes.baseAddress!.advanced(by: offset), byteCount: take)
+            }
+            blockCount += take
+            offset += take
+            if blockCount == 64 {
+                compressBlock()
+                blockCount = 0
+            }
+        }
+    }
+
+    public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        for var byte in bytes {
+            withUnsafeBytes(of: &byte) { update($0) }
+        }
+    }
+
+    /// Pads (0x80, zeros, the bit length) and returns the digest.
+    public mutating func finalize() -> Digest {
+        let bitLength = messageLength &* 8
+        var marker: UInt8 = 0x80
+        let savedLength = messageLength
+        withUnsafeBytes(of: &marker) { update($0) }
+        var zero: UInt8 = 0
+        while blockCount != 56 {
+            withUnsafeBytes(of: &zero) { update($0) }
+        }
+        var lengthField = bitLength.bigEndian
+        withUnsafeBytes(of: &lengthField) { update($0) }
+        messageLength = savedLength
+        return Digest(words: state)
+    }
+
+    /// The digest of one buffer.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
+        var sha = SHA1()
+        sha.update(bytes)
+        return sha.finalize()
+    }
+
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> Digest where Bytes.Element == UInt8 {
+        var sha = SHA1()
+        sha.update(bytes)
+        return sha.finalize()
+    }
+
+    @inline(__always)
+    private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
+
+    /// One 64-byte block; the message schedule is a 16-word ring on the stack.
+    private mutating func compressBlock() {
+        var w: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = block
+        var (a, b, c, d, e) = state
+        withUnsafeMutableBytes(of: &w) { raw in
+            @inline(__always) func word(_ i: Int) -> UInt32 { raw.load(fromByteOffset: i &* 4, as: UInt32.self) }
+            for i in 0..<16 { raw.storeBytes(of: UInt32(bigEndian: word(i)), toByteOffset: i &* 4, as: UInt32.self) }
+            for t in 0..<80 {
+                let s = t & 15
+                if t >= 16 {
+                    let mixed = Self.rotl(word((s + 13) & 15) ^ word((s + 8) & 15) ^ word((s + 2) & 15) ^ word(s), 1)
+                    raw.storeBytes(of: mixed, toByteOffset: s &* 4, as: UInt32.self)
+                }
+                let f: UInt32
+                let k: UInt32
+                switch t {
+                case 0..<20:
+                    f = (b & c) | (~b & d)
+                    k = 0x5A82_7999
+                case 20..<40:
+                    f = b ^ c ^ d
+                    k = 0x6ED9_EBA1
+                case 40..<60:
+                    f = (b & c) | (b & d) | (c & d)
+                    k = 0x8F1B_BCDC
+                default:
+                    f = b ^ c ^ d
+                    k = 0xCA62_C1D6
+                }
+                let temp = Self.rotl(a, 5) &+ f &+ e &+ k &+ word(s)
+                e = d
+                d = c
+                c = Self.rotl(b, 30)
+                b = a
+                a = temp
+            }
+        }
+        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e)
+    }
+}

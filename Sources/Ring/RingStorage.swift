@@ -1,0 +1,94 @@
+import Synchronization
+
+/// The memory both ends share: one slab of slots and one control block of padded atomics.
+///
+/// Allocated once by `PacketRing.make`; freed when the last end goes away.
+final class RingStorage: @unchecked Sendable {
+    // @unchecked: every field is immutable after init; the memory behind the pointers is
+    // shared only through the atomics' acquire/release protocol (see PacketProducer/PacketConsumer).
+
+    /// Bytes between two independently written atomics: two 64-byte lines, since adjacent-line
+    /// prefetch on x86 pairs lines and would bring back false sharing.
+    static let lineSize = 128
+    /// Slots start on 64-byte boundaries so a small packet's header and bytes share one line.
+    static let slotAlignment = 64
+    /// Packet bytes follow the header directly.
+    static let dataOffset = MemoryLayout<SlotHeader>.stride
+
+    let capacity: Int
+    let mask: Int
+    let slotSize: Int
+    let slotStride: Int
+    let slab: UnsafeMutableRawPointer
+    let publishEvery: Int
+    let releaseEvery: Int
+
+    private let control: UnsafeMutableRawPointer
+
+    /// Index one past the last slot the producer has published (written only by the producer).
+    let head: UnsafeMutablePointer<Atomic<Int>>
+    /// Index one past the last slot the consumer has released (written only by the consumer).
+    let tail: UnsafeMutablePointer<Atomic<Int>>
+    /// 1 once the producer closed; `head` is final from then on.
+    let closed: UnsafeMutablePointer<Atomic<Int>>
+    /// Producer counters mirrored for `PacketRingMonitor` (relaxed; statistics only).
+    let drops: UnsafeMutablePointer<Atomic<Int>>
+    let waits: UnsafeMutablePointer<Atomic<Int>>
+    /// 1 once the consumer is gone, so a waiting producer does not wait forever.
+    let consumerGone: UnsafeMutablePointer<Atomic<Int>>
+    /// Consumer counter mirrored for `PacketRingMonitor`.
+    let consumerWaits: UnsafeMutablePointer<Atomic<Int>>
+
+    init(capacity requested: Int, slotSize: Int, publishEvery: Int, releaseEvery: Int) {
+        precondition(requested > 0, "PacketRing capacity must be at least 1")
+        precondition(slotSize >= 0, "PacketRing slotSize must not be negative")
+        precondition(requested <= 1 << 40, "PacketRing capacity is unreasonably large")
+        let capacity = requested <= 1 ? 1 : 1 << (Int.bitWidth - (requested - 1).leadingZeroBitCount)
+        self.capacity = capacity
+        self.mask = capacity - 1
+        self.slotSize = slotSize
+        let unaligned = Self.dataOffset + slotSize
+        self.slotStride = (unaligned + Self.slotAlignment - 1) / Self.slotAlignment * Self.slotAlignment
+        let (slabBytes, overflow) = capacity.multipliedReportingOverflow(by: slotStride)
+        precondition(!overflow, "PacketRing capacity * slot size overflows")
+        // A larger batch than a quarter of the ring would leave the other side idle too long.
+        let largestBatch = max(1, capacity / 4)
+        self.publishEvery = min(max(1, publishEvery), largestBatch)
+        self.releaseEvery = min(max(1, releaseEvery), largestBatch)
+
+        slab = UnsafeMutableRawPointer.allocate(byteCount: slabBytes, alignment: Self.lineSize)
+        // Touching every page now moves page faults out of the packet path.
+        slab.initializeMemory(as: UInt8.self, repeating: 0, count: slabBytes)
+
+        let control = UnsafeMutableRawPointer.allocate(
+            byteCount: Self.lineSize * 4, alignment: Self.lineSize)
+        self.control = control
+        func atomic(line: Int, slot: Int) -> UnsafeMutablePointer<Atomic<Int>> {
+            let pointer = (control + line * Self.lineSize + slot * MemoryLayout<Atomic<Int>>.stride)
+                .bindMemory(to: Atomic<Int>.self, capacity: 1)
+            pointer.initialize(to: Atomic(0))
+            return pointer
+        }
+        head = atomic(line: 0, slot: 0)
+        tail = atomic(line: 1, slot: 0)
+        // Read only when a side looks empty/full or by a monitor: off the hot lines.
+        closed = atomic(line: 2, slot: 0)
+        drops = atomic(line: 2, slot: 1)
+        waits = atomic(line: 2, slot: 2)
+        consumerGone = atomic(line: 3, slot: 0)
+        consumerWaits = atomic(line: 3, slot: 1)
+    }
+
+    deinit {
+        for pointer in [head, tail, closed, drops, waits, consumerGone, consumerWaits] {
+            pointer.deinitialize(count: 1)
+        }
+        control.deallocate()
+        slab.deallocate()
+    }
+
+    @inline(__always)
+    func slot(_ index: Int) -> UnsafeMutableRawPointer {
+        slab + (index & mask) &* slotStride
+    }
+}
