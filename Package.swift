@@ -25,10 +25,18 @@ let package = Package(
         .target(name: "Output", dependencies: ["Wire"]),
         // The rule language, the abandoned-port registry and compiled port tables.
         .target(name: "Rules"),
+        // The lock-free single-producer/single-consumer packet ring.
+        .target(name: "Ring"),
+        // Flow keys, the bounded flow table, TCP state, Community ID.
+        .target(name: "Flow", dependencies: ["Wire"]),
+        // The engine: verdicts, rule matching, thresholds, scans, EVE records.
+        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"]),
+        // The pipelines: capture thread, ring, detection thread.
+        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Wire"]),
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Wire", "Capture", "Rules", "Output",
+                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +45,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
+        .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -230,6 +230,8 @@ public struct Rule: Sendable, Hashable {
     public var rev: UInt32
     public var msg: String
     public var classtype: String?
+    /// The classtype's description (EVE's `alert.category`); empty without a classtype.
+    public var category = ""
     /// From `priority`, else the classtype's, else Suricata's default 3.
     public var priority: Int
     public var metadata: [String: [String]]

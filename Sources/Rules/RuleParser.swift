@@ -298,6 +298,7 @@ private struct SingleRule {
                     throw fail(at, "unknown classtype '\(value.text)'")
                 }
                 rule.classtype = classtype.name
+                rule.category = classtype.description
                 rule.priority = classtype.priority
             case "priority":
                 guard let number = value.decimalUInt32, number >= 1, number <= 255 else {

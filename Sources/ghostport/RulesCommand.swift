@@ -11,9 +11,8 @@ import Darwin
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check Suricata-compatible rules files.",
-        // RulesGenerate and RulesList (written elsewhere) join this list when merged.
-        subcommands: [RulesCheck.self]
+        abstract: "Check rules files, generate the abandoned-port rules, list watched ports.",
+        subcommands: [RulesCheck.self, RulesGenerate.self, RulesList.self]
     )
 }
 

@@ -1,0 +1,443 @@
+import Flow
+import Output
+import Rules
+import Wire
+
+/// How the engine behaves; the command line and the config file fill it.
+public struct EngineConfiguration: Sendable {
+    /// Suricata's semantics: every matching packet alerts. Off, a flow alerts once per sid.
+    public var perPacket = false
+    public var communityIDSeed: UInt16 = 0
+    /// The flow table's memory bound; the capacity follows from it.
+    public var flowMemoryBytes = 256 << 20
+    public var timeouts = FlowTimeouts.suricata
+    public var scan = ScanDetector.Configuration()
+    /// Write an `anomaly` record for each decode event.
+    public var anomalies = false
+    /// The EVE `pkt_src` value: `wire/pcap` offline and live alike.
+    public var packetSource = "wire/pcap"
+    /// Interface name for `in_iface` (live capture).
+    public var interface: String?
+    /// The flow table's hash seed. Nil picks a random one (live: resists collision floods);
+    /// offline reads fix it so the same capture gives the same output.
+    public var flowHashSeed: UInt64?
+
+    public init() {}
+
+    public var flowCapacity: Int { max(1024, flowMemoryBytes / FlowTable.memoryFootprint(capacity: 1)) }
+}
+
+/// Where a packet came from, for `pcap_cnt` and `pcap_filename`.
+public struct PacketOrigin: Sendable {
+    /// 1-based packet number within its capture.
+    public var count: UInt64
+    /// Index into the engine's `sourceNames`.
+    public var source: Int
+
+    public init(count: UInt64, source: Int) {
+        self.count = count
+        self.source = source
+    }
+}
+
+/// The detection engine: decode, flow, verdict, rule match, alert. One thread drives it.
+public final class Engine {
+    public let configuration: EngineConfiguration
+    public private(set) var rules: RuleSet
+    public private(set) var watchlist: Watchlist
+    public let flows: FlowTable
+    public private(set) var scans: ScanDetector
+    public private(set) var thresholds = Thresholds()
+    public var stats = EngineStats()
+    /// File names of the captures, indexed by `PacketOrigin.source` (offline only).
+    public var sourceNames: [String] = []
+
+    private var output: EVEOutput
+    private let evidence: EvidenceWriter?
+    private var packet = DecodedPacket()
+    private var matches = RuleMatches()
+    private var nextExpiry = Int64.min
+    private var lastTimestamp: Int64 = 0
+
+    static let watchedFlag: UInt32 = 1 << 0
+    static let alertedFlag: UInt32 = 1 << 1
+    static let evidenceFlag: UInt32 = 1 << 2
+    static let evidenceCountShift: UInt32 = 8
+    /// Packets of an alerted flow written as evidence: the matching one and 64 more.
+    static let evidencePackets: UInt32 = 65
+
+    public init(rules: RuleSet, configuration: EngineConfiguration, output: EVEOutput, evidence: EvidenceWriter? = nil) {
+        self.configuration = configuration
+        self.rules = rules
+        self.watchlist = Watchlist(rules: rules)
+        self.flows = FlowTable(capacity: configuration.flowCapacity, timeouts: configuration.timeouts,
+                               seed: configuration.flowHashSeed ?? UInt64.random(in: .min ... .max))
+        self.scans = ScanDetector(configuration: configuration.scan)
+        self.output = output
+        self.evidence = evidence
+    }
+
+    /// Swaps in a new ruleset between packets (reload). Flows keep their state.
+    public func replaceRules(_ newRules: RuleSet) {
+        rules = newRules
+        watchlist = Watchlist(rules: newRules)
+    }
+
+    /// Runs one packet through the engine. `timestamp` is nanoseconds since the epoch.
+    /// `capturedLength` is libpcap's when `bytes` is a ring slot's prefix of the packet.
+    public func process(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, capturedLength: Int? = nil,
+                        timestamp: Int64, originalLength: Int, origin: PacketOrigin) {
+        Decoder.decode(bytes, linkType: linkType, capturedLength: capturedLength, into: &packet)
+        stats.packets &+= 1
+        stats.bytes &+= UInt64(originalLength)
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        if !packet.events.isEmpty { countEvents(timestamp: timestamp, origin: origin) }
+        guard packet.hasIP else { return }
+        if timestamp >= nextExpiry {
+            expireFlows(now: timestamp)
+            nextExpiry = timestamp + 1_000_000_000
+        }
+
+        // An ICMP error belongs to the flow it quotes: that is how a port says no.
+        if let (quotedKey, quotedCanonical) = FlowKey.quotedFlow(of: packet), let handle = flows.lookup(quotedKey) {
+            let quotedFromClient = flows[handle].isToServer(isCanonical: quotedCanonical)
+            flows.update(handle, with: packet, toServer: false, timestamp: timestamp, length: originalLength)
+            if flows[handle].flags & Self.watchedFlag != 0, quotedFromClient,
+               Refusal.isRefusal(icmpType: packet.icmpType, code: packet.icmpCode, ipVersion: packet.ipVersion) {
+                setVerdict(.rejected, on: handle)
+            }
+            match(handle: handle, toServer: false, timestamp: timestamp, bytes: bytes, originalLength: originalLength,
+                  linkType: linkType, origin: origin)
+            return
+        }
+
+        guard let tracked = flows.track(packet, timestamp: timestamp, length: originalLength) else { return }
+        let handle = tracked.handle
+        if tracked.isNew {
+            stats.flowsSeen &+= 1
+            if packet.hasPorts && watchlist.isWatched(port: packet.dport, proto: packet.proto) {
+                flows[handle].flags |= Self.watchedFlag
+                flows[handle].watchedPort = packet.dport
+                flows[handle].verdict = Verdict.unanswered.rawValue
+                stats.watchedFlows &+= 1
+                if let scan = scans.observe(source: packet.src, host: packet.dst, port: packet.dport,
+                                            proto: packet.proto, time: timestamp) {
+                    writeScan(scan, timestamp: timestamp, origin: origin)
+                }
+            }
+        } else if !tracked.toServer && flows[handle].flags & Self.watchedFlag != 0 {
+            replyFromWatchedSide(handle)
+        }
+        match(handle: handle, toServer: tracked.toServer, timestamp: timestamp, bytes: bytes,
+              originalLength: originalLength, linkType: linkType, origin: origin)
+    }
+
+    /// A packet from the watched port: a SYN-ACK, data or a datagram answers; a RST rejects.
+    @inline(__always)
+    private func replyFromWatchedSide(_ handle: FlowHandle) {
+        if packet.proto == IPProtocol.tcp {
+            guard packet.hasTCPFlags else { return }
+            let flags = packet.tcpFlags
+            if flags & TCPFlag.syn != 0 && flags & TCPFlag.ack != 0 || packet.payloadLength > 0 {
+                setVerdict(.answered, on: handle)
+            } else if flags & TCPFlag.rst != 0 {
+                setVerdict(.rejected, on: handle)
+            }
+        } else {
+            setVerdict(.answered, on: handle)
+        }
+    }
+
+    /// Verdicts only move forward: a listener that answered and then reset still answered.
+    @inline(__always)
+    private func setVerdict(_ verdict: Verdict, on handle: FlowHandle) {
+        if verdict.rawValue > flows[handle].verdict { flows[handle].verdict = verdict.rawValue }
+    }
+
+    @inline(__always)
+    private func match(handle: FlowHandle, toServer: Bool, timestamp: Int64, bytes: UnsafeRawBufferPointer,
+                       originalLength: Int, linkType: LinkType, origin: PacketOrigin) {
+        let flow = flows[handle]
+        if flow.flags & Self.evidenceFlag != 0 {
+            appendEvidence(handle: handle, bytes: bytes, originalLength: originalLength, timestamp: timestamp)
+        }
+        let facts = PacketFacts(
+            ipVersion: packet.ipVersion,
+            src: UInt128(packet.src.high) << 64 | UInt128(packet.src.low),
+            dst: UInt128(packet.dst.high) << 64 | UInt128(packet.dst.low),
+            proto: packet.proto, sport: packet.sport, dport: packet.dport, hasPorts: packet.hasPorts,
+            tcpFlags: UInt8(truncatingIfNeeded: packet.tcpFlags))
+        rules.match(facts, flow: FlowFacts(direction: toServer ? .toServer : .toClient, established: flow.established),
+                    into: &matches)
+        guard !matches.alerts.isEmpty else { return }
+        for index in matches.alerts {
+            let rule = rules.rules[index]
+            if !configuration.perPacket && flows[handle].alerted.insert(rule.sid) == .repeated {
+                stats.repeats &+= 1
+                continue
+            } else if configuration.perPacket {
+                flows[handle].alerted.insert(rule.sid)
+            }
+            guard thresholds.allows(rule, index: index, src: packet.src, dst: packet.dst, time: timestamp) else {
+                stats.suppressed &+= 1
+                continue
+            }
+            flows[handle].flags |= Self.alertedFlag
+            stats.countAlert(sid: rule.sid)
+            var evidenceName: String?
+            if let evidence {
+                evidenceName = evidence.fileName(flowID: flowID(of: flows[handle]))
+                if flows[handle].flags & Self.evidenceFlag == 0 {
+                    flows[handle].flags |= Self.evidenceFlag
+                    appendEvidence(handle: handle, bytes: bytes, originalLength: originalLength, timestamp: timestamp)
+                }
+            }
+            writeAlert(rule: rule, handle: handle, timestamp: timestamp, origin: origin, evidence: evidenceName)
+        }
+    }
+
+    private func appendEvidence(handle: FlowHandle, bytes: UnsafeRawBufferPointer, originalLength: Int, timestamp: Int64) {
+        guard let evidence else { return }
+        let written = (flows[handle].flags >> Self.evidenceCountShift) & 0xFF
+        guard written < Self.evidencePackets else { return }
+        let flow = flows[handle]
+        if evidence.append(flowID: flowID(of: flow), linkType: packet.linkType, bytes: bytes,
+                           originalLength: originalLength, timestamp: timestamp) {
+            flows[handle].flags = (flow.flags & ~(0xFF << Self.evidenceCountShift)) | ((written + 1) << Self.evidenceCountShift)
+        } else {
+            stats.evidenceErrors &+= 1
+        }
+    }
+
+    private func countEvents(timestamp: Int64, origin: PacketOrigin) {
+        for event in packet.events {
+            stats.decodeEvents[Int(event.rawValue)] &+= 1
+            if configuration.anomalies { writeAnomaly(event, timestamp: timestamp, origin: origin) }
+        }
+    }
+
+    /// Ends flows idle past their timeout at packet time `now`.
+    public func expireFlows(now: Int64) {
+        flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout") }
+    }
+
+    /// The end of input: every flow ends, the final stats record is written.
+    public func finish(reason: String = "shutdown") {
+        flows.drain { flow in self.flowEnded(flow, reason: reason) }
+        evidence?.closeAll()
+        writeStats(timestamp: lastTimestamp)
+        output.flush()
+    }
+
+    private func flowEnded(_ flow: Flow, reason: String) {
+        if flow.flags & Self.evidenceFlag != 0 { evidence?.close(flowID: flowID(of: flow)) }
+        guard flow.flags & (Self.watchedFlag | Self.alertedFlag) != 0 else { return }
+        if flow.flags & Self.watchedFlag != 0 {
+            let verdict = Verdict(rawValue: flow.verdict) ?? .none
+            stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto, client: flow.client.address)
+        }
+        writeFlow(flow, reason: reason)
+    }
+
+    /// Flushes buffered records (live: after each batch, so alerts reach disk promptly).
+    public func flushOutput() { output.flush() }
+
+    /// Writes a stats record now (live: every N seconds and on SIGUSR1).
+    public func emitStats(timestamp: Int64) { writeStats(timestamp: timestamp) }
+
+    var lastPacketTime: Int64 { lastTimestamp }
+
+    // MARK: Records
+
+    /// A stable 51-bit flow id (as Suricata's), the same in the alert and the flow record.
+    func flowID(of flow: Flow) -> UInt64 {
+        let id = (flow.key.hash(seed: 0x6768_6F73_7470_6F72) ^ UInt64(bitPattern: flow.start)) & 0x0007_FFFF_FFFF_FFFF
+        return id == 0 ? 1 : id
+    }
+
+    private func header(eventType: StaticString, timestamp: Int64, origin: PacketOrigin?) -> EVEHeader {
+        var header = EVEHeader(packet: packet, timestamp: timestamp)
+        header.inIface = configuration.interface
+        if let origin { header.pcapCount = origin.count }
+        return header
+    }
+
+    private func sourceName(_ origin: PacketOrigin?) -> String? {
+        guard let origin, origin.source >= 0, origin.source < sourceNames.count else { return nil }
+        return sourceNames[origin.source]
+    }
+
+    private func writeAlert(rule: Rule, handle: FlowHandle, timestamp: Int64, origin: PacketOrigin, evidence: String?) {
+        let flow = flows[handle]
+        var head = header(eventType: "alert", timestamp: timestamp, origin: origin)
+        head.flowID = flowID(of: flow)
+        let watched = flow.flags & Self.watchedFlag != 0
+        output.record { out in
+            EVE.open(head, eventType: "alert", into: &out)
+            out.append(",\"pkt_src\":")
+            out.append(jsonString: configuration.packetSource)
+            if let id = CommunityID.compute(seed: configuration.communityIDSeed, packet: packet) {
+                EVE.appendField("community_id", string: id, into: &out)
+            }
+            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
+            out.append(",\"alert\":{\"action\":\"allowed\"")
+            EVE.appendField("gid", number: UInt64(rule.gid), into: &out)
+            EVE.appendField("signature_id", number: UInt64(rule.sid), into: &out)
+            EVE.appendField("rev", number: UInt64(rule.rev), into: &out)
+            EVE.appendField("signature", string: rule.msg, into: &out)
+            EVE.appendField("category", string: rule.category, into: &out)
+            EVE.appendField("severity", number: UInt64(max(0, rule.priority)), into: &out)
+            if !rule.metadata.isEmpty {
+                out.append(",\"metadata\":{")
+                var first = true
+                for key in rule.metadata.keys.sorted() {
+                    if !first { out.append(byte: 0x2C) }
+                    first = false
+                    out.append(jsonString: key)
+                    out.append(":[")
+                    for (i, value) in rule.metadata[key, default: []].enumerated() {
+                        if i > 0 { out.append(byte: 0x2C) }
+                        out.append(jsonString: value)
+                    }
+                    out.append(byte: 0x5D)
+                }
+                out.append(byte: 0x7D)
+            }
+            out.append(byte: 0x7D)
+            EVEOutput.appendFlowCounters(flow, end: false, into: &out)
+            out.append(byte: 0x7D)
+            out.append(",\"ghostport\":{\"kind\":\"")
+            out.append(rule.metadata["ghostport_role"]?.first == "answered" ? "answered" : "rule")
+            out.append(byte: 0x22)
+            if watched {
+                out.append(",\"verdict\":\"")
+                out.append((Verdict(rawValue: flow.verdict) ?? .none).liveName)
+                out.append(byte: 0x22)
+                EVE.appendField("watched_port", number: UInt64(flow.watchedPort), into: &out)
+                if let service = watchlist.service(port: flow.watchedPort, proto: flow.key.proto), !service.isEmpty {
+                    EVE.appendField("service", string: service, into: &out)
+                }
+            }
+            if let evidence { EVE.appendField("evidence", string: evidence, into: &out) }
+            out.append("}}\n")
+        }
+    }
+
+    private func writeFlow(_ flow: Flow, reason: String) {
+        var head = EVEHeader(timestamp: flow.start)
+        head.flowID = flowID(of: flow)
+        head.inIface = configuration.interface
+        let client = flow.client, server = flow.server
+        head.ipVersion = flow.key.isIPv6 ? 6 : 4
+        head.src = client.address
+        head.dst = server.address
+        head.proto = flow.key.proto
+        head.hasPorts = PacketFacts.carriesPorts(flow.key.proto)
+        head.sport = client.port
+        head.dport = server.port
+        if flow.key.vlan != 0 {
+            head.vlanCount = 1
+            head.vlanIDs.0 = flow.key.vlan
+        }
+        let verdict = Verdict(rawValue: flow.verdict) ?? .none
+        output.record { out in
+            EVE.open(head, eventType: "flow", into: &out)
+            EVE.appendField("community_id", string: CommunityID.compute(seed: configuration.communityIDSeed, flow: flow), into: &out)
+            EVEOutput.appendFlowCounters(flow, end: true, into: &out)
+            out.append(",\"state\":\"")
+            out.append(flow.key.proto == IPProtocol.tcp ? flow.tcpState.name : (flow.established ? "established" : "new"))
+            out.append("\",\"reason\":")
+            out.append(jsonString: reason)
+            out.append(",\"alerted\":")
+            out.append(flow.flags & Self.alertedFlag != 0 ? "true" : "false")
+            out.append(byte: 0x7D)
+            out.append(",\"ghostport\":{")
+            var comma = false
+            if verdict != .none {
+                out.append("\"verdict\":\"")
+                out.append(verdict.name)
+                out.append(byte: 0x22)
+                EVE.appendField("watched_port", number: UInt64(flow.watchedPort), into: &out)
+                if let service = watchlist.service(port: flow.watchedPort, proto: flow.key.proto), !service.isEmpty {
+                    EVE.appendField("service", string: service, into: &out)
+                }
+                comma = true
+            }
+            out.append(comma ? ",\"sids\":[" : "\"sids\":[")
+            for (i, sid) in flow.alerted.enumerated() {
+                if i > 0 { out.append(byte: 0x2C) }
+                out.append(decimal: UInt64(sid))
+            }
+            out.append(byte: 0x5D)
+            EVE.appendField("repeats", number: UInt64(flow.alerted.repeats), into: &out)
+            out.append("}}\n")
+        }
+    }
+
+    private func writeScan(_ scan: ScanDetector.Scan, timestamp: Int64, origin: PacketOrigin) {
+        let head = header(eventType: "alert", timestamp: timestamp, origin: origin)
+        stats.countAlert(sid: ScanAlert.sid)
+        output.record { out in
+            EVE.open(head, eventType: "alert", into: &out)
+            out.append(",\"pkt_src\":")
+            out.append(jsonString: configuration.packetSource)
+            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
+            out.append(",\"alert\":{\"action\":\"allowed\",\"gid\":1")
+            EVE.appendField("signature_id", number: UInt64(ScanAlert.sid), into: &out)
+            out.append(",\"rev\":1")
+            EVE.appendField("signature", string: "GHOSTPORT scan of abandoned ports from \(scan.source)", into: &out)
+            out.append(",\"category\":\"Detection of a Network Scan\",\"severity\":3}")
+            out.append(",\"ghostport\":{\"kind\":\"scan\",\"scan\":{\"source\":\"")
+            out.append(address: scan.source)
+            out.append("\",\"ports\":[")
+            for (i, port) in scan.ports.enumerated() {
+                if i > 0 { out.append(byte: 0x2C) }
+                out.append(jsonString: port)
+            }
+            out.append("],\"hosts\":[")
+            for (i, host) in scan.hosts.enumerated() {
+                if i > 0 { out.append(byte: 0x2C) }
+                out.append(byte: 0x22)
+                out.append(address: host)
+                out.append(byte: 0x22)
+            }
+            out.append("],\"first_seen\":\"")
+            EVE.appendTimestamp(scan.firstSeen, into: &out)
+            out.append("\",\"window\":")
+            out.append(decimal: configuration.scan.seconds)
+            out.append("}}}\n")
+        }
+    }
+
+    private func writeAnomaly(_ event: DecodeEvent, timestamp: Int64, origin: PacketOrigin) {
+        let head = header(eventType: "anomaly", timestamp: timestamp, origin: origin)
+        output.record { out in
+            EVE.open(head, eventType: "anomaly", into: &out)
+            out.append(",\"pkt_src\":")
+            out.append(jsonString: configuration.packetSource)
+            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
+            out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
+            out.append(event.name)
+            out.append("\"}}\n")
+        }
+    }
+
+    private func writeStats(timestamp: Int64) {
+        let counters = flows.counters
+        let snapshot = stats
+        let extra = statsExtra
+        output.record { out in
+            EVE.open(EVEHeader(timestamp: timestamp), eventType: "stats", into: &out)
+            snapshot.appendJSON(flows: counters, extra: extra, into: &out)
+            out.append("}\n")
+        }
+    }
+
+    /// Counters from outside the engine (capture, ring, output) for the stats record.
+    public var statsExtra = StatsExtra()
+}
+
+/// The scan alert's identity: ghostport's own sid, outside the registry's 9,000,000 block.
+public enum ScanAlert {
+    public static let sid: UInt32 = 8_999_001
+}

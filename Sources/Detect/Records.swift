@@ -1,0 +1,199 @@
+import Flow
+import Output
+import Wire
+
+/// The EVE sink: builds each record as one line and writes whole lines only, so a reader
+/// tailing the file never sees half a record. A failed write loses the records it held,
+/// counts them, and the next write tries again.
+public final class EVEOutput {
+    private var buffer: OutputBuffer
+    /// Records written (or buffered to be).
+    public private(set) var records: UInt64 = 0
+    /// Records lost to write errors (full disk, closed pipe, unwritable file).
+    public private(set) var lost: UInt64 = 0
+    public private(set) var lastError: WriteError?
+    private var pending: UInt64 = 0
+    private let flushEveryRecord: Bool
+
+    /// `flushEveryRecord` for live capture, where alerts must reach the file at once.
+    public init(fd: Int32, flushEveryRecord: Bool = false) {
+        buffer = OutputBuffer(fd: fd)
+        self.flushEveryRecord = flushEveryRecord
+    }
+
+    public var fd: Int32 { buffer.fd }
+
+    /// Appends one record; `body` writes the whole line, newline included.
+    @inline(__always)
+    public func record(_ body: (inout OutputBuffer) -> Void) {
+        body(&buffer)
+        records &+= 1
+        pending &+= 1
+        if flushEveryRecord {
+            flush()
+        } else if buffer.bytes.count >= 1 << 16 {
+            flush()
+        }
+    }
+
+    public func flush() {
+        guard !buffer.bytes.isEmpty else { return }
+        do {
+            try buffer.flush()
+            pending = 0
+        } catch {
+            lost &+= pending
+            pending = 0
+            lastError = error
+        }
+    }
+
+    /// Swaps the file descriptor (log rotation); what is buffered goes to the old one first.
+    public func replaceDescriptor(_ fd: Int32) {
+        flush()
+        buffer = OutputBuffer(fd: fd)
+    }
+
+    /// `,"flow":{...` with the counters and start (and end and age for a flow record); the
+    /// caller closes the object.
+    static func appendFlowCounters(_ flow: Flow, end: Bool, into out: inout OutputBuffer) {
+        out.append(",\"flow\":{\"pkts_toserver\":")
+        out.append(decimal: flow.packetsToServer)
+        out.append(",\"pkts_toclient\":")
+        out.append(decimal: flow.packetsToClient)
+        out.append(",\"bytes_toserver\":")
+        out.append(decimal: flow.bytesToServer)
+        out.append(",\"bytes_toclient\":")
+        out.append(decimal: flow.bytesToClient)
+        out.append(",\"start\":\"")
+        EVE.appendTimestamp(flow.start, into: &out)
+        out.append(byte: 0x22)
+        if end {
+            out.append(",\"end\":\"")
+            EVE.appendTimestamp(flow.last, into: &out)
+            out.append("\",\"age\":")
+            out.append(decimal: UInt64(max(0, (flow.last - flow.start) / 1_000_000_000)))
+        }
+    }
+}
+
+/// Counters kept outside the engine (capture, ring, output), reported in its stats records.
+public struct StatsExtra: Sendable {
+    public var kernelPackets: UInt64?
+    public var kernelDrops: UInt64?
+    public var kernelInterfaceDrops: UInt64?
+    public var ringWaits: UInt64 = 0
+    public var ringDrops: UInt64 = 0
+    public var outputLost: UInt64 = 0
+    public var uptimeSeconds: UInt64 = 0
+
+    public init() {}
+}
+
+/// What the engine counted.
+public struct EngineStats: Sendable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var decodeEvents = [UInt64](repeating: 0, count: 64)
+    public var flowsSeen: UInt64 = 0
+    public var watchedFlows: UInt64 = 0
+    public var alerts: UInt64 = 0
+    public var alertsBySid: [UInt32: UInt64] = [:]
+    /// Alerts a threshold or detection filter held back.
+    public var suppressed: UInt64 = 0
+    /// Matches of a sid a flow had already alerted on (default once-per-flow mode).
+    public var repeats: UInt64 = 0
+    public var evidenceErrors: UInt64 = 0
+    /// Ended watched flows by verdict (index = `Verdict.rawValue`).
+    public var verdicts = [UInt64](repeating: 0, count: 4)
+    /// Ended watched flows by "port/proto" and verdict, for the summary table.
+    public var byPort: [String: [UInt64]] = [:]
+    /// Watched flows by client address, for the summary's top sources.
+    public var bySource: [IPAddress: UInt64] = [:]
+
+    public init() {}
+
+    mutating func countAlert(sid: UInt32) {
+        alerts &+= 1
+        alertsBySid[sid, default: 0] &+= 1
+    }
+
+    mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8, client: IPAddress) {
+        verdicts[Int(verdict.rawValue)] &+= 1
+        let key = "\(port)/\(IPProtocol.name(proto)?.lowercased() ?? String(proto))"
+        byPort[key, default: [0, 0, 0, 0]][Int(verdict.rawValue)] &+= 1
+        // Bounded: a spoofed flood must not grow the summary without limit.
+        if bySource.count < 100_000 || bySource[client] != nil { bySource[client, default: 0] &+= 1 }
+    }
+
+    func appendJSON(flows: FlowCounters, extra: StatsExtra, into out: inout OutputBuffer) {
+        out.append(",\"stats\":{\"uptime\":")
+        out.append(decimal: extra.uptimeSeconds)
+        out.append(",\"capture\":{")
+        var fields: [(StaticString, UInt64)] = []
+        if let value = extra.kernelPackets { fields.append(("kernel_packets", value)) }
+        if let value = extra.kernelDrops { fields.append(("kernel_drops", value)) }
+        if let value = extra.kernelInterfaceDrops { fields.append(("kernel_ifdrops", value)) }
+        fields.append(("ring_waits", extra.ringWaits))
+        fields.append(("ring_drops", extra.ringDrops))
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out.append(byte: 0x2C) }
+            out.append(byte: 0x22)
+            out.append(field.0)
+            out.append("\":")
+            out.append(decimal: field.1)
+        }
+        out.append("},\"decoder\":{\"pkts\":")
+        out.append(decimal: packets)
+        out.append(",\"bytes\":")
+        out.append(decimal: bytes)
+        out.append(",\"event\":{")
+        var first = true
+        for event in DecodeEvent.allCases where decodeEvents[Int(event.rawValue)] > 0 {
+            if !first { out.append(byte: 0x2C) }
+            first = false
+            out.append(jsonString: event.name)
+            out.append(byte: 0x3A)
+            out.append(decimal: decodeEvents[Int(event.rawValue)])
+        }
+        out.append("}},\"flow\":{\"active\":")
+        out.append(decimal: flows.active)
+        out.append(",\"created\":")
+        out.append(decimal: flows.created)
+        out.append(",\"timed_out\":")
+        out.append(decimal: flows.timedOut)
+        out.append(",\"evicted\":")
+        out.append(decimal: flows.evicted)
+        out.append(",\"ended\":")
+        out.append(decimal: flows.ended)
+        out.append(",\"watched\":")
+        out.append(decimal: watchedFlows)
+        out.append("},\"detect\":{\"alerts\":")
+        out.append(decimal: alerts)
+        out.append(",\"suppressed\":")
+        out.append(decimal: suppressed)
+        out.append(",\"repeats\":")
+        out.append(decimal: repeats)
+        out.append(",\"alerts_by_sid\":{")
+        for (i, sid) in alertsBySid.keys.sorted().enumerated() {
+            if i > 0 { out.append(byte: 0x2C) }
+            out.append(byte: 0x22)
+            out.append(decimal: UInt64(sid))
+            out.append("\":")
+            out.append(decimal: alertsBySid[sid, default: 0])
+        }
+        out.append("},\"verdicts\":{")
+        for verdict in [Verdict.unanswered, .rejected, .answered] {
+            if verdict != .unanswered { out.append(byte: 0x2C) }
+            out.append(byte: 0x22)
+            out.append(verdict.name)
+            out.append("\":")
+            out.append(decimal: verdicts[Int(verdict.rawValue)])
+        }
+        out.append("}},\"output\":{\"lost\":")
+        out.append(decimal: extra.outputLost)
+        out.append(",\"evidence_errors\":")
+        out.append(decimal: evidenceErrors)
+        out.append("}}")
+    }
+}

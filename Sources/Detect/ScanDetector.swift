@@ -1,0 +1,106 @@
+import Wire
+
+/// Spots one source touching many watched ports or hosts in a short time, and says so once
+/// per window. Only packets to watched ports reach it, so its state stays small; it is
+/// bounded all the same, since sources can be spoofed.
+public struct ScanDetector {
+    public struct Configuration: Sendable, Equatable {
+        /// Distinct watched ports (port and protocol) from one source that make a scan.
+        public var ports: Int
+        /// Distinct hosts contacted on watched ports by one source that make a scan.
+        public var hosts: Int
+        /// The window, in seconds.
+        public var seconds: Int
+        /// Sources tracked at once; the oldest is forgotten beyond this.
+        public var maxSources: Int
+
+        public init(ports: Int = 5, hosts: Int = 5, seconds: Int = 60, maxSources: Int = 65_536) {
+            self.ports = ports
+            self.hosts = hosts
+            self.seconds = seconds
+            self.maxSources = maxSources
+        }
+    }
+
+    /// What a scan alert names.
+    public struct Scan: Sendable, Equatable {
+        public var source: IPAddress
+        /// Watched ports touched in the window, as `port/proto`, in the order first touched.
+        public var ports: [String]
+        public var hosts: [IPAddress]
+        public var firstSeen: Int64
+        public var lastSeen: Int64
+    }
+
+    private struct Touch {
+        var port: UInt16
+        var proto: UInt8
+        var host: IPAddress
+        var time: Int64
+    }
+
+    private struct SourceState {
+        var touches: [Touch] = []
+        var lastSeen: Int64 = 0
+        var quietUntil: Int64 = .min
+    }
+
+    public let configuration: Configuration
+    private var sources: [IPAddress: SourceState] = [:]
+    public private(set) var sourcesForgotten: UInt64 = 0
+    public private(set) var scansReported: UInt64 = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var trackedSources: Int { sources.count }
+
+    /// Records a packet from `source` to a watched `port` on `host` at `time` (nanoseconds).
+    /// Returns a scan the first time the source crosses a threshold within the window.
+    public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64) -> Scan? {
+        let window = Int64(configuration.seconds) * 1_000_000_000
+        if sources[source] == nil && sources.count >= configuration.maxSources { forgetOldest(now: time, window: window) }
+        var state = sources[source] ?? SourceState()
+        defer { sources[source] = state }
+        state.lastSeen = time
+        state.touches.removeAll { time - $0.time > window }
+        // One touch per distinct (port, host): that is all the thresholds count.
+        if !state.touches.contains(where: { $0.port == port && $0.proto == proto && $0.host == host }) {
+            // A source that keeps scanning must not grow without bound: keep the most recent.
+            if state.touches.count >= 4 * max(configuration.ports, configuration.hosts) + 64 {
+                state.touches.removeFirst()
+            }
+            state.touches.append(Touch(port: port, proto: proto, host: host, time: time))
+        }
+        guard time >= state.quietUntil else { return nil }
+        var ports: [(UInt16, UInt8)] = []
+        var hosts: [IPAddress] = []
+        for touch in state.touches {
+            if !ports.contains(where: { $0 == (touch.port, touch.proto) }) { ports.append((touch.port, touch.proto)) }
+            if !hosts.contains(touch.host) { hosts.append(touch.host) }
+        }
+        guard ports.count >= configuration.ports || hosts.count >= configuration.hosts else { return nil }
+        state.quietUntil = time + window
+        scansReported += 1
+        return Scan(
+            source: source,
+            ports: ports.map { "\($0.0)/\(IPProtocol.name($0.1)?.lowercased() ?? String($0.1))" },
+            hosts: hosts,
+            firstSeen: state.touches.first?.time ?? time,
+            lastSeen: time
+        )
+    }
+
+    /// Drops sources idle for a window; if that frees nothing, the least recently seen eighth,
+    /// so a flood of spoofed sources costs amortised O(log n) per new source.
+    private mutating func forgetOldest(now: Int64, window: Int64) {
+        let before = sources.count
+        sources = sources.filter { now - $0.value.lastSeen <= window }
+        if sources.count >= configuration.maxSources {
+            let victims = sources.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(max(1, sources.count / 8))
+            for victim in victims { sources[victim.key] = nil }
+        }
+        sourcesForgotten += UInt64(before - sources.count)
+    }
+}

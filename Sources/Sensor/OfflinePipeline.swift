@@ -1,0 +1,152 @@
+import Capture
+import Detect
+import Ring
+import Synchronization
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Offline analysis on two threads: a reader thread pulls packets from libpcap and copies
+/// them into the ring, waiting when it is full (nothing is ever dropped offline); the
+/// calling thread runs the engine on them in order, so the result is the same as one thread's.
+public enum OfflinePipeline {
+    /// What reading the inputs ran into; the packets that could be read were all processed.
+    public struct Outcome: Sendable {
+        /// One line each: unreadable inputs, unsupported link types, cut-off files.
+        public var problems: [String] = []
+        public var packets: UInt64 = 0
+        public var ringWaits = 0
+        public var filesRead = 0
+    }
+
+    /// Progress seen from the detection thread, for a progress bar.
+    public struct Progress: Sendable {
+        public var bytesRead: Int64
+        public var bytesTotal: Int64?
+        public var packets: UInt64
+        public var alerts: UInt64
+    }
+
+    /// Slot size: whole packets up to a jumbo-free MTU and then some; longer ones keep their
+    /// first 2 KiB, which holds every header the engine reads.
+    public static let slotSize = 2048
+    public static let ringCapacity = 8192
+
+    public static func run(inputs: [String], engine: Engine, progressEvery: Int = 0,
+                           progress: ((Progress) -> Void)? = nil) -> Outcome {
+        let ends = PacketRing.make(capacity: ringCapacity, slotSize: slotSize)
+        let producerBox = Handoff(ends.producer)
+        var consumer = ends.consumer
+        let shared = Shared(totalBytes: inputs.reduce(Int64(0)) { $0 + (fileSize($1) ?? 0) })
+        engine.sourceNames = inputs
+
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, producer: producerBox, shared: shared))
+        let created = pthread_create(&thread, nil, { raw in
+            let context = Unmanaged<ReaderContext>.fromOpaque(raw!).takeRetainedValue()
+            context.read()
+            return nil
+        }, context.toOpaque())
+        precondition(created == 0, "pthread_create failed: \(created)")
+
+        var packets: UInt64 = 0
+        var nextProgress = UInt64(progressEvery)
+        while true {
+            let count = consumer.pop { header, bytes in
+                let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
+                engine.process(bytes, linkType: LinkType(rawValue: header.linkType), capturedLength: Int(header.capturedLength),
+                               timestamp: timestamp, originalLength: Int(header.originalLength),
+                               origin: PacketOrigin(count: header.sequence, source: Int(header.sourceIndex)))
+            }
+            packets &+= UInt64(count)
+            if let progress, progressEvery > 0, packets >= nextProgress {
+                nextProgress = packets + UInt64(progressEvery)
+                progress(Progress(bytesRead: shared.bytesRead.load(ordering: .relaxed), bytesTotal: shared.totalBytes,
+                                  packets: packets, alerts: engine.stats.alerts))
+            }
+            if count == 0, consumer.waitForPackets() == .closedAndDrained { break }
+        }
+        pthread_join(thread, nil)
+        var outcome = shared.outcome.withLock { $0 }
+        outcome.packets = packets
+        engine.statsExtra.ringWaits = UInt64(outcome.ringWaits)
+        return outcome
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        guard path != "-" else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    final class Shared: Sendable {
+        let outcome = Mutex(Outcome())
+        let bytesRead = Atomic<Int64>(0)
+        let totalBytes: Int64?
+
+        init(totalBytes: Int64) { self.totalBytes = totalBytes > 0 ? totalBytes : nil }
+    }
+
+    /// The reader thread's work: every input in order, every packet into the ring.
+    final class ReaderContext: Sendable {
+        let inputs: [String]
+        let producer: Handoff<PacketProducer>
+        let shared: Shared
+
+        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared) {
+            self.inputs = inputs
+            self.producer = producer
+            self.shared = shared
+        }
+
+        func read() {
+            var producer = self.producer.take()
+            var problems: [String] = []
+            var filesRead = 0
+            var doneBytes: Int64 = 0
+            for (index, path) in inputs.enumerated() {
+                let capture: OfflineCapture
+                do {
+                    capture = try OfflineCapture(path: path)
+                } catch {
+                    problems.append(error.description)
+                    continue
+                }
+                filesRead += 1
+                let linkType = capture.linkType.rawValue
+                var sequence: UInt64 = 0
+                while let record = capture.next() {
+                    sequence &+= 1
+                    let header = SlotHeader(
+                        timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
+                        originalLength: UInt32(truncatingIfNeeded: record.originalLength),
+                        capturedLength: UInt32(truncatingIfNeeded: record.bytes.count), storedLength: 0,
+                        linkType: linkType, sourceIndex: UInt32(index), sequence: sequence)
+                    producer.pushWaiting(header: header, bytes: record.bytes)
+                    if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
+                }
+                doneBytes += capture.bytesRead
+                shared.bytesRead.store(doneBytes, ordering: .relaxed)
+                switch capture.end {
+                case .truncated(let offset, let reason):
+                    let place = offset.map { "at byte offset \($0)" } ?? "after packet \(capture.packetsRead)"
+                    problems.append("\(path): truncated \(place), \(capture.packetsRead) packets read before the cut (\(reason))")
+                case .failed(let reason):
+                    problems.append("\(path): read failed after packet \(capture.packetsRead): \(reason)")
+                case .endOfFile, nil:
+                    break
+                }
+            }
+            let waits = producer.waits
+            producer.close()
+            shared.outcome.withLock {
+                $0.problems = problems
+                $0.filesRead = filesRead
+                $0.ringWaits = waits
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import ArgumentParser
+import Capture
+import Detect
+import Output
+import Rules
+import Sensor
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Analyse capture files: flows, verdicts and EVE alerts for abandoned ports.",
+        discussion: """
+            Reads .pcap and .pcapng files (a directory: its capture files sorted by name; - reads \
+            standard input) with the shipped rules unless --rules is given, and writes EVE JSON \
+            lines (alert, flow, stats) to standard output or, appending, to --output. Exit status: \
+            0 on success, 1 when some input could not be read (the rest are still processed), 2 for \
+            usage or rule errors.
+            """
+    )
+
+    @OptionGroup var ruleOptions: RuleOptions
+
+    @Option(name: .shortAndLong, help: "Append EVE records to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Write the packets of each alerted flow (the match and up to 64 more) to pcap files here.")
+    var evidence: String?
+
+    @Flag(help: "Alert on every matching packet (Suricata's behaviour) instead of once per flow and sid.")
+    var perPacket = false
+
+    @Flag(help: "Write an anomaly record for every decode event.")
+    var anomalies = false
+
+    @Option(help: "Community ID seed.")
+    var communityIDSeed: UInt16 = 0
+
+    @Option(help: "Distinct watched ports from one source that make a scan.")
+    var scanPorts = 5
+
+    @Option(help: "Distinct hosts contacted on watched ports by one source that make a scan.")
+    var scanHosts = 5
+
+    @Option(help: "The scan window, in seconds.")
+    var scanSeconds = 60
+
+    @Option(help: "Memory bound of the flow table, in MiB.")
+    var flowMemory = 256
+
+    @Flag(inversion: .prefixedNo, help: "A progress bar on standard error when it is a terminal.")
+    var progress = true
+
+    @Flag(help: "No summary table on standard error.")
+    var quiet = false
+
+    @Argument(help: "Capture files or directories; - for standard input.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
+        if scanPorts < 1 || scanHosts < 1 || scanSeconds < 1 { throw ValidationError("scan thresholds must be at least 1") }
+        if flowMemory < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
+    }
+
+    func run() throws {
+        let ruleSet = try ruleOptions.load()
+        var configuration = EngineConfiguration()
+        configuration.perPacket = perPacket
+        configuration.anomalies = anomalies
+        configuration.communityIDSeed = communityIDSeed
+        configuration.scan = .init(ports: scanPorts, hosts: scanHosts, seconds: scanSeconds)
+        configuration.flowMemoryBytes = flowMemory << 20
+        configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
+
+        var status: Int32 = 0
+        let (inputs, missing) = CaptureInputs.expand(files)
+        for error in missing {
+            warn(error.description)
+            status = 2
+        }
+
+        let fd: Int32
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                warn("\(output): \(String(cString: strerror(errno)))")
+                throw ExitCode(2)
+            }
+        } else {
+            fd = STDOUT_FILENO
+        }
+        defer { if fd != STDOUT_FILENO { close(fd) } }
+
+        var evidenceWriter: EvidenceWriter?
+        if let evidence {
+            do {
+                evidenceWriter = try EvidenceWriter(directory: evidence)
+            } catch {
+                warn("\(evidence): \(error)")
+                throw ExitCode(2)
+            }
+        }
+
+        let sink = EVEOutput(fd: fd)
+        let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
+                                          progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
+        bar?.finish()
+        engine.statsExtra.outputLost = sink.lost
+        engine.finish()
+        for problem in outcome.problems {
+            warn(problem)
+            status = max(status, 1)
+        }
+        if let error = sink.lastError {
+            warn("\(output ?? "standard output"): \(sink.lost) records lost: \(error)")
+            status = max(status, 1)
+        }
+        if let error = evidenceWriter?.lastError {
+            warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
+        }
+        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.stats, packets: outcome.packets).text) }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `--rules`, `--var` and `--strict`, shared by the commands that load rules.
+struct RuleOptions: ParsableArguments {
+    @Option(name: .customLong("rules"), help: "Rules file or directory (repeatable); default: the shipped rules.")
+    var paths: [String] = []
+
+    @Option(name: .customLong("var"), help: "A rule variable, NAME=VALUE (repeatable), e.g. HOME_NET=[10.0.0.0/8].")
+    var variables: [String] = []
+
+    @Flag(help: "Refuse to run if any rule fails to load.")
+    var strict = false
+
+    func parsedVariables() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for text in variables {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw ValidationError("--var takes NAME=VALUE, got '\(text)'")
+            }
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// Loads and compiles the rules; every bad rule is reported as FILE:LINE:COLUMN: reason.
+    func load() throws -> RuleSet {
+        let paths = self.paths.isEmpty ? [ShippedRules.directory()] : self.paths
+        for path in paths where FileSystem.kind(of: path) == .missing {
+            warn("\(path): no such file or directory")
+            throw ExitCode(2)
+        }
+        let classification = RuleLoader.classificationPath(for: paths[0]).map { Classification.load(path: $0) }
+        for error in classification?.1 ?? [] { warn(error.description) }
+        let (ruleSet, errors) = RuleLoader.load(paths: paths, variables: try parsedVariables(),
+                                                classification: classification?.0 ?? .suricataDefault, strict: strict)
+        for error in errors { warn(error.description) }
+        if strict && !errors.isEmpty {
+            warn("\(errors.count) rule error\(errors.count == 1 ? "" : "s") with --strict: not running")
+            throw ExitCode(2)
+        }
+        if ruleSet.count == 0 {
+            warn("no rules loaded from \(paths.joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        return ruleSet
+    }
+}
+
+/// Where the shipped rules are when --rules is not given.
+enum ShippedRules {
+    static func directory() -> String {
+        if let env = getenv("GHOSTPORT_RULES") { return String(cString: env) }
+        var candidates = ["/etc/ghostport/rules", "/usr/share/ghostport/rules", "rules"]
+        // A binary built in the source tree (.build/<config>/ghostport) finds the tree's rules/.
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let exe = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            var parts = exe.split(separator: "/", omittingEmptySubsequences: false)
+            for _ in 0..<4 {
+                parts.removeLast()
+                candidates.append(parts.joined(separator: "/") + "/rules")
+            }
+        }
+        for candidate in candidates where FileSystem.kind(of: candidate + "/abandoned-ports.rules") == .file {
+            return candidate
+        }
+        return "rules"
+    }
+}
+
+/// The table `read` prints at the end: alerts by port and verdict, top sources.
+struct ReadSummary {
+    let stats: EngineStats
+    let packets: UInt64
+
+    var text: String {
+        var lines: [String] = []
+        lines.append("read \(packets) packets, \(stats.bytes) bytes; \(stats.flowsSeen) flows, \(stats.watchedFlows) to watched ports; \(stats.alerts) alerts")
+        if !stats.byPort.isEmpty {
+            lines.append("")
+            lines.append(pad("port", 12) + pad("flows", 10) + pad("unanswered", 12) + pad("rejected", 10) + "answered")
+            let rows = stats.byPort.sorted { $0.value.reduce(0, +) > $1.value.reduce(0, +) || ($0.value.reduce(0, +) == $1.value.reduce(0, +) && $0.key < $1.key) }
+            for (port, counts) in rows.prefix(25) {
+                lines.append(pad(port, 12) + pad(String(counts.reduce(0, +)), 10) + pad(String(counts[1]), 12)
+                             + pad(String(counts[2]), 10) + String(counts[3]))
+            }
+            if rows.count > 25 { lines.append("... \(rows.count - 25) more ports") }
+        }
+        if !stats.bySource.isEmpty {
+            lines.append("")
+            lines.append("top sources (flows to watched ports):")
+            for (source, count) in stats.bySource.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }).prefix(10) {
+                lines.append("  " + pad(source.description, 40) + String(count))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+/// One line redrawn in place on a terminal: bytes read of total, packets/s, alerts so far.
+final class ProgressBar {
+    private let start = ContinuousClock.now
+    private var drawn = false
+
+    func update(_ progress: OfflinePipeline.Progress) {
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(progress.packets) / seconds : 0
+        var line = "\r"
+        if let total = progress.bytesTotal, total > 0 {
+            let fraction = min(1, Double(progress.bytesRead) / Double(total))
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            line += "\(Int(fraction * 100))% \(progress.bytesRead >> 20)/\(total >> 20) MiB "
+        }
+        line += "\(progress.packets) pkts \(Int(rate / 1000)) kpkt/s \(progress.alerts) alerts\u{1B}[K"
+        FileHandleStderr.write(line)
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandleStderr.write("\r\u{1B}[K") }
+    }
+}
