@@ -170,9 +170,16 @@ public enum CaptureInputs {
     public static func expand(_ paths: [String]) -> (inputs: [Input], errors: [CaptureError]) {
         var inputs: [Input] = []
         var errors: [CaptureError] = []
+        var readsStandardInput = false
         for path in paths {
             if path == "-" {
-                inputs.append(Input(path: path))
+                // Standard input is read to its end once; a second - would find it closed.
+                if readsStandardInput {
+                    errors.append(.openFailed(path: path, reason: "standard input is already named once"))
+                } else {
+                    inputs.append(Input(path: path))
+                }
+                readsStandardInput = true
                 continue
             }
             var info = stat()

@@ -260,7 +260,8 @@ struct DecodeStats {
             lines.append("link types: " + parts.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         lines.append("network: IPv4 \(ipVersions.0), IPv6 \(ipVersions.1), no IP \(nonIP); fragments \(fragments) (\(laterFragments) without ports)")
-        let protos = protocols.indices.filter { protocols[$0] > 0 }.sorted { protocols[$0] > protocols[$1] }
+        let protos = protocols.indices.filter { protocols[$0] > 0 }
+            .sorted { (protocols[$0], $1) > (protocols[$1], $0) }
         if !protos.isEmpty {
             lines.append("protocols: " + protos.map { p in
                 let name = IPProtocol.name(UInt8(p)).map { "\($0)" } ?? "proto-\(p)"
@@ -272,7 +273,7 @@ struct DecodeStats {
             lines.append("decode events: none")
         } else {
             lines.append("decode events:")
-            for event in named.sorted(by: { events[Int($0.rawValue)] > events[Int($1.rawValue)] }) {
+            for event in named.sorted(by: { (events[Int($0.rawValue)], $1.rawValue) > (events[Int($1.rawValue)], $0.rawValue) }) {
                 lines.append("  \(event.name) \(events[Int(event.rawValue)])")
             }
         }
