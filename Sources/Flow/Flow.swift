@@ -51,6 +51,8 @@ public struct Flow: Sendable {
     /// Nanoseconds since the epoch, from packet timestamps.
     public internal(set) var start: Int64
     public internal(set) var last: Int64
+    /// Table clock when the flow was last put at the front of its timeout list.
+    var linkedAt: Int64 = 0
     public internal(set) var packetsToServer: UInt64 = 0
     public internal(set) var packetsToClient: UInt64 = 0
     public internal(set) var bytesToServer: UInt64 = 0
@@ -71,6 +73,8 @@ public struct Flow: Sendable {
     public internal(set) var finFromClient = false
     public internal(set) var finFromServer = false
     public internal(set) var rstSeen = false
+    /// The timeout list the flow is on (it fits in padding before `alerted`).
+    var listedClass: UInt8 = 0
 
     public var alerted = AlertedSids()
 

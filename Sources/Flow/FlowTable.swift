@@ -32,12 +32,15 @@ public struct FlowCounters: Sendable, Equatable {
 ///   entries back, so there are no tombstones and probes stay short.
 /// - Slots: `capacity` `Flow` values in one allocation, unused ones on a free list.
 /// - Timeouts: each flow sits on one of 12 intrusive lists, one per (protocol, state) timeout
-///   class, most recently seen first. Flows on one list share a timeout, so the tail is always
-///   the next to expire: `expire` pops tails while they are idle past their timeout, costing
-///   O(flows removed), never a scan.
+///   class, ordered by when it was last put at the front. Flows on one list share a timeout, so
+///   the tail is the next to expire: `expire` pops tails while they are idle past their timeout,
+///   costing O(flows removed), never a scan. A flow seen again moves to the front at most once
+///   per `relinkInterval` of packet time, which keeps a hit to the index and the flow itself;
+///   the price is that, with in-order timestamps, a flow can expire up to `relinkInterval` late
+///   (never early).
 /// - Eviction: when full, the flow with the earliest expiry deadline among the 12 tails goes
-///   (least recently seen within its class). A flood of half-open flows therefore evicts its
-///   own kind (30 s deadlines) before established ones (300 s).
+///   (about the least recently seen within its class). A flood of half-open flows therefore
+///   evicts its own kind (30 s deadlines) before established ones (300 s).
 /// - Time is packet time (nanoseconds), so reading a file gives the same result every run.
 ///
 /// Single-threaded: one owner (the detection thread) uses it.
@@ -45,7 +48,12 @@ public final class FlowTable {
     public let capacity: Int
     public let timeouts: FlowTimeouts
     public let seed: UInt64
-    public private(set) var counters = FlowCounters()
+    public var counters: FlowCounters { state.pointee.counters }
+    /// The latest packet time the table has seen.
+    public var clock: Int64 { state.pointee.clock }
+
+    /// A flow seen again moves to the front of its list once this much packet time has passed.
+    public static let relinkInterval: Int64 = 1_000_000_000
 
     private let flows: UnsafeMutablePointer<Flow>
     private let links: UnsafeMutablePointer<Link>
@@ -54,18 +62,26 @@ public final class FlowTable {
     private let bucketMask: Int
     /// Shift that turns the top 32 hash bits into a home bucket.
     private let homeShift: UInt64
-    private var freeHead: Int32
+    /// Everything mutable sits behind `let` pointers: a class's `var`s pay a dynamic
+    /// exclusivity check on every access, which cost more than the probe itself.
+    private let state: UnsafeMutablePointer<State>
     /// Head and tail of each timeout class's list; -1 when empty.
-    private var heads: [Int32]
-    private var tails: [Int32]
-    private let timeoutByClass: [Int64]
+    private let heads: UnsafeMutablePointer<Int32>
+    private let tails: UnsafeMutablePointer<Int32>
+    private let timeoutByClass: UnsafeMutablePointer<Int64>
 
-    /// List links and the class a slot is on, beside the flows so `Flow` stays the engine's.
+    struct State {
+        var freeHead: Int32 = 0
+        var clock = Int64.min
+        var counters = FlowCounters()
+    }
+
+    /// List links, beside the flows: only list changes touch them. `previous` is `free` for a
+    /// slot on the free list (chained through `next`).
     struct Link {
-        var previous: Int32 = -1
-        var next: Int32 = -1
-        var timeoutClass: UInt8 = 0
-        var inUse = false
+        var previous: Int32
+        var next: Int32
+        static let free: Int32 = -2
     }
 
     public static let maximumCapacity = 1 << 30
@@ -85,22 +101,27 @@ public final class FlowTable {
         flows.initialize(repeating: Flow(key: .zero, clientIsA: true, timestamp: 0), count: capacity)
         links = .allocate(capacity: capacity)
         for i in 0..<capacity {
-            (links + i).initialize(to: Link(previous: -1, next: i + 1 < capacity ? Int32(i + 1) : -1))
+            (links + i).initialize(to: Link(previous: Link.free, next: i + 1 < capacity ? Int32(i + 1) : -1))
         }
         buckets = .allocate(capacity: bucketCount)
         buckets.initialize(repeating: 0, count: bucketCount)
-        freeHead = 0
-        heads = [Int32](repeating: -1, count: FlowTimeouts.classCount)
-        tails = [Int32](repeating: -1, count: FlowTimeouts.classCount)
-        timeoutByClass = timeouts.nanosecondsByClass()
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+        heads = .allocate(capacity: 2 * FlowTimeouts.classCount)
+        heads.initialize(repeating: -1, count: 2 * FlowTimeouts.classCount)
+        tails = heads + FlowTimeouts.classCount
+        timeoutByClass = .allocate(capacity: FlowTimeouts.classCount)
+        timeoutByClass.initialize(from: timeouts.nanosecondsByClass(), count: FlowTimeouts.classCount)
     }
 
     deinit {
         flows.deinitialize(count: capacity)
         flows.deallocate()
-        links.deinitialize(count: capacity)
         links.deallocate()
         buckets.deallocate()
+        state.deallocate()
+        heads.deallocate()
+        timeoutByClass.deallocate()
     }
 
     // MARK: Memory
@@ -143,7 +164,7 @@ public final class FlowTable {
         unsafeMutableAddress { flows + Int(handle.index) }
     }
 
-    /// The flow with this key, without inserting.
+    /// The flow with this key, without inserting or touching it.
     @inline(__always)
     public func lookup(_ key: FlowKey) -> FlowHandle? {
         let hash = key.hash(seed: seed)
@@ -161,8 +182,8 @@ public final class FlowTable {
     }
 
     /// Finds the flow or creates it. A new flow's client is the packet's sender: endpoint A when
-    /// `isCanonical`. Seeing a flow moves it to the front of its timeout list. When the table is
-    /// full, the flow nearest its deadline is removed first (see the type's notes).
+    /// `isCanonical`. When the table is full, the flow nearest its deadline is removed first
+    /// (see the type's notes).
     @inline(__always)
     public func lookupOrInsert(_ key: FlowKey, isCanonical: Bool = true, timestamp: Int64) -> (handle: FlowHandle, isNew: Bool) {
         lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp) { _ in }
@@ -172,6 +193,7 @@ public final class FlowTable {
     /// `removed` (check `counters` to tell an eviction from a timeout).
     public func lookupOrInsert(_ key: FlowKey, isCanonical: Bool = true, timestamp: Int64,
                                removed: (Flow) -> Void) -> (handle: FlowHandle, isNew: Bool) {
+        if timestamp > state.pointee.clock { state.pointee.clock = timestamp }
         let hash = key.hash(seed: seed)
         let tag = hash & 0xFFFF_FFFF_0000_0000
         let home = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
@@ -181,9 +203,14 @@ public final class FlowTable {
             if entry == 0 { break }
             if entry & 0xFFFF_FFFF_0000_0000 == tag {
                 let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                if flows[slot].key == key {
-                    if timestamp > flows[slot].last { flows[slot].last = timestamp }
-                    moveToFront(Int32(truncatingIfNeeded: slot))
+                let flow = flows + slot
+                if flow.pointee.key == key {
+                    if timestamp > flow.pointee.last { flow.pointee.last = timestamp }
+                    if state.pointee.clock &- flow.pointee.linkedAt >= Self.relinkInterval {
+                        let index = Int32(truncatingIfNeeded: slot)
+                        unlink(index)
+                        pushFront(index, timeoutClass: Int(flow.pointee.listedClass))
+                    }
                     return (FlowHandle(Int32(truncatingIfNeeded: slot)), false)
                 }
             }
@@ -199,28 +226,27 @@ public final class FlowTable {
         freeHead = links[Int(slot)].next
         flows[Int(slot)] = Flow(key: key, clientIsA: isCanonical, timestamp: timestamp)
         buckets[bucket] = tag | UInt64(UInt32(bitPattern: slot) &+ 1)
-        links[Int(slot)].inUse = true
         pushFront(slot, timeoutClass: flows[Int(slot)].timeoutClass)
-        counters.created &+= 1
-        counters.active += 1
+        state.pointee.counters.created &+= 1
+        state.pointee.counters.active += 1
         return (FlowHandle(slot), true)
     }
 
     /// Counts a packet on a flow (see `Flow.update`) and moves it to the timeout list of its new
     /// state. Prefer this to updating through the subscript, which leaves the list to be
-    /// corrected lazily by `expire`.
+    /// corrected lazily by `expire` (and does not count `ended`).
     @inline(__always)
     public func update(_ handle: FlowHandle, with packet: borrowing DecodedPacket, toServer: Bool,
                        timestamp: Int64, length: Int) {
-        let slot = Int(handle.index)
-        let wasClosed = flows[slot].isClosed
-        flows[slot].update(with: packet, toServer: toServer, timestamp: timestamp, length: length)
-        let timeoutClass = flows[slot].timeoutClass
-        if timeoutClass != Int(links[slot].timeoutClass) {
+        let flow = flows + Int(handle.index)
+        let wasClosed = flow.pointee.isClosed
+        flow.pointee.update(with: packet, toServer: toServer, timestamp: timestamp, length: length)
+        let timeoutClass = flow.pointee.timeoutClass
+        if timeoutClass != Int(flow.pointee.listedClass) {
             unlink(handle.index)
             pushFront(handle.index, timeoutClass: timeoutClass)
+            if !wasClosed && flow.pointee.isClosed { state.pointee.counters.ended &+= 1 }
         }
-        if !wasClosed && flows[slot].isClosed { counters.ended &+= 1 }
     }
 
     /// What `track` found.
@@ -245,7 +271,7 @@ public final class FlowTable {
     /// Takes a flow out of the table (the engine ending it) and returns it.
     @discardableResult
     public func remove(_ handle: FlowHandle) -> Flow {
-        precondition(links[Int(handle.index)].inUse, "removing a free flow slot")
+        precondition(links[Int(handle.index)].previous != Link.free, "removing a free flow slot")
         return release(handle.index)
     }
 
@@ -254,21 +280,22 @@ public final class FlowTable {
     /// Removes every flow idle for longer than its timeout at packet time `now`, handing each
     /// to `body`. Costs O(flows removed): only list tails are looked at.
     public func expire(now: Int64, body: (Flow) -> Void) {
+        if now > state.pointee.clock { state.pointee.clock = now }
         for timeoutClass in 0..<FlowTimeouts.classCount {
             let timeout = timeoutByClass[timeoutClass]
             while true {
                 let slot = tails[timeoutClass]
                 if slot < 0 { break }
-                let flow = flows[Int(slot)]
+                let flow = flows + Int(slot)
                 // A flow updated through the subscript may sit on a stale list: move it over.
-                let actual = flow.timeoutClass
+                let actual = flow.pointee.timeoutClass
                 if actual != timeoutClass {
                     unlink(slot)
                     pushFront(slot, timeoutClass: actual)
                     continue
                 }
-                guard Self.isExpired(last: flow.last, timeout: timeout, now: now) else { break }
-                counters.timedOut &+= 1
+                guard Self.isExpired(last: flow.pointee.last, timeout: timeout, now: now) else { break }
+                state.pointee.counters.timedOut &+= 1
                 body(release(slot))
             }
         }
@@ -311,24 +338,29 @@ public final class FlowTable {
         }
         precondition(victim >= 0, "full flow table with no flows")
         if Self.isExpired(last: flows[Int(victim)].last, timeout: victimTimeout, now: now) {
-            counters.timedOut &+= 1
+            state.pointee.counters.timedOut &+= 1
         } else {
-            counters.evicted &+= 1
+            state.pointee.counters.evicted &+= 1
         }
         removed(release(victim))
     }
 
     // MARK: Internals
 
+    @inline(__always)
+    private var freeHead: Int32 {
+        get { state.pointee.freeHead }
+        set { state.pointee.freeHead = newValue }
+    }
+
     /// Unlinks, unindexes and frees a slot; returns its flow.
     private func release(_ slot: Int32) -> Flow {
         let flow = flows[Int(slot)]
         unlink(slot)
         deleteFromIndex(slot: slot, key: flow.key)
-        links[Int(slot)].inUse = false
-        links[Int(slot)].next = freeHead
+        links[Int(slot)] = Link(previous: Link.free, next: freeHead)
         freeHead = slot
-        counters.active -= 1
+        state.pointee.counters.active -= 1
         return flow
     }
 
@@ -356,12 +388,13 @@ public final class FlowTable {
         buckets[hole] = 0
     }
 
+    /// Puts a slot at the front of a list, stamped with the table clock so lists stay ordered.
     @inline(__always)
     private func pushFront(_ slot: Int32, timeoutClass: Int) {
         let head = heads[timeoutClass]
-        links[Int(slot)].previous = -1
-        links[Int(slot)].next = head
-        links[Int(slot)].timeoutClass = UInt8(truncatingIfNeeded: timeoutClass)
+        links[Int(slot)] = Link(previous: -1, next: head)
+        flows[Int(slot)].listedClass = UInt8(truncatingIfNeeded: timeoutClass)
+        flows[Int(slot)].linkedAt = state.pointee.clock
         if head >= 0 { links[Int(head)].previous = slot } else { tails[timeoutClass] = slot }
         heads[timeoutClass] = slot
     }
@@ -369,17 +402,9 @@ public final class FlowTable {
     @inline(__always)
     private func unlink(_ slot: Int32) {
         let link = links[Int(slot)]
-        let timeoutClass = Int(link.timeoutClass)
+        let timeoutClass = Int(flows[Int(slot)].listedClass)
         if link.previous >= 0 { links[Int(link.previous)].next = link.next } else { heads[timeoutClass] = link.next }
         if link.next >= 0 { links[Int(link.next)].previous = link.previous } else { tails[timeoutClass] = link.previous }
-    }
-
-    @inline(__always)
-    private func moveToFront(_ slot: Int32) {
-        let timeoutClass = Int(links[Int(slot)].timeoutClass)
-        if heads[timeoutClass] == slot { return }
-        unlink(slot)
-        pushFront(slot, timeoutClass: timeoutClass)
     }
 }
 

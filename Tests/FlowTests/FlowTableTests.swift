@@ -34,11 +34,11 @@ struct FlowTableTests {
     func evictionAtCapacity() {
         let table = FlowTable(capacity: 100, seed: 5)
         for i in 0..<100 { _ = table.lookupOrInsert(Self.key(i), timestamp: seconds(1) + Int64(i)) }
-        // Touch the first ten again: now flows 10 ... 19 are the oldest.
-        for i in 0..<10 { _ = table.lookupOrInsert(Self.key(i), timestamp: seconds(2)) }
+        // Touch the first ten again (a relink interval later): now flows 10 ... 19 are the oldest.
+        for i in 0..<10 { _ = table.lookupOrInsert(Self.key(i), timestamp: seconds(3)) }
         var evicted: [FlowKey] = []
         for i in 100..<110 {
-            let (_, isNew) = table.lookupOrInsert(Self.key(i), timestamp: seconds(3)) { evicted.append($0.key) }
+            let (_, isNew) = table.lookupOrInsert(Self.key(i), timestamp: seconds(4)) { evicted.append($0.key) }
             #expect(isNew)
         }
         #expect(evicted == (10..<20).map { Self.key($0) })
@@ -104,6 +104,40 @@ struct FlowTableTests {
         table.expire(now: seconds(301)) { expired.append($0) }
         #expect(Set(expired.map(\.key.portA)) == [1, 3, 5, 7])
         #expect(table.counters.timedOut == 4 && table.counters.active == 0)
+    }
+
+    @Test("timeouts are configurable: a 0 s closed timeout expires on the next later sweep")
+    func customTimeouts() throws {
+        var timeouts = FlowTimeouts.suricata
+        timeouts.tcp.closed = 0
+        timeouts.other = .init(new: 5, established: 50, closed: 0)
+        let table = FlowTable(capacity: 8, timeouts: timeouts, seed: 6)
+        let a = Packets.ipv4(10, 0, 0, 1)
+        let b = Packets.ipv4(10, 0, 0, 2)
+        _ = table.track(Packets.tcp(a, 1, b, 2, flags: TCPFlag.syn), timestamp: seconds(1), length: 1)
+        _ = table.track(Packets.tcp(b, 2, a, 1, flags: TCPFlag.rst), timestamp: seconds(2), length: 1)
+        _ = table.track(Packets.ip(src: a, dst: b, proto: 47), timestamp: seconds(2), length: 1)  // GRE
+        var expired: [UInt8] = []
+        table.expire(now: seconds(2)) { expired.append($0.key.proto) }
+        #expect(expired.isEmpty)
+        table.expire(now: seconds(2) + 1) { expired.append($0.key.proto) }
+        #expect(expired == [IPProtocol.tcp])
+        table.expire(now: seconds(7) + 1) { expired.append($0.key.proto) }
+        #expect(expired == [IPProtocol.tcp, 47])
+    }
+
+    @Test("a flow seen again within the relink interval may expire late, never early")
+    func relinkInterval() {
+        #expect(FlowTable.relinkInterval == seconds(1))
+        let table = FlowTable(capacity: 8, seed: 4)
+        _ = table.lookupOrInsert(Self.key(1), timestamp: 0)
+        _ = table.lookupOrInsert(Self.key(2), timestamp: 200_000_000)
+        _ = table.lookupOrInsert(Self.key(1), timestamp: 500_000_000)  // not moved: < 1 s since linked
+        var expired: [FlowKey] = []
+        table.expire(now: seconds(30) + 300_000_000) { expired.append($0.key) }
+        #expect(expired.isEmpty)  // flow 2 is idle past 30 s, but waits behind flow 1
+        table.expire(now: seconds(30) + 500_000_001) { expired.append($0.key) }
+        #expect(expired == [Self.key(1), Self.key(2)])
     }
 
     @Test("expiry removes exactly the idle flows among many, a sweep at a time")
