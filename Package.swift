@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The per-packet path runs on classes owned by one thread each; release builds skip the
+// dynamic exclusivity checks on their properties (debug builds and tests keep them).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "ghostport",
     platforms: [.macOS(.v15)],
@@ -18,21 +22,21 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
-        .target(name: "Wire"),
+        .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
         .target(name: "Capture", dependencies: ["CPcap", "Wire"]),
         // Alert and row output: buffered writers and formats.
         .target(name: "Output", dependencies: ["Wire"]),
         // The rule language, the abandoned-port registry and compiled port tables.
-        .target(name: "Rules"),
+        .target(name: "Rules", swiftSettings: hotPath),
         // The lock-free single-producer/single-consumer packet ring.
-        .target(name: "Ring"),
+        .target(name: "Ring", swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
-        .target(name: "Flow", dependencies: ["Wire"]),
+        .target(name: "Flow", dependencies: ["Wire"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
-        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"]),
+        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
         // The pipelines: capture thread, ring, detection thread.
-        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Wire"]),
+        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Wire"], swiftSettings: hotPath),
         .executableTarget(
             name: "ghostport",
             dependencies: [

@@ -24,7 +24,7 @@ public struct EngineConfiguration: Sendable {
 
     public init() {}
 
-    public var flowCapacity: Int { max(1024, flowMemoryBytes / FlowTable.memoryFootprint(capacity: 1)) }
+    public var flowCapacity: Int { max(1024, FlowTable.capacity(forMemoryBytes: flowMemoryBytes)) }
 }
 
 /// Where a packet came from, for `pcap_cnt` and `pcap_filename`.
@@ -45,6 +45,7 @@ public final class Engine {
     public let configuration: EngineConfiguration
     public private(set) var rules: RuleSet
     public private(set) var watchlist: Watchlist
+    public private(set) var interest: Interest
     public let flows: FlowTable
     public private(set) var scans: ScanDetector
     public private(set) var thresholds = Thresholds()
@@ -56,8 +57,8 @@ public final class Engine {
     private let evidence: EvidenceWriter?
     private var packet = DecodedPacket()
     private var matches = RuleMatches()
-    private var nextExpiry = Int64.min
-    private var lastTimestamp: Int64 = 0
+    var nextExpiry = Int64.min
+    var lastTimestamp: Int64 = 0
 
     static let watchedFlag: UInt32 = 1 << 0
     static let alertedFlag: UInt32 = 1 << 1
@@ -70,6 +71,7 @@ public final class Engine {
         self.configuration = configuration
         self.rules = rules
         self.watchlist = Watchlist(rules: rules)
+        self.interest = Interest(rules: rules)
         self.flows = FlowTable(capacity: configuration.flowCapacity, timeouts: configuration.timeouts,
                                seed: configuration.flowHashSeed ?? UInt64.random(in: .min ... .max))
         self.scans = ScanDetector(configuration: configuration.scan)
@@ -81,6 +83,7 @@ public final class Engine {
     public func replaceRules(_ newRules: RuleSet) {
         rules = newRules
         watchlist = Watchlist(rules: newRules)
+        interest = Interest(rules: newRules)
     }
 
     /// Runs one packet through the engine. `timestamp` is nanoseconds since the epoch.
@@ -98,6 +101,12 @@ public final class Engine {
             nextExpiry = timestamp + 1_000_000_000
         }
 
+        // Packets no rule could match are counted and go no further: no flow, no matching.
+        guard interest.wants(packet) || packet.quoted.isPresent else {
+            stats.uninspected &+= 1
+            return
+        }
+
         // An ICMP error belongs to the flow it quotes: that is how a port says no.
         if let (quotedKey, quotedCanonical) = FlowKey.quotedFlow(of: packet), let handle = flows.lookup(quotedKey) {
             let quotedFromClient = flows[handle].isToServer(isCanonical: quotedCanonical)
@@ -108,6 +117,10 @@ public final class Engine {
             }
             match(handle: handle, toServer: false, timestamp: timestamp, bytes: bytes, originalLength: originalLength,
                   linkType: linkType, origin: origin)
+            return
+        }
+        guard interest.wants(packet) else {
+            stats.uninspected &+= 1
             return
         }
 

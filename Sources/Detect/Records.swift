@@ -95,6 +95,8 @@ public struct EngineStats: Sendable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
     public var decodeEvents = [UInt64](repeating: 0, count: 64)
+    /// IP packets no loaded rule could match: counted, not tracked as flows.
+    public var uninspected: UInt64 = 0
     public var flowsSeen: UInt64 = 0
     public var watchedFlows: UInt64 = 0
     public var alerts: UInt64 = 0
@@ -168,7 +170,9 @@ public struct EngineStats: Sendable {
         out.append(decimal: flows.ended)
         out.append(",\"watched\":")
         out.append(decimal: watchedFlows)
-        out.append("},\"detect\":{\"alerts\":")
+        out.append("},\"detect\":{\"uninspected\":")
+        out.append(decimal: uninspected)
+        out.append(",\"alerts\":")
         out.append(decimal: alerts)
         out.append(",\"suppressed\":")
         out.append(decimal: suppressed)

@@ -24,13 +24,15 @@ public struct FlowCounters: Sendable, Equatable {
     public var ended: UInt64 = 0
 }
 
-/// The bounded flow table: every byte is allocated at creation, and a full table evicts
-/// instead of growing.
+/// The bounded flow table: the slots for `capacity` flows are reserved at creation and a full
+/// table evicts instead of growing past them.
 ///
 /// - Index: open addressing with linear probing over a power-of-two array of 8-byte entries
 ///   (the top 32 bits of the key's hash, then slot + 1), at most half full; deletion shifts
-///   entries back, so there are no tombstones and probes stay short.
-/// - Slots: `capacity` `Flow` values in one allocation, unused ones on a free list.
+///   entries back, so there are no tombstones and probes stay short. It starts small and
+///   doubles as flows arrive, so a few thousand flows stay in cache.
+/// - Slots: `capacity` `Flow` values in one allocation, touched only as they are first used
+///   (resident memory follows the flows seen), freed ones on a free list.
 /// - Timeouts: each flow sits on one of 12 intrusive lists, one per (protocol, state) timeout
 ///   class, ordered by when it was last put at the front. Flows on one list share a timeout, so
 ///   the tail is the next to expire: `expire` pops tails while they are idle past their timeout,
@@ -57,11 +59,6 @@ public final class FlowTable {
 
     private let flows: UnsafeMutablePointer<Flow>
     private let links: UnsafeMutablePointer<Link>
-    private let buckets: UnsafeMutablePointer<UInt64>
-    private let bucketCount: Int
-    private let bucketMask: Int
-    /// Shift that turns the top 32 hash bits into a home bucket.
-    private let homeShift: UInt64
     /// Everything mutable sits behind `let` pointers: a class's `var`s pay a dynamic
     /// exclusivity check on every access, which cost more than the probe itself.
     private let state: UnsafeMutablePointer<State>
@@ -71,10 +68,23 @@ public final class FlowTable {
     private let timeoutByClass: UnsafeMutablePointer<Int64>
 
     struct State {
-        var freeHead: Int32 = 0
+        /// Freed slots, chained through `Link.next`; -1 when empty.
+        var freeHead: Int32 = -1
+        /// Slots below this have been used; memory above it is never touched, so RSS follows
+        /// the flows actually seen, not the bound.
+        var highWater: Int32 = 0
         var clock = Int64.min
         var counters = FlowCounters()
+        /// The index grows by doubling as flows arrive, up to the size the capacity needs.
+        var buckets: UnsafeMutablePointer<UInt64>
+        var bucketMask: Int
+        /// Shift that turns the top 32 hash bits into a home bucket.
+        var homeShift: UInt64
     }
+
+    /// The index starts this small: a table sized for a 256 MiB bound would otherwise spread
+    /// a few thousand flows over tens of MiB and miss the cache on every lookup.
+    static let initialBucketCount = 1 << 12
 
     /// List links, beside the flows: only list changes touch them. `previous` is `free` for a
     /// slot on the free list (chained through `next`).
@@ -94,19 +104,15 @@ public final class FlowTable {
         self.capacity = capacity
         self.timeouts = timeouts
         self.seed = seed
-        bucketCount = Self.bucketCount(forCapacity: capacity)
-        bucketMask = bucketCount - 1
-        homeShift = UInt64(32 - bucketCount.trailingZeroBitCount)
+        // Slots are initialized as they are first used (Flow and Link are plain values).
         flows = .allocate(capacity: capacity)
-        flows.initialize(repeating: Flow(key: .zero, clientIsA: true, timestamp: 0), count: capacity)
         links = .allocate(capacity: capacity)
-        for i in 0..<capacity {
-            (links + i).initialize(to: Link(previous: Link.free, next: i + 1 < capacity ? Int32(i + 1) : -1))
-        }
-        buckets = .allocate(capacity: bucketCount)
+        let bucketCount = min(Self.bucketCount(forCapacity: capacity), Self.initialBucketCount)
+        let buckets = UnsafeMutablePointer<UInt64>.allocate(capacity: bucketCount)
         buckets.initialize(repeating: 0, count: bucketCount)
         state = .allocate(capacity: 1)
-        state.initialize(to: State())
+        state.initialize(to: State(buckets: buckets, bucketMask: bucketCount - 1,
+                                   homeShift: UInt64(32 - bucketCount.trailingZeroBitCount)))
         heads = .allocate(capacity: 2 * FlowTimeouts.classCount)
         heads.initialize(repeating: -1, count: 2 * FlowTimeouts.classCount)
         tails = heads + FlowTimeouts.classCount
@@ -115,10 +121,9 @@ public final class FlowTable {
     }
 
     deinit {
-        flows.deinitialize(count: capacity)
         flows.deallocate()
         links.deallocate()
-        buckets.deallocate()
+        state.pointee.buckets.deallocate()
         state.deallocate()
         heads.deallocate()
         timeoutByClass.deallocate()
@@ -169,7 +174,8 @@ public final class FlowTable {
     public func lookup(_ key: FlowKey) -> FlowHandle? {
         let hash = key.hash(seed: seed)
         let tag = hash & 0xFFFF_FFFF_0000_0000
-        var bucket = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
+        let buckets = state.pointee.buckets, bucketMask = state.pointee.bucketMask
+        var bucket = Int(truncatingIfNeeded: (hash >> 32) >> state.pointee.homeShift)
         while true {
             let entry = buckets[bucket]
             if entry == 0 { return nil }
@@ -196,7 +202,8 @@ public final class FlowTable {
         if timestamp > state.pointee.clock { state.pointee.clock = timestamp }
         let hash = key.hash(seed: seed)
         let tag = hash & 0xFFFF_FFFF_0000_0000
-        let home = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
+        let buckets = state.pointee.buckets, bucketMask = state.pointee.bucketMask
+        let home = Int(truncatingIfNeeded: (hash >> 32) >> state.pointee.homeShift)
         var bucket = home
         while true {
             let entry = buckets[bucket]
@@ -216,19 +223,27 @@ public final class FlowTable {
             }
             bucket = (bucket + 1) & bucketMask
         }
-        if freeHead < 0 {
+        if freeHead < 0 && Int(state.pointee.highWater) >= capacity {
             makeRoom(now: timestamp, removed: removed)
             // Removing shifted entries back: find the empty bucket again.
             bucket = home
             while buckets[bucket] != 0 { bucket = (bucket + 1) & bucketMask }
         }
-        let slot = freeHead
-        freeHead = links[Int(slot)].next
-        flows[Int(slot)] = Flow(key: key, clientIsA: isCanonical, timestamp: timestamp)
+        let slot: Int32
+        if freeHead >= 0 {
+            slot = freeHead
+            freeHead = links[Int(slot)].next
+        } else {
+            slot = state.pointee.highWater
+            state.pointee.highWater += 1
+        }
+        (flows + Int(slot)).initialize(to: Flow(key: key, clientIsA: isCanonical, timestamp: timestamp))
         buckets[bucket] = tag | UInt64(UInt32(bitPattern: slot) &+ 1)
         pushFront(slot, timeoutClass: flows[Int(slot)].timeoutClass)
         state.pointee.counters.created &+= 1
         state.pointee.counters.active += 1
+        // Keep the index at most half full; it stops growing at the size the capacity needs.
+        if state.pointee.counters.active > (bucketMask + 1) / 2 { growIndex() }
         return (FlowHandle(slot), true)
     }
 
@@ -369,6 +384,7 @@ public final class FlowTable {
     private func deleteFromIndex(slot: Int32, key: FlowKey) {
         let hash = key.hash(seed: seed)
         let wanted = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(bitPattern: slot) &+ 1)
+        let buckets = state.pointee.buckets, bucketMask = state.pointee.bucketMask, homeShift = state.pointee.homeShift
         var hole = Int(truncatingIfNeeded: (hash >> 32) >> homeShift)
         while buckets[hole] != wanted {
             precondition(buckets[hole] != 0, "flow missing from the index")
@@ -386,6 +402,29 @@ public final class FlowTable {
             }
         }
         buckets[hole] = 0
+    }
+
+    /// Doubles the index. Entries keep the top 32 bits of their hash, which is all a home
+    /// bucket is made of, so no key is hashed again.
+    private func growIndex() {
+        let oldBuckets = state.pointee.buckets
+        let oldCount = state.pointee.bucketMask + 1
+        let newCount = oldCount * 2
+        guard newCount <= Self.bucketCount(forCapacity: capacity) else { return }
+        let buckets = UnsafeMutablePointer<UInt64>.allocate(capacity: newCount)
+        buckets.initialize(repeating: 0, count: newCount)
+        let mask = newCount - 1
+        let shift = UInt64(32 - newCount.trailingZeroBitCount)
+        for i in 0..<oldCount where oldBuckets[i] != 0 {
+            let entry = oldBuckets[i]
+            var bucket = Int(truncatingIfNeeded: (entry >> 32) >> shift)
+            while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
+            buckets[bucket] = entry
+        }
+        oldBuckets.deallocate()
+        state.pointee.buckets = buckets
+        state.pointee.bucketMask = mask
+        state.pointee.homeShift = shift
     }
 
     /// Puts a slot at the front of a list, stamped with the table clock so lists stay ordered.

@@ -14,7 +14,7 @@ struct Backoff {
     static let spinSteps = 64
     static let yieldSteps = 16
     static let firstSleepNanoseconds = 20_000
-    static let longestSleepNanoseconds = 1_000_000
+    static let longestSleepNanoseconds = 50_000
 
     private var step = 0
     private var sleepNanoseconds = Backoff.firstSleepNanoseconds

@@ -8,9 +8,10 @@ import Wire
 import Glibc
 #endif
 
-/// Offline analysis on two threads: a reader thread pulls packets from libpcap and copies
-/// them into the ring, waiting when it is full (nothing is ever dropped offline); the
-/// calling thread runs the engine on them in order, so the result is the same as one thread's.
+/// Offline analysis on two threads: a reader thread pulls packets from libpcap, decodes them in
+/// place and copies the ones a rule could match into the ring, waiting when it is full (nothing
+/// is ever dropped offline); the calling thread runs the engine on them in order, so the result
+/// is the same as one thread's. Turned-away packets are counted on the reader's side.
 public enum OfflinePipeline {
     /// What reading the inputs ran into; the packets that could be read were all processed.
     public struct Outcome: Sendable {
@@ -19,6 +20,8 @@ public enum OfflinePipeline {
         public var packets: UInt64 = 0
         public var ringWaits = 0
         public var filesRead = 0
+        /// What the reader's prefilter counted and kept from the engine.
+        public var turnedAway = PrefilterCounters()
     }
 
     /// Progress seen from the detection thread, for a progress bar.
@@ -32,7 +35,7 @@ public enum OfflinePipeline {
     /// Slot size: whole packets up to a jumbo-free MTU and then some; longer ones keep their
     /// first 2 KiB, which holds every header the engine reads.
     public static let slotSize = 2048
-    public static let ringCapacity = 8192
+    public static let ringCapacity = 2048
 
     public static func run(inputs: [String], engine: Engine, progressEvery: Int = 0,
                            progress: ((Progress) -> Void)? = nil) -> Outcome {
@@ -43,7 +46,8 @@ public enum OfflinePipeline {
         engine.sourceNames = inputs
 
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, producer: producerBox, shared: shared))
+        let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, producer: producerBox, shared: shared,
+                                                           prefilter: engine.makePrefilter()))
         let created = pthread_create(&thread, nil, { raw in
             let context = Unmanaged<ReaderContext>.fromOpaque(raw!).takeRetainedValue()
             context.read()
@@ -56,6 +60,10 @@ public enum OfflinePipeline {
         while true {
             let count = consumer.pop { header, bytes in
                 let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
+                if header.linkType == ReaderContext.clockTick {
+                    engine.advanceClock(to: timestamp)
+                    return
+                }
                 engine.process(bytes, linkType: LinkType(rawValue: header.linkType), capturedLength: Int(header.capturedLength),
                                timestamp: timestamp, originalLength: Int(header.originalLength),
                                origin: PacketOrigin(count: header.sequence, source: Int(header.sourceIndex)))
@@ -70,7 +78,8 @@ public enum OfflinePipeline {
         }
         pthread_join(thread, nil)
         var outcome = shared.outcome.withLock { $0 }
-        outcome.packets = packets
+        engine.absorb(outcome.turnedAway)
+        outcome.packets = engine.stats.packets
         engine.statsExtra.ringWaits = UInt64(outcome.ringWaits)
         return outcome
     }
@@ -95,15 +104,22 @@ public enum OfflinePipeline {
         let inputs: [String]
         let producer: Handoff<PacketProducer>
         let shared: Shared
+        let prefilter: Prefilter
 
-        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared) {
+        /// A slot with this link type carries only a timestamp: packet time moved on.
+        static let clockTick: Int32 = -1
+
+        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter) {
             self.inputs = inputs
             self.producer = producer
             self.shared = shared
+            self.prefilter = prefilter
         }
 
         func read() {
             var producer = self.producer.take()
+            var prefilter = self.prefilter
+            var lastSent = Int64.min
             var problems: [String] = []
             var filesRead = 0
             var doneBytes: Int64 = 0
@@ -120,6 +136,21 @@ public enum OfflinePipeline {
                 var sequence: UInt64 = 0
                 while let record = capture.next() {
                     sequence &+= 1
+                    let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
+                    guard prefilter.admits(record.bytes, linkType: capture.linkType, originalLength: record.originalLength) else {
+                        // Once a second of packet time, tell the engine so idle flows time out.
+                        if timestamp &- lastSent >= 1_000_000_000 {
+                            lastSent = timestamp
+                            let tick = SlotHeader(
+                                timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
+                                originalLength: 0, capturedLength: 0, storedLength: 0,
+                                linkType: Self.clockTick, sourceIndex: UInt32(index), sequence: sequence)
+                            producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+                        }
+                        if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
+                        continue
+                    }
+                    lastSent = timestamp
                     let header = SlotHeader(
                         timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
                         originalLength: UInt32(truncatingIfNeeded: record.originalLength),
@@ -142,7 +173,9 @@ public enum OfflinePipeline {
             }
             let waits = producer.waits
             producer.close()
+            let turnedAway = prefilter.counters
             shared.outcome.withLock {
+                $0.turnedAway = turnedAway
                 $0.problems = problems
                 $0.filesRead = filesRead
                 $0.ringWaits = waits

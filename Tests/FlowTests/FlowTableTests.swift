@@ -215,6 +215,28 @@ struct FlowTableTests {
         #expect(c.evicted > 0 && c.timedOut > 0)
     }
 
+    @Test("the index grows as flows arrive and keeps every flow findable, through removals")
+    func indexGrowth() {
+        // Far past the initial index (4,096 buckets hold 2,048 flows at half load).
+        let count = 40_000
+        let table = FlowTable(capacity: 50_000, seed: 77)
+        var handles: [FlowHandle] = []
+        for i in 0..<count {
+            let (handle, isNew) = table.lookupOrInsert(Self.key(i), timestamp: Int64(i))
+            #expect(isNew)
+            handles.append(handle)
+        }
+        for i in stride(from: 0, to: count, by: 3) { table.remove(handles[i]) }
+        for i in 0..<count {
+            let found = table.lookup(Self.key(i))
+            #expect(found == (i % 3 == 0 ? nil : handles[i]))
+        }
+        // Freed slots are reused before untouched ones.
+        let (reused, _) = table.lookupOrInsert(Self.key(count), timestamp: Int64(count))
+        #expect(reused.index < Int32(count))
+        #expect(table.counters.active == count - (count + 2) / 3 + 1)
+    }
+
     @Test("memory is bounded and reported")
     func memory() {
         let perFlow = FlowTable.memoryFootprint(capacity: 1_000_000) / 1_000_000
