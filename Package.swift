@@ -44,6 +44,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Micro-benchmarks of the packet path (release builds): rules, flows.
+        .executableTarget(name: "ghostport-bench", dependencies: ["Wire", "Flow", "Rules"], exclude: ["compare.sh"],
+                         swiftSettings: hotPath),
         // Builds packets and capture files for the tests.
         .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),

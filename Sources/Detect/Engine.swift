@@ -320,7 +320,12 @@ public final class Engine {
             EVEOutput.appendFlowCounters(flow, end: false, into: &out)
             out.append(byte: 0x7D)
             out.append(",\"ghostport\":{\"kind\":\"")
-            out.append(rule.metadata["ghostport_role"]?.first == "answered" ? "answered" : "rule")
+            // The registry's rules say what they are; any other rule is just a rule.
+            switch rule.metadata["ghostport_role"]?.first {
+            case "answered": out.append("answered")
+            case "probe": out.append("probe")
+            default: out.append("rule")
+            }
             out.append(byte: 0x22)
             if watched {
                 out.append(",\"verdict\":\"")
