@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
+        .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
     ],
