@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
+        .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
