@@ -49,6 +49,12 @@ import Wire
         #expect(body["severity"] as? Int == 3)
         #expect(body["metadata"] as? [String: [String]] == ["ghostport_role": ["probe"], "service": ["meter"]])
 
+        // ghostport's view at the alert: a probe rule on a watched port, not yet answered.
+        #expect(alert.ghostport?["kind"] as? String == "rule")
+        #expect(alert.ghostport?["verdict"] as? String == "probe")
+        #expect(alert.ghostport?["watched_port"] as? Int == 571)
+        #expect(alert.ghostport?["service"] as? String == "meter")
+
         // The flow as it stood at the alert: the SYN only.
         let flowAtAlert = try #require(alert.flow)
         #expect(flowAtAlert["pkts_toserver"] as? Int == 1)
@@ -63,6 +69,8 @@ import Wire
         #expect(answer.alert?["severity"] as? Int == 1)
         #expect(answer.alert?["category"] as? String == "Information Leak")
         #expect(answer["community_id"] as? String == expectedID)
+        #expect(answer.ghostport?["kind"] as? String == "answered")
+        #expect(answer.ghostport?["verdict"] as? String == "answered")
 
         // flow_id: the same in both alerts and the flow record.
         let flowID = try #require(alert["flow_id"] as? Int)
