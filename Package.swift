@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
+        .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
