@@ -58,6 +58,9 @@ public final class Engine {
     private var packet = DecodedPacket()
     private var matches = RuleMatches()
     var nextExpiry = Int64.min
+    /// Sids beyond the eight a flow holds inline, by flow id; only flows that match that many rules.
+    private var overflowSids: [UInt64: Set<UInt32>] = [:]
+    static let maxOverflowFlows = 65_536
     var lastTimestamp: Int64 = 0
 
     static let watchedFlag: UInt32 = 1 << 0
@@ -110,7 +113,7 @@ public final class Engine {
         // An ICMP error belongs to the flow it quotes: that is how a port says no.
         if let (quotedKey, quotedCanonical) = FlowKey.quotedFlow(of: packet), let handle = flows.lookup(quotedKey) {
             let quotedFromClient = flows[handle].isToServer(isCanonical: quotedCanonical)
-            flows.update(handle, with: packet, toServer: false, timestamp: timestamp, length: originalLength)
+            flows[handle].countRelated(toServer: !quotedFromClient, timestamp: timestamp, length: originalLength)
             if flows[handle].flags & Self.watchedFlag != 0, quotedFromClient,
                Refusal.isRefusal(icmpType: packet.icmpType, code: packet.icmpCode, ipVersion: packet.ipVersion) {
                 setVerdict(.rejected, on: handle)
@@ -124,9 +127,14 @@ public final class Engine {
             return
         }
 
-        guard let tracked = flows.track(packet, timestamp: timestamp, length: originalLength) else { return }
-        let handle = tracked.handle
-        if tracked.isNew {
+        guard let (key, isCanonical) = FlowKey.of(packet) else { return }
+        // A flow pushed out to make room ends here like any other: its record and verdict count.
+        let (handle, isNew) = flows.lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp) { evicted in
+            self.flowEnded(evicted, reason: "forced")
+        }
+        let toServer = flows[handle].isToServer(isCanonical: isCanonical)
+        flows.update(handle, with: packet, toServer: toServer, timestamp: timestamp, length: originalLength)
+        if isNew {
             stats.flowsSeen &+= 1
             if packet.hasPorts && watchlist.isWatched(port: packet.dport, proto: packet.proto) {
                 flows[handle].flags |= Self.watchedFlag
@@ -138,10 +146,10 @@ public final class Engine {
                     writeScan(scan, timestamp: timestamp, origin: origin)
                 }
             }
-        } else if !tracked.toServer && flows[handle].flags & Self.watchedFlag != 0 {
+        } else if !toServer && flows[handle].flags & Self.watchedFlag != 0 {
             replyFromWatchedSide(handle)
         }
-        match(handle: handle, toServer: tracked.toServer, timestamp: timestamp, bytes: bytes,
+        match(handle: handle, toServer: toServer, timestamp: timestamp, bytes: bytes,
               originalLength: originalLength, linkType: linkType, origin: origin)
     }
 
@@ -185,16 +193,17 @@ public final class Engine {
         guard !matches.alerts.isEmpty else { return }
         for index in matches.alerts {
             let rule = rules.rules[index]
-            if !configuration.perPacket && flows[handle].alerted.insert(rule.sid) == .repeated {
+            if !configuration.perPacket && hasAlerted(handle, sid: rule.sid) {
+                flows[handle].alerted.insert(rule.sid)  // counts the repeat
                 stats.repeats &+= 1
                 continue
-            } else if configuration.perPacket {
-                flows[handle].alerted.insert(rule.sid)
             }
+            // A match a threshold holds back is not the flow's alert: a later one may still be.
             guard thresholds.allows(rule, index: index, src: packet.src, dst: packet.dst, time: timestamp) else {
                 stats.suppressed &+= 1
                 continue
             }
+            recordAlerted(handle, sid: rule.sid)
             flows[handle].flags |= Self.alertedFlag
             stats.countAlert(sid: rule.sid)
             var evidenceName: String?
@@ -207,6 +216,23 @@ public final class Engine {
             }
             writeAlert(rule: rule, handle: handle, timestamp: timestamp, origin: origin, evidence: evidenceName)
         }
+    }
+
+    /// Whether the flow already alerted on `sid`: its inline list, or past eight sids, the
+    /// engine's overflow sets.
+    @inline(__always)
+    private func hasAlerted(_ handle: FlowHandle, sid: UInt32) -> Bool {
+        if flows[handle].alerted.contains(sid) { return true }
+        guard flows[handle].alerted.count == AlertedSids.capacity else { return false }
+        return overflowSids[flowID(of: flows[handle])]?.contains(sid) ?? false
+    }
+
+    private func recordAlerted(_ handle: FlowHandle, sid: UInt32) {
+        guard flows[handle].alerted.insert(sid) == .full else { return }
+        let id = flowID(of: flows[handle])
+        // Bounded like everything else: past the bound, such flows alert again rather than lose alerts.
+        guard overflowSids[id] != nil || overflowSids.count < Self.maxOverflowFlows else { return }
+        overflowSids[id, default: []].insert(sid)
     }
 
     private func appendEvidence(handle: FlowHandle, bytes: UnsafeRawBufferPointer, originalLength: Int, timestamp: Int64) {
@@ -244,6 +270,7 @@ public final class Engine {
 
     private func flowEnded(_ flow: Flow, reason: String) {
         if flow.flags & Self.evidenceFlag != 0 { evidence?.close(flowID: flowID(of: flow)) }
+        if flow.alerted.count == AlertedSids.capacity { overflowSids[flowID(of: flow)] = nil }
         guard flow.flags & (Self.watchedFlag | Self.alertedFlag) != 0 else { return }
         if flow.flags & Self.watchedFlag != 0 {
             let verdict = Verdict(rawValue: flow.verdict) ?? .none

@@ -73,6 +73,9 @@ public struct Flow: Sendable {
     public internal(set) var finFromClient = false
     public internal(set) var finFromServer = false
     public internal(set) var rstSeen = false
+    /// Each side sent one of the flow's own packets (not merely a related one, see `countRelated`).
+    public internal(set) var spokeToServer = false
+    public internal(set) var spokeToClient = false
     /// The timeout list the flow is on (it fits in padding before `alerted`).
     var listedClass: UInt8 = 0
 
@@ -115,10 +118,27 @@ public struct Flow: Sendable {
             packetsToClient &+= 1
             bytesToClient &+= bytes
         }
+        if toServer { spokeToServer = true } else { spokeToClient = true }
         if packet.hasTCPFlags {
             updateTCP(flags: packet.tcpFlags, toServer: toServer)
-        } else if key.proto != IPProtocol.tcp, !established, packetsToServer > 0, packetsToClient > 0 {
+        } else if key.proto != IPProtocol.tcp, !established, spokeToServer, spokeToClient {
             established = true
+        }
+    }
+
+    /// Counts a packet that belongs with the flow without being one of its own, such as an ICMP
+    /// error about it: packets and bytes go to the counters, the state does not move (a refusal
+    /// must not make a UDP flow look established).
+    @inline(__always)
+    public mutating func countRelated(toServer: Bool, timestamp: Int64, length: Int) {
+        if timestamp > last { last = timestamp }
+        let bytes = UInt64(max(0, length))
+        if toServer {
+            packetsToServer &+= 1
+            bytesToServer &+= bytes
+        } else {
+            packetsToClient &+= 1
+            bytesToClient &+= bytes
         }
     }
 

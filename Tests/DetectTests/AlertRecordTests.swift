@@ -50,7 +50,7 @@ import Wire
         #expect(body["metadata"] as? [String: [String]] == ["ghostport_role": ["probe"], "service": ["meter"]])
 
         // ghostport's view at the alert: a probe rule on a watched port, not yet answered.
-        #expect(alert.ghostport?["kind"] as? String == "rule")
+        #expect(alert.ghostport?["kind"] as? String == "probe")
         #expect(alert.ghostport?["verdict"] as? String == "probe")
         #expect(alert.ghostport?["watched_port"] as? Int == 571)
         #expect(alert.ghostport?["service"] as? String == "meter")
