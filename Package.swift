@@ -21,6 +21,8 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // The few Linux calls Swift cannot make directly: capabilities, prctl.
+        .target(name: "CSensor"),
         // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
         .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
@@ -36,11 +38,11 @@ let package = Package(
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
         .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
         // The pipelines: capture thread, ring, detection thread.
-        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Wire"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor",
+                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -50,6 +50,8 @@ public final class Engine {
     public private(set) var scans: ScanDetector
     public private(set) var thresholds = Thresholds()
     public var stats = EngineStats()
+    /// What the capture side's prefilter counted and kept from the engine; reported with `stats`.
+    public var turnedAway = PrefilterCounters()
     /// File names of the captures, indexed by `PacketOrigin.source` (offline only).
     public var sourceNames: [String] = []
 
@@ -282,6 +284,9 @@ public final class Engine {
     /// Flushes buffered records (live: after each batch, so alerts reach disk promptly).
     public func flushOutput() { output.flush() }
 
+    /// The EVE sink, for rotation and its health (records lost, failing or not).
+    public var eveOutput: EVEOutput { output }
+
     /// Writes a stats record now (live: every N seconds and on SIGUSR1).
     public func emitStats(timestamp: Int64) { writeStats(timestamp: timestamp) }
 
@@ -467,9 +472,19 @@ public final class Engine {
         }
     }
 
+    /// The engine's counts with the prefilter's added: what the stats record and summary report.
+    public var totals: EngineStats {
+        var totals = stats
+        totals.packets &+= turnedAway.packets
+        totals.bytes &+= turnedAway.bytes
+        totals.uninspected &+= turnedAway.uninspected
+        for i in 0..<64 { totals.decodeEvents[i] &+= turnedAway.decodeEvents[i] }
+        return totals
+    }
+
     private func writeStats(timestamp: Int64) {
         let counters = flows.counters
-        let snapshot = stats
+        let snapshot = totals
         let extra = statsExtra
         output.record { out in
             EVE.open(EVEHeader(timestamp: timestamp), eventType: "stats", into: &out)

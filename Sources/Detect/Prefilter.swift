@@ -10,9 +10,11 @@ public struct Prefilter: Sendable {
     public private(set) var counters = PrefilterCounters()
     private var packet = DecodedPacket()
 
-    public init(interest: Interest, keepsAnomalies: Bool) {
+    /// `counters` carries the counts on when a reload brings a new interest.
+    public init(interest: Interest, keepsAnomalies: Bool, counters: PrefilterCounters = PrefilterCounters()) {
         self.interest = interest
         self.keepsAnomalies = keepsAnomalies
+        self.counters = counters
     }
 
     /// True when the engine must see this packet; otherwise it is counted here and dropped.
@@ -48,14 +50,6 @@ extension Engine {
     /// A prefilter for the capture side, matching this engine's rules.
     public func makePrefilter() -> Prefilter {
         Prefilter(interest: interest, keepsAnomalies: configuration.anomalies)
-    }
-
-    /// Adds what a prefilter turned away to the engine's counts.
-    public func absorb(_ counters: PrefilterCounters) {
-        stats.packets &+= counters.packets
-        stats.bytes &+= counters.bytes
-        stats.uninspected &+= counters.uninspected
-        for i in 0..<64 { stats.decodeEvents[i] &+= counters.decodeEvents[i] }
     }
 
     /// Packet time moved on with nothing for the engine: let idle flows time out on schedule.

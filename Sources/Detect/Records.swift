@@ -2,6 +2,10 @@ import Flow
 import Output
 import Wire
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The EVE sink: builds each record as one line and writes whole lines only, so a reader
 /// tailing the file never sees half a record. A failed write loses the records it held,
 /// counts them, and the next write tries again.
@@ -12,6 +16,8 @@ public final class EVEOutput {
     /// Records lost to write errors (full disk, closed pipe, unwritable file).
     public private(set) var lost: UInt64 = 0
     public private(set) var lastError: WriteError?
+    /// The last write failed; the next flush tries again.
+    public private(set) var failing = false
     private var pending: UInt64 = 0
     private let flushEveryRecord: Bool
 
@@ -38,13 +44,20 @@ public final class EVEOutput {
 
     public func flush() {
         guard !buffer.bytes.isEmpty else { return }
+        // A write cut short (a full disk) must not leave half a line: remember where the file
+        // ended and cut it back there on failure.
+        var info = stat()
+        let isFile = fstat(buffer.fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         do {
             try buffer.flush()
             pending = 0
+            failing = false
         } catch {
+            if isFile { _ = ftruncate(buffer.fd, info.st_size) }
             lost &+= pending
             pending = 0
             lastError = error
+            failing = true
         }
     }
 

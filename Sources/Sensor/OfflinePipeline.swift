@@ -78,8 +78,8 @@ public enum OfflinePipeline {
         }
         pthread_join(thread, nil)
         var outcome = shared.outcome.withLock { $0 }
-        engine.absorb(outcome.turnedAway)
-        outcome.packets = engine.stats.packets
+        engine.turnedAway = outcome.turnedAway
+        outcome.packets = engine.totals.packets
         engine.statsExtra.ringWaits = UInt64(outcome.ringWaits)
         return outcome
     }

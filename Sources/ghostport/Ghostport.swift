@@ -10,7 +10,7 @@ struct Ghostport: ParsableCommand {
         commandName: "ghostport",
         abstract: "A passive sensor for traffic on abandoned ports.",
         version: "0.1.0",
-        subcommands: [ReadCommand.self, DecodeCommand.self, RulesCommand.self]
+        subcommands: [RunCommand.self, ReadCommand.self, DecodeCommand.self, RulesCommand.self]
     )
 
     /// As ArgumentParser's, except that a usage error exits 2 (tcpdump's and the README's

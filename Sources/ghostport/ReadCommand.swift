@@ -125,7 +125,7 @@ struct ReadCommand: ParsableCommand {
         if let error = evidenceWriter?.lastError {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
         }
-        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.stats, packets: outcome.packets).text) }
+        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, packets: outcome.packets).text) }
         if status != 0 { throw ExitCode(status) }
     }
 }

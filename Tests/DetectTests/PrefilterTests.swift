@@ -88,7 +88,7 @@ import Wire
         #expect(prefilter.counters.uninspected == 1)  // ARP has no IP layer
 
         // What it turned away shows in the engine's stats.
-        h.engine.absorb(prefilter.counters)
+        h.engine.turnedAway = prefilter.counters
         let stats = try #require(try h.finish().stats)
         #expect(stats[path: "decoder", "pkts"] as? Int == 2)
         #expect(stats[path: "detect", "uninspected"] as? Int == 1)

@@ -1,0 +1,190 @@
+import CPcap
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to open a live capture; the config file and the command line fill it.
+public struct LiveOptions: Sendable, Equatable {
+    /// The interface; nil picks the first up, running, non-loopback one. `any` works.
+    public var interface: String?
+    public var snaplen: Int32 = 262_144
+    public var promiscuous = true
+    /// Deliver packets as they arrive rather than when a kernel buffer block fills.
+    public var immediate = false
+    /// The kernel ring buffer, in bytes.
+    public var bufferBytes: Int32 = 64 << 20
+    /// How long a read waits before returning with nothing (lets the loop see signals).
+    public var readTimeoutMilliseconds: Int32 = 100
+    /// A BPF filter expression (tcpdump syntax), applied in the kernel.
+    public var filter: String?
+
+    public init() {}
+}
+
+/// One read from a live capture.
+public enum LiveRead {
+    case packet(CaptureRecord)
+    /// The read timeout passed with no packet.
+    case timeout
+    /// The capture failed (the interface went down or disappeared); reopen it.
+    case failed(String)
+}
+
+/// A 32-bit counter from libpcap widened to 64 bits across wraps and reopenings.
+public struct WidenedCounter: Sendable, Equatable {
+    public private(set) var total: UInt64 = 0
+    private var last: UInt32 = 0
+
+    public init() {}
+
+    /// Takes a new reading of the raw counter; a wrap adds the difference modulo 2^32.
+    public mutating func update(_ raw: UInt32) {
+        total &+= UInt64(raw &- last)
+        last = raw
+    }
+
+    /// The capture was reopened: its counters start again from zero.
+    public mutating func restart() { last = 0 }
+}
+
+/// A libpcap live capture, opened with `pcap_create` and the options set one by one.
+public final class LiveCapture {
+    public let interface: String
+    public let linkType: LinkType
+    public let linkTypeName: String
+    private let handle: OpaquePointer
+    private let selectableFD: Int32
+    private let timeoutMilliseconds: Int32
+    /// Non-fatal things libpcap said while opening (promiscuous mode unsupported, ...).
+    public private(set) var warnings: [String] = []
+
+    /// Opens and activates the capture, then installs the filter.
+    /// The corresponding C functions are `pcap_create`, `pcap_set_snaplen`, `pcap_set_promisc`,
+    /// `pcap_set_immediate_mode`, `pcap_set_buffer_size`, `pcap_set_timeout`, `pcap_activate`,
+    /// `pcap_compile` and `pcap_setfilter`.
+    public init(options: LiveOptions) throws(CaptureError) {
+        guard let name = options.interface ?? Self.defaultInterface() else {
+            throw .openFailed(path: "(no interface)", reason: "no up, running, non-loopback interface to capture on; name one")
+        }
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(name, &errbuf) else {
+            throw .openFailed(path: name, reason: Self.text(errbuf))
+        }
+        pcap_set_snaplen(handle, options.snaplen)
+        pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
+        pcap_set_immediate_mode(handle, options.immediate ? 1 : 0)
+        pcap_set_buffer_size(handle, options.bufferBytes)
+        pcap_set_timeout(handle, options.readTimeoutMilliseconds)
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let reason = Self.activationError(status, handle: handle)
+            pcap_close(handle)
+            throw .openFailed(path: name, reason: reason)
+        }
+        if status > 0 { warnings.append(Self.activationError(status, handle: handle)) }
+        if let filter = options.filter, !filter.isEmpty {
+            var program = bpf_program()
+            guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let reason = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw .openFailed(path: name, reason: "bad filter '\(filter)': \(reason)")
+            }
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(handle, &program) == 0 else {
+                let reason = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw .openFailed(path: name, reason: "could not install filter: \(reason)")
+            }
+        }
+        let dlt = pcap_datalink(handle)
+        let linkType = LinkType(rawValue: dlt)
+        let dltName = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT_\(dlt)"
+        guard linkType.isSupported else {
+            pcap_close(handle)
+            throw .unsupportedLinkType(path: name, linkType: linkType, name: dltName)
+        }
+        // Reads never block inside libpcap: `next` polls with its own timeout, because a
+        // TPACKET_V3 read with no traffic at all can wait far past the configured timeout.
+        let selectable = pcap_get_selectable_fd(handle)
+        guard selectable >= 0, pcap_setnonblock(handle, 1, &errbuf) == 0 else {
+            pcap_close(handle)
+            throw .openFailed(path: name, reason: "cannot poll the capture: \(Self.text(errbuf))")
+        }
+        self.selectableFD = selectable
+        self.timeoutMilliseconds = options.readTimeoutMilliseconds
+        self.interface = name
+        self.handle = handle
+        self.linkType = linkType
+        self.linkTypeName = linkType.name ?? dltName
+    }
+
+    deinit { pcap_close(handle) }
+
+    /// The next packet, a timeout, or a failure. The packet's bytes are valid until the next call.
+    /// The corresponding C function is `pcap_next_ex`.
+    @inline(__always)
+    public func next() -> LiveRead {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        var status = pcap_next_ex(handle, &header, &data)
+        if status == 0 {
+            var poller = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, timeoutMilliseconds)
+            if ready == 0 { return .timeout }
+            status = pcap_next_ex(handle, &header, &data)
+            if status == 0 && poller.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+                return .failed("the interface went down or disappeared")
+            }
+        }
+        if status == 1, let header, let data {
+            return .packet(CaptureRecord(
+                seconds: Int64(header.pointee.ts.tv_sec),
+                nanoseconds: Int32(truncatingIfNeeded: header.pointee.ts.tv_usec) * 1000,
+                originalLength: Int(header.pointee.len),
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))))
+        }
+        if status == 0 { return .timeout }
+        if status == PCAP_ERROR_BREAK { return .timeout }
+        return .failed(String(cString: pcap_geterr(handle)))
+    }
+
+    /// libpcap's raw counters: received, dropped for lack of buffer, dropped by the interface.
+    /// The corresponding C function is `pcap_stats`.
+    public func rawStats() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else { return nil }
+        return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
+    }
+
+    /// The first interface that is up and running and not loopback, as `tcpdump` picks one.
+    /// The corresponding C function is `pcap_findalldevs`.
+    public static func defaultInterface() -> String? {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errbuf) == 0, let first = list else { return nil }
+        defer { pcap_freealldevs(first) }
+        var device: UnsafeMutablePointer<pcap_if_t>? = first
+        while let current = device {
+            let flags = current.pointee.flags
+            let name = String(cString: current.pointee.name)
+            if flags & UInt32(PCAP_IF_LOOPBACK) == 0 && flags & UInt32(PCAP_IF_UP) != 0
+                && flags & UInt32(PCAP_IF_RUNNING) != 0 && name != "any" {
+                return name
+            }
+            device = current.pointee.next
+        }
+        return nil
+    }
+
+    private static func activationError(_ status: Int32, handle: OpaquePointer) -> String {
+        let detail = String(cString: pcap_geterr(handle))
+        let summary = String(cString: pcap_statustostr(status))
+        return detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
+    }
+
+    private static func text(_ errbuf: [CChar]) -> String {
+        String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,372 @@
+import Capture
+import Detect
+import Ring
+import Rules
+import Synchronization
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The live sensor: a capture thread reads the interface, decodes and prefilters in place and
+/// pushes candidates into the ring, never waiting (a full ring is a counted drop); the calling
+/// thread runs the engine, writes records, answers signals, pings systemd and reports stats.
+public final class LiveSensor {
+    /// What the operator configured.
+    public struct Settings: Sendable {
+        public var capture = LiveOptions()
+        /// Seconds between stats records (0: only at the end and on SIGUSR1).
+        public var statsInterval = 30
+        /// Longest a record waits in the buffer before it is written.
+        public var flushInterval: Duration = .milliseconds(200)
+        public var ringCapacity = 4096
+        public var slotSize = 2048
+
+        public init() {}
+    }
+
+    /// What the sensor asks of its owner on SIGHUP: reopen the outputs, reload the rules.
+    public struct Hooks {
+        /// Reopens log files (rotation). Returns messages to log.
+        public var reopenOutputs: () -> [String]
+        /// Parses and compiles the rules again: the new ruleset, or the errors that keep the old one.
+        public var reloadRules: () -> Result<RuleSet, ReloadFailure>
+        /// Called after each stats record (Prometheus textfile, syslog, ...).
+        public var afterStats: (EngineStats, StatsExtra) -> Void
+
+        public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
+                    afterStats: @escaping (EngineStats, StatsExtra) -> Void) {
+            self.reopenOutputs = reopenOutputs
+            self.reloadRules = reloadRules
+            self.afterStats = afterStats
+        }
+    }
+
+    public struct ReloadFailure: Error {
+        public var messages: [String]
+        public init(messages: [String]) { self.messages = messages }
+    }
+
+    private let engine: Engine
+    private let settings: Settings
+    private let signals: SignalWatcher
+    private let notifier: SystemdNotifier
+    private let log: @Sendable (String) -> Void
+    private let hooks: Hooks
+    private var capture: LiveCapture?
+
+    /// `capture` was opened by the caller (before dropping privileges).
+    public init(engine: Engine, capture: LiveCapture, settings: Settings, signals: SignalWatcher,
+                notifier: SystemdNotifier, hooks: Hooks, log: @escaping @Sendable (String) -> Void) {
+        self.engine = engine
+        self.capture = capture
+        self.settings = settings
+        self.signals = signals
+        self.notifier = notifier
+        self.hooks = hooks
+        self.log = log
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns when every packet captured is processed, flows are
+    /// flushed as records and the final stats are written.
+    public func run() {
+        guard let capture else { return }
+        self.capture = nil
+        let interface = capture.interface
+        let ends = PacketRing.make(capacity: settings.ringCapacity, slotSize: settings.slotSize)
+        let producer = Handoff(ends.producer)
+        var consumer = ends.consumer
+        let ringMonitor = consumer.monitor
+        let shared = LiveShared(prefilter: engine.makePrefilter())
+        let reader = CaptureThread(capture: Handoff(CaptureBox(capture)), options: settings.capture,
+                                   producer: producer, shared: shared, signals: signals, log: log)
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(reader)
+        pthread_create(&thread, nil, { raw in
+            Unmanaged<CaptureThread>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, context.toOpaque())
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        var nextStats = settings.statsInterval > 0 ? started + .seconds(settings.statsInterval) : nil
+        var nextFlush = started + settings.flushInterval
+        var nextWatchdog = notifier.watchdogInterval.map { started + .nanoseconds($0 / 2) }
+        var nextStatus = started + .seconds(5)
+        notifier.send("READY=1\nSTATUS=capturing on \(interface)")
+        log("capturing on \(interface) (\(capture.linkTypeName)), \(engine.rules.count) rules, \(engine.watchlist.count) watched ports")
+
+        func refreshExtra() {
+            let counters = shared.snapshot()
+            engine.turnedAway = counters.turnedAway
+            engine.statsExtra.kernelPackets = counters.kernelPackets
+            engine.statsExtra.kernelDrops = counters.kernelDrops
+            engine.statsExtra.kernelInterfaceDrops = counters.kernelInterfaceDrops
+            engine.statsExtra.ringDrops = UInt64(ringMonitor.drops)
+            engine.statsExtra.ringWaits = UInt64(ringMonitor.consumerWaits)
+            engine.statsExtra.uptimeSeconds = UInt64((clock.now - started).components.seconds)
+            engine.statsExtra.outputLost = engine.eveOutput.lost
+        }
+        func writeStats() {
+            refreshExtra()
+            engine.emitStats(timestamp: Self.wallClock())
+            engine.flushOutput()
+            hooks.afterStats(engine.totals, engine.statsExtra)
+        }
+
+        var draining = false
+        var outputFailing = false
+        while true {
+            let count = consumer.pop(maxBatch: 4096) { header, bytes in
+                let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
+                if header.linkType == CaptureThread.clockTick {
+                    engine.advanceClock(to: timestamp)
+                    return
+                }
+                engine.process(bytes, linkType: LinkType(rawValue: header.linkType), capturedLength: Int(header.capturedLength),
+                               timestamp: timestamp, originalLength: Int(header.originalLength),
+                               origin: PacketOrigin(count: header.sequence, source: -1))
+            }
+            let now = clock.now
+            if count == 0 || now >= nextFlush {
+                engine.flushOutput()
+                nextFlush = now + settings.flushInterval
+                // Say so once when writing starts failing and once when it works again.
+                let sink = engine.eveOutput
+                if sink.failing != outputFailing {
+                    outputFailing = sink.failing
+                    if outputFailing {
+                        log("EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
+                    } else {
+                        log("EVE output: writing again; \(sink.lost) records lost in all")
+                    }
+                }
+            }
+            if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
+                // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.
+                notifier.send("WATCHDOG=1")
+                nextWatchdog = now + .nanoseconds(interval / 2)
+            }
+            if signals.takeHangups() > 0 { hangup(shared: shared) }
+            if signals.takeStatsRequests() > 0 { writeStats() }
+            if let due = nextStats, now >= due {
+                writeStats()
+                nextStats = now + .seconds(settings.statsInterval)
+            }
+            if now >= nextStatus {
+                refreshExtra()
+                let totals = engine.totals
+                notifier.send("STATUS=capturing on \(interface): \(totals.packets) packets, \(totals.alerts) alerts, "
+                              + "\((engine.statsExtra.kernelDrops ?? 0) + engine.statsExtra.ringDrops) dropped")
+                nextStatus = now + .seconds(5)
+            }
+            if signals.stopRequested && !draining {
+                draining = true
+                notifier.send("STOPPING=1")
+                log("stopping: draining the ring")
+            }
+            if count == 0 {
+                if consumer.waitForPackets(timeout: .milliseconds(100)) == .closedAndDrained { break }
+            }
+        }
+        pthread_join(thread, nil)
+        if !draining { notifier.send("STOPPING=1") }
+        refreshExtra()
+        engine.finish(reason: "shutdown")
+        hooks.afterStats(engine.totals, engine.statsExtra)
+        let totals = engine.totals
+        log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.statsExtra.kernelDrops ?? 0), ring drops \(engine.statsExtra.ringDrops)")
+    }
+
+    /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;
+    /// a ruleset that fails to load leaves the old one in place.
+    private func hangup(shared: LiveShared) {
+        notifier.send("RELOADING=1")
+        for message in hooks.reopenOutputs() { log(message) }
+        switch hooks.reloadRules() {
+        case .success(let rules):
+            engine.replaceRules(rules)
+            shared.publish(interest: engine.interest)
+            log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
+        case .failure(let failure):
+            for message in failure.messages { log(message) }
+            log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+        }
+        notifier.send("READY=1")
+    }
+
+    static func wallClock() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}
+
+/// Carries a `LiveCapture` (a class libpcap's handle lives in) to the capture thread.
+final class CaptureBox: @unchecked Sendable {
+    // @unchecked: handed over once; only the capture thread uses it afterwards.
+    let capture: LiveCapture
+    init(_ capture: LiveCapture) { self.capture = capture }
+}
+
+/// Counters and requests crossing between the capture thread and the engine's thread.
+final class LiveShared: Sendable {
+    struct Counters: Sendable {
+        var turnedAway = PrefilterCounters()
+        var kernelPackets: UInt64?
+        var kernelDrops: UInt64?
+        var kernelInterfaceDrops: UInt64?
+    }
+
+    private let counters = Mutex(Counters())
+    private let pendingInterest = Mutex<Interest?>(nil)
+    let interestGeneration = Atomic<Int>(0)
+    let initialPrefilter: Prefilter
+
+    init(prefilter: Prefilter) { initialPrefilter = prefilter }
+
+    func snapshot() -> Counters { counters.withLock { $0 } }
+    func store(_ value: Counters) { counters.withLock { $0 = value } }
+
+    /// A reload's new interest, for the capture side's prefilter.
+    func publish(interest: Interest) {
+        pendingInterest.withLock { $0 = interest }
+        interestGeneration.add(1, ordering: .releasing)
+    }
+
+    func takeInterest() -> Interest? { pendingInterest.withLock { value in defer { value = nil }; return value } }
+}
+
+/// The capture thread: read, prefilter, push; reopen the interface when it goes away.
+final class CaptureThread: Sendable {
+    /// A slot with this link type carries only a timestamp: time moved on.
+    static let clockTick: Int32 = -1
+
+    private let captureBox: Handoff<CaptureBox>
+    private let options: LiveOptions
+    private let producerBox: Handoff<PacketProducer>
+    private let shared: LiveShared
+    private let signals: SignalWatcher
+    private let log: @Sendable (String) -> Void
+
+    init(capture: Handoff<CaptureBox>, options: LiveOptions, producer: Handoff<PacketProducer>, shared: LiveShared,
+         signals: SignalWatcher, log: @escaping @Sendable (String) -> Void) {
+        self.captureBox = capture
+        self.options = options
+        self.producerBox = producer
+        self.shared = shared
+        self.signals = signals
+        self.log = log
+    }
+
+    func run() {
+        var producer = producerBox.take()
+        var capture: LiveCapture? = captureBox.take().capture
+        var prefilter = shared.initialPrefilter
+        var generation = 0
+        var counters = LiveShared.Counters()
+        var received = WidenedCounter(), dropped = WidenedCounter(), interfaceDropped = WidenedCounter()
+        let interface = capture?.interface ?? options.interface ?? "?"
+        var reopenOptions = options
+        reopenOptions.interface = interface
+        var lastSent = Int64.min
+        var sequence: UInt64 = 0
+        var sincePublish = 0
+
+        func publish(_ capture: LiveCapture?) {
+            if let raw = capture?.rawStats() {
+                received.update(raw.received)
+                dropped.update(raw.dropped)
+                interfaceDropped.update(raw.interfaceDropped)
+            }
+            counters.turnedAway = prefilter.counters
+            counters.kernelPackets = received.total
+            counters.kernelDrops = dropped.total
+            counters.kernelInterfaceDrops = interfaceDropped.total
+            shared.store(counters)
+            sincePublish = 0
+        }
+        while !signals.stopRequested {
+            guard let current = capture else {
+                capture = reopen(reopenOptions)
+                if capture != nil {
+                    received.restart()
+                    dropped.restart()
+                    interfaceDropped.restart()
+                    log("capture on \(interface) recovered")
+                }
+                continue
+            }
+            if shared.interestGeneration.load(ordering: .acquiring) != generation {
+                generation = shared.interestGeneration.load(ordering: .acquiring)
+                if let interest = shared.takeInterest() {
+                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies, counters: prefilter.counters)
+                }
+            }
+            switch current.next() {
+            case .packet(let record):
+                sequence &+= 1
+                sincePublish &+= 1
+                let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
+                if prefilter.admits(record.bytes, linkType: current.linkType, originalLength: record.originalLength) {
+                    lastSent = timestamp
+                    let header = SlotHeader(
+                        timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
+                        originalLength: UInt32(truncatingIfNeeded: record.originalLength),
+                        capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
+                        linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence)
+                    producer.push(header: header, bytes: record.bytes)
+                } else if timestamp &- lastSent >= 1_000_000_000 {
+                    lastSent = timestamp
+                    Self.tick(timestamp, sequence: sequence, into: &producer)
+                }
+                if sincePublish >= 65_536 { publish(current) }
+            case .timeout:
+                producer.flush()
+                let now = LiveSensor.wallClock()
+                if now &- lastSent >= 1_000_000_000 {
+                    lastSent = now
+                    Self.tick(now, sequence: sequence, into: &producer)
+                }
+                producer.flush()
+                publish(current)
+            case .failed(let reason):
+                publish(current)
+                log("capture on \(interface) failed: \(reason); retrying")
+                capture = nil
+            }
+        }
+        publish(capture)
+        producer.flush()
+        producer.close()
+    }
+
+    /// Tells the engine that time moved on, so idle flows time out while nothing it wants arrives.
+    private static func tick(_ timestamp: Int64, sequence: UInt64, into producer: inout PacketProducer) {
+        let header = SlotHeader(timestampSeconds: timestamp / 1_000_000_000,
+                                timestampNanoseconds: Int32(timestamp % 1_000_000_000), originalLength: 0,
+                                capturedLength: 0, linkType: clockTick, sourceIndex: 0, sequence: sequence)
+        producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Tries to open the interface again, waiting 0.5 s, then longer up to 5 s, between tries.
+    private func reopen(_ options: LiveOptions) -> LiveCapture? {
+        var delay = 500_000_000
+        var lastReason = ""
+        while !signals.stopRequested {
+            var request = timespec(tv_sec: delay / 1_000_000_000, tv_nsec: delay % 1_000_000_000)
+            nanosleep(&request, nil)
+            do {
+                return try LiveCapture(options: options)
+            } catch {
+                if error.description != lastReason {
+                    lastReason = error.description
+                    log("capture: \(error.description); retrying")
+                }
+                delay = min(delay * 2, 5_000_000_000)
+            }
+        }
+        return nil
+    }
+}
