@@ -28,6 +28,72 @@ struct ReadCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Append EVE records to this file instead of standard output.")
     var output: String?
 
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Flag(inversion: .prefixedNo, help: "A progress bar on standard error when it is a terminal.")
+    var progress = true
+
+    @Flag(help: "No summary table on standard error.")
+    var quiet = false
+
+    @Argument(help: "Capture files or directories; - for standard input.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
+    }
+
+    func run() throws {
+        let ruleSet = try ruleOptions.load()
+        var configuration = engineOptions.configuration()
+        configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
+
+        var status: Int32 = 0
+        let (inputs, missing) = CaptureInputs.expand(files)
+        for error in missing {
+            warn(error.description)
+            status = 2
+        }
+
+        let fd: Int32
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                warn("\(output): \(String(cString: strerror(errno)))")
+                throw ExitCode(2)
+            }
+        } else {
+            fd = STDOUT_FILENO
+        }
+        defer { if fd != STDOUT_FILENO { close(fd) } }
+
+        let evidenceWriter = try engineOptions.openEvidence()
+        let sink = EVEOutput(fd: fd)
+        let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
+                                          progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
+        bar?.finish()
+        engine.statsExtra.outputLost = sink.lost
+        engine.finish()
+        for problem in outcome.problems {
+            warn(problem)
+            status = max(status, 1)
+        }
+        if let error = sink.lastError {
+            warn("\(output ?? "standard output"): \(sink.lost) records lost: \(error)")
+            status = max(status, 1)
+        }
+        if let error = evidenceWriter?.lastError {
+            warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
+        }
+        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, packets: outcome.packets).text) }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// What the engine does, shared by `read` and `run`.
+struct EngineOptions: ParsableArguments {
     @Option(help: "Write the packets of each alerted flow (the match and up to 64 more) to pcap files here.")
     var evidence: String?
 
@@ -52,81 +118,30 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Memory bound of the flow table, in MiB.")
     var flowMemory = 256
 
-    @Flag(inversion: .prefixedNo, help: "A progress bar on standard error when it is a terminal.")
-    var progress = true
-
-    @Flag(help: "No summary table on standard error.")
-    var quiet = false
-
-    @Argument(help: "Capture files or directories; - for standard input.")
-    var files: [String]
-
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
         if scanPorts < 1 || scanHosts < 1 || scanSeconds < 1 { throw ValidationError("scan thresholds must be at least 1") }
         if flowMemory < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
     }
 
-    func run() throws {
-        let ruleSet = try ruleOptions.load()
+    func configuration() -> EngineConfiguration {
         var configuration = EngineConfiguration()
         configuration.perPacket = perPacket
         configuration.anomalies = anomalies
         configuration.communityIDSeed = communityIDSeed
         configuration.scan = .init(ports: scanPorts, hosts: scanHosts, seconds: scanSeconds)
         configuration.flowMemoryBytes = flowMemory << 20
-        configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
+        return configuration
+    }
 
-        var status: Int32 = 0
-        let (inputs, missing) = CaptureInputs.expand(files)
-        for error in missing {
-            warn(error.description)
-            status = 2
+    /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.
+    func openEvidence() throws -> EvidenceWriter? {
+        guard let evidence else { return nil }
+        do {
+            return try EvidenceWriter(directory: evidence)
+        } catch {
+            warn("\(evidence): \(error)")
+            throw ExitCode(2)
         }
-
-        let fd: Int32
-        if let output {
-            fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-            guard fd >= 0 else {
-                warn("\(output): \(String(cString: strerror(errno)))")
-                throw ExitCode(2)
-            }
-        } else {
-            fd = STDOUT_FILENO
-        }
-        defer { if fd != STDOUT_FILENO { close(fd) } }
-
-        var evidenceWriter: EvidenceWriter?
-        if let evidence {
-            do {
-                evidenceWriter = try EvidenceWriter(directory: evidence)
-            } catch {
-                warn("\(evidence): \(error)")
-                throw ExitCode(2)
-            }
-        }
-
-        let sink = EVEOutput(fd: fd)
-        let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
-        let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
-        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
-                                          progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
-        bar?.finish()
-        engine.statsExtra.outputLost = sink.lost
-        engine.finish()
-        for problem in outcome.problems {
-            warn(problem)
-            status = max(status, 1)
-        }
-        if let error = sink.lastError {
-            warn("\(output ?? "standard output"): \(sink.lost) records lost: \(error)")
-            status = max(status, 1)
-        }
-        if let error = evidenceWriter?.lastError {
-            warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
-        }
-        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, packets: outcome.packets).text) }
-        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -51,17 +51,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seconds between stats records (0: only on SIGUSR1 and at exit).")
     var statsInterval = 30
 
-    @Option(help: "Write the packets of each alerted flow to pcap files here.")
-    var evidence: String?
-
-    @Flag(help: "Alert on every matching packet instead of once per flow and sid.")
-    var perPacket = false
-
-    @Flag(help: "Write an anomaly record for every decode event.")
-    var anomalies = false
-
-    @Option(help: "Memory bound of the flow table, in MiB.")
-    var flowMemory = 256
+    @OptionGroup var engineOptions: EngineOptions
 
     @Flag(help: "Check the rules and options, then exit (0 when everything loads).")
     var checkConfig = false
@@ -70,7 +60,6 @@ struct RunCommand: ParsableCommand {
         if snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen must be between 64 and 262144") }
         if bufferMib < 1 || bufferMib > 2048 { throw ValidationError("--buffer-mib must be between 1 and 2048") }
         if statsInterval < 0 { throw ValidationError("--stats-interval cannot be negative") }
-        if flowMemory < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
     }
 
     func run() throws {
@@ -115,20 +104,8 @@ struct RunCommand: ParsableCommand {
 
         let outputPath = output
         let fd = try Self.openOutput(outputPath)
-        var evidenceWriter: EvidenceWriter?
-        if let evidence {
-            do {
-                evidenceWriter = try EvidenceWriter(directory: evidence)
-            } catch {
-                warn("\(evidence): \(error)")
-                throw ExitCode(2)
-            }
-        }
-
-        var configuration = EngineConfiguration()
-        configuration.perPacket = perPacket
-        configuration.anomalies = anomalies
-        configuration.flowMemoryBytes = flowMemory << 20
+        let evidenceWriter = try engineOptions.openEvidence()
+        var configuration = engineOptions.configuration()
         configuration.interface = capture.interface
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
