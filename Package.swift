@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
+        .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
     ],
     swiftLanguageModes: [.v6]
 )
