@@ -263,10 +263,12 @@ public final class Engine {
     }
 
     /// The end of input: every flow ends, the final stats record is written.
-    public func finish(reason: String = "shutdown") {
+    /// `time` stamps the final stats record: the last packet's time by default (offline), the
+    /// clock's when capturing live (where no packet may have come at all).
+    public func finish(reason: String = "shutdown", at time: Int64? = nil) {
         flows.drain { flow in self.flowEnded(flow, reason: reason) }
         evidence?.closeAll()
-        writeStats(timestamp: lastTimestamp)
+        writeStats(timestamp: time ?? lastTimestamp)
         output.flush()
     }
 

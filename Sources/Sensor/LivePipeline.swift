@@ -173,7 +173,7 @@ public final class LiveSensor {
         pthread_join(thread, nil)
         if !draining { notifier.send("STOPPING=1") }
         refreshExtra()
-        engine.finish(reason: "shutdown")
+        engine.finish(reason: "shutdown", at: Self.wallClock())
         hooks.afterStats(engine.totals, engine.statsExtra)
         let totals = engine.totals
         log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.statsExtra.kernelDrops ?? 0), ring drops \(engine.statsExtra.ringDrops)")
@@ -270,7 +270,7 @@ final class CaptureThread: Sendable {
         let interface = capture?.interface ?? options.interface ?? "?"
         var reopenOptions = options
         reopenOptions.interface = interface
-        var lastSent = Int64.min
+        var lastSent: Int64 = 0  // not Int64.min: the first difference must not wrap
         var sequence: UInt64 = 0
         var sincePublish = 0
 
@@ -355,8 +355,14 @@ final class CaptureThread: Sendable {
         var delay = 500_000_000
         var lastReason = ""
         while !signals.stopRequested {
-            var request = timespec(tv_sec: delay / 1_000_000_000, tv_nsec: delay % 1_000_000_000)
-            nanosleep(&request, nil)
+            // Sleep in short steps so a SIGTERM while the interface is gone is seen at once.
+            var slept = 0
+            while slept < delay && !signals.stopRequested {
+                var request = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+                nanosleep(&request, nil)
+                slept += 100_000_000
+            }
+            if signals.stopRequested { break }
             do {
                 return try LiveCapture(options: options)
             } catch {

@@ -119,7 +119,7 @@ public enum OfflinePipeline {
         func read() {
             var producer = self.producer.take()
             var prefilter = self.prefilter
-            var lastSent = Int64.min
+            var lastSent: Int64 = 0  // not Int64.min: the first difference must not wrap
             var problems: [String] = []
             var filesRead = 0
             var doneBytes: Int64 = 0

@@ -9,6 +9,9 @@ public struct DecodedPacket: Sendable {
     public var vlanCount = 0
     public var vlanIDs: (UInt16, UInt16, UInt16) = (0, 0, 0)
 
+    /// E-Tags and VN-Tags seen; with the VLAN tags at most `Decoder.maxVLANTags`.
+    public var extenderTags = 0
+
     /// Set once a Cisco FabricPath header was unwrapped: one is all a frame may carry.
     public var insideFabricPath = false
 

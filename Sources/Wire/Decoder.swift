@@ -48,6 +48,8 @@ public enum Decoder {
             mpls(frame, offset: offset, into: &packet)
         case EtherType.fabricPath:
             fabricPath(frame, offset: offset, into: &packet)
+        case EtherType.eTag, EtherType.vnTag:
+            portExtenderTag(frame, etherType: etherType, offset: offset, into: &packet)
         case EtherType.arp, EtherType.rarp, EtherType.pppoeDiscovery, EtherType.lldp, EtherType.loopback,
              EtherType.slowProtocols, EtherType.eapol, EtherType.ieee1588, EtherType.macsec, EtherType.fcoe,
              EtherType.cfm, EtherType.ipx, EtherType.appletalk, EtherType.aarp, EtherType.decnet, EtherType.wol:
@@ -95,6 +97,10 @@ public enum EtherType {
     public static let ieee1588: UInt16 = 0x88F7
     public static let cfm: UInt16 = 0x8902
     public static let fabricPath: UInt16 = 0x8903
+    /// Cisco VN-Tag: 4 bytes of tag, then the EtherType.
+    public static let vnTag: UInt16 = 0x8926
+    /// IEEE 802.1BR E-Tag: 6 bytes of tag, then the EtherType.
+    public static let eTag: UInt16 = 0x893F
     public static let fcoe: UInt16 = 0x8906
     public static let loopback: UInt16 = 0x9000
     public static let qinqOld: UInt16 = 0x9100

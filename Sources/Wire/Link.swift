@@ -64,7 +64,7 @@ extension Decoder {
     }
 
     static func vlan(_ frame: UnsafeRawBufferPointer, offset: Int, into packet: inout DecodedPacket) {
-        guard packet.vlanCount < maxVLANTags else {
+        guard packet.vlanCount + packet.extenderTags < maxVLANTags else {
             packet.events.insert(.vlanTooManyLayers)
             return
         }
@@ -161,6 +161,23 @@ extension Decoder {
         let etherType = frame.u16(inner + EthernetField.etherType)
         guard etherType >= 0x0600 else { return }
         network(frame, etherType: etherType, offset: inner + EthernetField.headerLength, into: &packet)
+    }
+
+    /// Port-extender tags (802.1BR E-Tag, Cisco VN-Tag) sit where a VLAN tag would and count
+    /// against the same depth.
+    static func portExtenderTag(_ frame: UnsafeRawBufferPointer, etherType: UInt16, offset: Int,
+                                into packet: inout DecodedPacket) {
+        guard packet.vlanCount + packet.extenderTags < maxVLANTags else {
+            packet.events.insert(.vlanTooManyLayers)
+            return
+        }
+        let tagLength = etherType == EtherType.eTag ? 6 : 4
+        guard frame.count >= offset + tagLength + 2 else {
+            packet.events.insert(.vlanHeaderTooSmall)
+            return
+        }
+        packet.extenderTags += 1
+        network(frame, etherType: frame.u16(offset + tagLength), offset: offset + tagLength + 2, into: &packet)
     }
 
     static func linuxSLL(_ frame: UnsafeRawBufferPointer, into packet: inout DecodedPacket) {

@@ -291,13 +291,9 @@ struct LiveSensorTests {
     /// A sensor that saw traffic, but none its rules want, stamps its final stats record with the
     /// time it stopped.
     ///
-    /// BUG (disabled until fixed in Sources/Sensor/LivePipeline.swift): `CaptureThread.run` starts
-    /// `lastSent` at `Int64.min`, so `timestamp &- lastSent` and `now &- lastSent` wrap negative
-    /// and no clock tick is sent until the prefilter admits a first packet. Until then the engine's
-    /// clock stays 0 and the final stats record (written with the engine's last packet time) says
-    /// `"timestamp":"1970-01-01T00:00:00.000000+0000"` (a quiet sensor stopped by systemd, say).
-    @Test(.disabled("BUG: final stats record stamped 1970-01-01 when no packet was admitted (CaptureThread lastSent = Int64.min wraps)"),
-          Live.requires())
+    /// A regression: the capture thread's first clock tick once waited for an admitted packet
+    /// (an `Int64.min` start wrapped the difference), stamping such a record 1970-01-01.
+    @Test(Live.requires())
     func finalStatsTimeWithoutWatchedTraffic() throws {
         let pair = try VethPair()
         defer { pair.teardown() }

@@ -82,3 +82,30 @@ struct CorpusAgreementTests {
         #expect(packet.ipVersion == 6 && packet.hasPorts && packet.dport == 571)
     }
 }
+
+@Suite("Port-extender tags")
+struct PortExtenderTagTests {
+    @Test func eTagThenIPv4() {
+        // 802.1BR E-Tag: EtherType 0x893F, 6 bytes of tag, then IPv4 (as suricata-verify decode-etag).
+        let inner = Packet.ethernet(Fixture.ipv4SYN)
+        let frame = Array(inner.prefix(12)) + [0x89, 0x3F, 0, 0, 0, 0, 0, 0] + Array(inner.dropFirst(12))
+        let packet = decode(frame)
+        #expect(packet.events.isEmpty, "got \(eventNames(packet))")
+        #expect(packet.ipVersion == 4 && packet.dport == 571)
+    }
+
+    @Test func vnTagThenIPv6() {
+        let inner = Packet.ethernet(Fixture.ipv6SYN)
+        let frame = Array(inner.prefix(12)) + [0x89, 0x26, 0, 0, 0, 0] + Array(inner.dropFirst(12))
+        let packet = decode(frame)
+        #expect(packet.events.isEmpty, "got \(eventNames(packet))")
+        #expect(packet.ipVersion == 6 && packet.dport == 571)
+    }
+
+    @Test func tagsCountAgainstTheVLANDepth() {
+        let inner = Packet.ethernet(vlans: [1, 2, 3], Fixture.ipv4SYN)
+        let frame = Array(inner.prefix(12)) + [0x89, 0x26, 0, 0, 0, 0] + Array(inner.dropFirst(12))
+        #expect(decode(frame).events.contains(.vlanTooManyLayers))
+        #expect(decode(Array(frame.prefix(16))).events.contains(.vlanHeaderTooSmall))
+    }
+}
