@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
