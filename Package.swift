@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // libpcap, nothing else.
@@ -37,6 +38,9 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Wire"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
         .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
+        // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
+        .target(name: "Config", dependencies: ["Rules", "Flow", "Detect", "Output", "Wire",
+                                               .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
         .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
         .executableTarget(
@@ -57,6 +61,8 @@ let package = Package(
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
     ],

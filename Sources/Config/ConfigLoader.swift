@@ -1,0 +1,499 @@
+import Flow
+import Output
+import Rules
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SensorConfig {
+    /// Reads and checks the YAML file at `path`. Throws the first problem; `check(path:)`
+    /// returns all of them.
+    public static func load(path: String) throws(ConfigError) -> SensorConfig {
+        let (config, errors) = check(path: path)
+        if let first = errors.first { throw first }
+        return config
+    }
+
+    /// Reads and checks the YAML file at `path`, reporting every problem in the order of the
+    /// file. The configuration holds what could be read (defaults elsewhere).
+    public static func check(path: String) -> (SensorConfig, [ConfigError]) {
+        switch readFile(path) {
+        case .success(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                let line = firstInvalidUTF8Line(bytes)
+                return (SensorConfig(), [ConfigError(file: path, line: line, key: nil, reason: "not valid UTF-8")])
+            }
+            return check(text: text, file: path)
+        case .failure(let error):
+            return (SensorConfig(), [error])
+        }
+    }
+
+    /// Checks configuration text; `file` names it in messages.
+    public static func check(text: String, file: String) -> (SensorConfig, [ConfigError]) {
+        var reader = ConfigReader(file: file)
+        var config = SensorConfig()
+        config.file = file
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            return (config, [reader.syntaxError(error)])
+        } catch {
+            return (config, [ConfigError(file: file, line: nil, key: nil, reason: "\(error)")])
+        }
+        if let root { reader.read(root, into: &config) }
+        config.lines = reader.lines
+        // In the order of the file: unknown keys are found before the values beside them.
+        let ordered = reader.errors.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
+        return (config, ordered.map(\.element))
+    }
+
+    private static func readFile(_ path: String) -> Result<[UInt8], ConfigError> {
+        func failure(_ code: Int32) -> Result<[UInt8], ConfigError> {
+            var reason = String(cString: strerror(code))
+            if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
+            return .failure(ConfigError(file: path, line: nil, key: nil, reason: reason))
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return failure(errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return failure(errno)
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+            if bytes.count > 16 << 20 {
+                return .failure(ConfigError(file: path, line: nil, key: nil, reason: "larger than 16 MiB"))
+            }
+        }
+        return .success(bytes)
+    }
+
+    private static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
+        var line = 1
+        var start = 0
+        for (i, byte) in bytes.enumerated() where byte == 0x0A {
+            if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
+            line += 1
+            start = i + 1
+        }
+        return line
+    }
+}
+
+/// Walks the composed YAML, filling a `SensorConfig` and collecting errors with lines.
+struct ConfigReader {
+    let file: String
+    var errors: [ConfigError] = []
+    var lines: [String: Int] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func syntaxError(_ error: YamlError) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var reason = "syntax error: \(problem)"
+            if let context { reason += " (\(context.text) at line \(context.mark.line))" }
+            return ConfigError(file: file, line: mark.line, key: nil, reason: reason)
+        case .reader(let problem, _, _, _):
+            return ConfigError(file: file, line: nil, key: nil, reason: "syntax error: \(problem)")
+        default:
+            return ConfigError(file: file, line: nil, key: nil, reason: "syntax error: \(error)")
+        }
+    }
+
+    // MARK: - The schema
+
+    mutating func read(_ root: Node, into config: inout SensorConfig) {
+        guard let top = mapping(root, key: nil, known: [
+            "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan",
+        ]) else { return }
+        if let node = top["interface"] {
+            if let name = string(node, "interface") {
+                if name.utf8.count > 15 {
+                    fail(node, "interface", "must be at most 15 characters, got '\(name)'")
+                } else if name.contains(where: { $0 == "/" || $0.isWhitespace }) {
+                    fail(node, "interface", "must not contain '/' or spaces, got '\(name)'")
+                } else {
+                    config.interface = name
+                }
+            }
+        }
+        if let node = top["capture"] { readCapture(node, into: &config.capture) }
+        if let node = top["rules"] { readRules(node, into: &config.rules) }
+        if let node = top["outputs"] { readOutputs(node, into: &config.outputs) }
+        if let node = top["stats"] { readStats(node, into: &config.stats) }
+        if let node = top["user"], let user = string(node, "user") {
+            if user.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
+                fail(node, "user", "not a user name: '\(user)'")
+            } else {
+                config.user = user
+            }
+        }
+        if let node = top["allow_root"], let value = bool(node, "allow_root") { config.allowRoot = value }
+        if let node = top["flow"] { readFlow(node, into: &config.flow) }
+        if let node = top["scan"] { readScan(node, into: &config.scan) }
+    }
+
+    private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
+        guard let map = mapping(node, key: "capture", known: [
+            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter",
+        ]) else { return }
+        if let node = map["snaplen"], let value = integer(node, "capture.snaplen", in: 64...262_144) {
+            capture.snaplen = value
+        }
+        if let node = map["promiscuous"], let value = bool(node, "capture.promiscuous") { capture.promiscuous = value }
+        if let node = map["immediate"], let value = bool(node, "capture.immediate") { capture.immediate = value }
+        if let node = map["buffer_mib"], let value = integer(node, "capture.buffer_mib", in: 1...4096) {
+            capture.bufferMiB = value
+        }
+        if let node = map["bpf"], let value = string(node, "capture.bpf") { capture.bpf = value }
+        if let node = map["kernel_filter"], let value = choice(node, "capture.kernel_filter", SensorConfig.KernelFilter.self) {
+            capture.kernelFilter = value
+        }
+    }
+
+    private mutating func readRules(_ node: Node, into rules: inout SensorConfig.RuleSettings) {
+        // `rules:` may be the list of paths itself.
+        if node.sequence != nil || (node.scalar != nil && !isNull(node)) {
+            if let paths = pathList(node, "rules") { rules.paths = paths }
+            return
+        }
+        guard let map = mapping(node, key: "rules", known: ["paths", "strict", "vars"]) else { return }
+        if let node = map["paths"], let paths = pathList(node, "rules.paths") { rules.paths = paths }
+        if let node = map["strict"], let value = bool(node, "rules.strict") { rules.strict = value }
+        if let node = map["vars"] { readVariables(node, into: &rules.variables) }
+    }
+
+    /// One path or a list of them, none empty.
+    private mutating func pathList(_ node: Node, _ key: String) -> [String]? {
+        if let sequence = node.sequence {
+            var paths: [String] = []
+            for (i, element) in sequence.enumerated() {
+                let elementKey = "\(key)[\(i)]"
+                if let path = string(element, elementKey) { paths.append(path) } else { return nil }
+            }
+            guard !paths.isEmpty else {
+                fail(node, key, "must name at least one rules file or directory")
+                return nil
+            }
+            return paths
+        }
+        return string(node, key).map { [$0] }
+    }
+
+    private mutating func readVariables(_ node: Node, into variables: inout [String: String]) {
+        guard let pairs = pairs(node, key: "rules.vars") else { return }
+        var found: [(String, Node)] = []
+        for (name, keyNode, value) in pairs {
+            let key = "rules.vars.\(name)"
+            guard name.first.map({ $0 == "_" || ($0.isASCII && $0.isLetter) }) == true,
+                  name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else {
+                fail(keyNode, key, "a variable name is letters, digits and '_', not starting with a digit")
+                continue
+            }
+            var text: String?
+            if let sequence = value.sequence {
+                var items: [String] = []
+                for (i, element) in sequence.enumerated() {
+                    guard let item = string(element, "\(key)[\(i)]") else { break }
+                    items.append(item)
+                }
+                if items.count == sequence.count { text = "[" + items.joined(separator: ",") + "]" }
+            } else {
+                text = string(value, key)
+            }
+            guard let text else { continue }
+            variables[name] = text
+            found.append((name, value))
+        }
+        // Checked once all are known: one may name another.
+        for (name, value) in found {
+            if let reason = Self.variableProblem(name: name, variables: variables) {
+                fail(value, "rules.vars.\(name)", reason)
+                variables[name] = nil
+            }
+        }
+    }
+
+    /// Compiles the variable where the rule language would use it: `*_PORTS`/`*_PORT` as a
+    /// port list, anything else as an address list (Suricata's address-groups and port-groups).
+    static func variableProblem(name: String, variables: [String: String]) -> String? {
+        let isPort = name.hasSuffix("_PORTS") || name.hasSuffix("_PORT")
+        let rule = isPort
+            ? "alert tcp any $\(name) -> any any (msg:\"variable check\"; sid:1;)"
+            : "alert ip $\(name) any -> any any (msg:\"variable check\"; sid:1;)"
+        let (_, errors) = RuleLoader.load(text: rule, file: "<vars>", variables: variables)
+        guard var reason = errors.first?.reason else { return nil }
+        for suffix in [" in sid 1", " in variable $\(name)"] where reason.hasSuffix(suffix) {
+            reason.removeLast(suffix.count)
+        }
+        return reason
+    }
+
+    private mutating func readOutputs(_ node: Node, into outputs: inout SensorConfig.OutputSettings) {
+        guard let map = mapping(node, key: "outputs", known: ["eve", "syslog", "evidence"]) else { return }
+        if let node = map["eve"], let eve = mapping(node, key: "outputs.eve", known: ["enabled", "path", "anomalies"]) {
+            if let node = eve["enabled"], let value = bool(node, "outputs.eve.enabled") { outputs.eve.enabled = value }
+            if let node = eve["path"], let value = string(node, "outputs.eve.path") { outputs.eve.path = value }
+            if let node = eve["anomalies"], let value = bool(node, "outputs.eve.anomalies") {
+                outputs.eve.anomalies = value
+            }
+        }
+        if let node = map["syslog"], let syslog = mapping(node, key: "outputs.syslog", known: [
+            "enabled", "ident", "facility", "format", "level",
+        ]) {
+            if let node = syslog["enabled"], let value = bool(node, "outputs.syslog.enabled") {
+                outputs.syslog.enabled = value
+            }
+            if let node = syslog["ident"], let value = string(node, "outputs.syslog.ident") {
+                if value.count > 64 || value.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
+                    fail(node, "outputs.syslog.ident", "must be at most 64 characters without spaces, got '\(value)'")
+                } else {
+                    outputs.syslog.ident = value
+                }
+            }
+            if let node = syslog["facility"], let value = string(node, "outputs.syslog.facility") {
+                if let facility = SyslogFacility(name: value) {
+                    outputs.syslog.facility = facility
+                } else {
+                    fail(node, "outputs.syslog.facility",
+                         "must be one of \(SyslogFacility.names.joined(separator: ", ")), got '\(value)'")
+                }
+            }
+            if let node = syslog["format"], let value = choice(node, "outputs.syslog.format", SyslogFormat.self) {
+                outputs.syslog.format = value
+            }
+            if let node = syslog["level"] { readLevels(node, into: &outputs.syslog.levels) }
+        }
+        if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir"]) {
+            if let node = evidence["dir"], let value = string(node, "outputs.evidence.dir") {
+                outputs.evidence.directory = value
+            }
+        }
+    }
+
+    private mutating func readLevels(_ node: Node, into levels: inout SyslogLevels) {
+        guard let pairs = pairs(node, key: "outputs.syslog.level") else { return }
+        for (priority, keyNode, value) in pairs {
+            let key = "outputs.syslog.level.\(priority)"
+            guard let name = string(value, key) else { continue }
+            guard let level = SyslogLevel(name: name) else {
+                let names = SyslogLevel.allCases.map(\.name).joined(separator: ", ")
+                fail(value, key, "must be one of \(names), got '\(name)'")
+                continue
+            }
+            switch priority {
+            case "1": levels.priority1 = level
+            case "2": levels.priority2 = level
+            case "3": levels.priority3 = level
+            case "4": levels.lowest = level
+            default: fail(keyNode, key, "unknown priority: use 1, 2, 3 or 4 (4 and above)")
+            }
+        }
+    }
+
+    private mutating func readStats(_ node: Node, into stats: inout SensorConfig.StatsSettings) {
+        guard let map = mapping(node, key: "stats", known: ["interval", "prometheus_textfile"]) else { return }
+        if let node = map["interval"], let value = integer(node, "stats.interval", in: 0...86_400) {
+            stats.intervalSeconds = value
+        }
+        if let node = map["prometheus_textfile"], let value = string(node, "stats.prometheus_textfile") {
+            if value.hasSuffix(".prom") {
+                stats.prometheusTextfile = value
+            } else {
+                fail(node, "stats.prometheus_textfile", "must end in .prom (node_exporter reads only *.prom), got '\(value)'")
+            }
+        }
+    }
+
+    private mutating func readFlow(_ node: Node, into flow: inout SensorConfig.FlowSettings) {
+        guard let map = mapping(node, key: "flow", known: [
+            "memory_mib", "timeouts", "per_packet", "community_id_seed",
+        ]) else { return }
+        if let node = map["memory_mib"], let value = integer(node, "flow.memory_mib", in: 1...65_536) {
+            flow.memoryMiB = value
+        }
+        if let node = map["timeouts"],
+           let timeouts = mapping(node, key: "flow.timeouts", known: ["tcp", "udp", "icmp", "other"]) {
+            func protocolTimeouts(_ name: String, _ value: inout FlowTimeouts.PerProtocol) {
+                guard let node = timeouts[name], let map = mapping(node, key: "flow.timeouts.\(name)",
+                                                                   known: ["new", "established", "closed"]) else { return }
+                let prefix = "flow.timeouts.\(name)."
+                if let node = map["new"], let seconds = integer(node, prefix + "new", in: 1...86_400) {
+                    value.new = Int64(seconds)
+                }
+                if let node = map["established"], let seconds = integer(node, prefix + "established", in: 1...86_400) {
+                    value.established = Int64(seconds)
+                }
+                if let node = map["closed"], let seconds = integer(node, prefix + "closed", in: 0...86_400) {
+                    value.closed = Int64(seconds)
+                }
+            }
+            protocolTimeouts("tcp", &flow.timeouts.tcp)
+            protocolTimeouts("udp", &flow.timeouts.udp)
+            protocolTimeouts("icmp", &flow.timeouts.icmp)
+            protocolTimeouts("other", &flow.timeouts.other)
+        }
+        if let node = map["per_packet"], let value = bool(node, "flow.per_packet") { flow.perPacket = value }
+        if let node = map["community_id_seed"], let value = integer(node, "flow.community_id_seed", in: 0...65_535) {
+            flow.communityIDSeed = UInt16(value)
+        }
+    }
+
+    private mutating func readScan(_ node: Node, into scan: inout SensorConfig.ScanSettings) {
+        guard let map = mapping(node, key: "scan", known: ["ports", "hosts", "seconds"]) else { return }
+        if let node = map["ports"], let value = integer(node, "scan.ports", in: 1...65_535) { scan.ports = value }
+        if let node = map["hosts"], let value = integer(node, "scan.hosts", in: 1...65_535) { scan.hosts = value }
+        if let node = map["seconds"], let value = integer(node, "scan.seconds", in: 1...86_400) { scan.seconds = value }
+    }
+
+    // MARK: - Typed reads
+
+    private static func line(_ node: Node) -> Int { node.mark?.line ?? 1 }
+
+    mutating func fail(_ node: Node, _ key: String?, _ reason: String) {
+        errors.append(ConfigError(file: file, line: Self.line(node), key: key, reason: reason))
+    }
+
+    private func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar else { return false }
+        return scalar.style == .plain && node.tag.description == Tag.Name.null.rawValue
+    }
+
+    /// What a node is, for "expected X, got Y".
+    private func describe(_ node: Node) -> String {
+        if node.mapping != nil { return "a mapping" }
+        if node.sequence != nil { return "a list" }
+        return "'\(node.scalar?.string ?? "")'"
+    }
+
+    /// The key/value pairs of a mapping with string keys, duplicates reported. Nil (and an
+    /// error) when the node is not a mapping; nil without error when it is empty (`key:`).
+    private mutating func pairs(_ node: Node, key: String?) -> [(String, Node, Node)]? {
+        if isNull(node) { return nil }
+        guard let map = node.mapping else {
+            fail(node, key, key == nil ? "expected a mapping at the top level, got \(describe(node))"
+                                       : "expected a mapping, got \(describe(node))")
+            return nil
+        }
+        var result: [(String, Node, Node)] = []
+        var firstLine: [String: Int] = [:]
+        for (keyNode, value) in map {
+            guard let name = keyNode.scalar?.string else {
+                fail(keyNode, key, "keys must be plain names, got \(describe(keyNode))")
+                continue
+            }
+            let path = key.map { "\($0).\(name)" } ?? name
+            if let first = firstLine[name] {
+                fail(keyNode, path, "duplicate key (first at line \(first))")
+                continue
+            }
+            firstLine[name] = Self.line(keyNode)
+            lines[path] = Self.line(keyNode)
+            result.append((name, keyNode, value))
+        }
+        return result
+    }
+
+    /// A mapping whose keys must be among `known`.
+    private mutating func mapping(_ node: Node, key: String?, known: [String]) -> [String: Node]? {
+        guard let pairs = pairs(node, key: key) else { return nil }
+        var result: [String: Node] = [:]
+        for (name, keyNode, value) in pairs {
+            guard known.contains(name) else {
+                let path = key.map { "\($0).\(name)" } ?? name
+                var reason = "unknown key"
+                if let suggestion = known.min(by: { editDistance($0, name) < editDistance($1, name) }),
+                   editDistance(suggestion, name) <= 2 {
+                    reason += " (did you mean '\(suggestion)'?)"
+                }
+                fail(keyNode, path, reason)
+                continue
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    /// A scalar's text; nil (and an error) for lists and mappings; nil without error when
+    /// empty, which means the default.
+    private mutating func string(_ node: Node, _ key: String) -> String? {
+        if isNull(node) { return nil }
+        guard let scalar = node.scalar else {
+            fail(node, key, "expected a string, got \(describe(node))")
+            return nil
+        }
+        let tag = node.tag.description
+        if tag.hasPrefix("!") && !tag.hasPrefix("!!") {
+            fail(node, key, "quote a value that starts with '!' (YAML reads '\(tag)' as a tag)")
+            return nil
+        }
+        guard !scalar.string.isEmpty else {
+            fail(node, key, "must not be empty")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private mutating func integer(_ node: Node, _ key: String, in range: ClosedRange<Int>) -> Int? {
+        if isNull(node) { return nil }
+        guard let scalar = node.scalar, let value = Int(scalar.string) else {
+            fail(node, key, "expected an integer, got \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            fail(node, key, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func bool(_ node: Node, _ key: String) -> Bool? {
+        if isNull(node) { return nil }
+        switch node.scalar?.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            fail(node, key, "expected true or false, got \(describe(node))")
+            return nil
+        }
+    }
+
+    private mutating func choice<Choice: RawRepresentable & CaseIterable>(
+        _ node: Node, _ key: String, _ type: Choice.Type
+    ) -> Choice? where Choice.RawValue == String {
+        guard let text = string(node, key) else { return nil }
+        if let value = Choice(rawValue: text.lowercased()) { return value }
+        let names = Choice.allCases.map(\.rawValue)
+        let list = names.count == 2 ? "\(names[0]) or \(names[1])" : names.joined(separator: ", ")
+        fail(node, key, "must be \(list), got '\(text)'")
+        return nil
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = previous
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,243 @@
+import Detect
+import Flow
+import Output
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The live sensor's settings, from `/etc/ghostport/ghostport.yaml`.
+///
+/// Every key is optional; an empty value (`key:` with nothing after it) means the default.
+/// `systemd/ghostport.yaml` is the annotated example that ships. Unknown keys are errors, so a
+/// typo never silently leaves a default in force.
+public struct SensorConfig: Sendable, Equatable {
+    /// `interface`: the device to capture on. Nil: the first interface that is up and not a
+    /// loopback (`defaultInterface()`).
+    public var interface: String?
+    /// `capture`
+    public var capture = CaptureSettings()
+    /// `rules`
+    public var rules = RuleSettings()
+    /// `outputs`
+    public var outputs = OutputSettings()
+    /// `stats`
+    public var stats = StatsSettings()
+    /// `user`: the account the sensor switches to after opening the capture (and, under
+    /// systemd, the unit's `User=`).
+    public var user = "ghostport"
+    /// `allow_root`: keep running as root when `user` cannot be switched to. Off: refuse.
+    public var allowRoot = false
+    /// `flow`
+    public var flow = FlowSettings()
+    /// `scan`
+    public var scan = ScanSettings()
+
+    /// The file this was read from, for messages; nil for the built-in defaults.
+    public var file: String?
+    /// The line of each key that was set, by its dotted name (`capture.snaplen`,
+    /// `rules.paths[0]`), so later checks (a rules path that does not exist) can say where.
+    public var lines: [String: Int] = [:]
+
+    public init() {}
+
+    /// `capture`: how libpcap opens the interface.
+    public struct CaptureSettings: Sendable, Equatable {
+        /// `snaplen`: bytes kept of each packet, 64 to 262144.
+        public var snaplen = 262_144
+        /// `promiscuous`: see traffic not addressed to this host (a span port or tap needs it).
+        public var promiscuous = true
+        /// `immediate`: deliver packets as they arrive rather than when the buffer fills.
+        public var immediate = true
+        /// `buffer_mib`: the kernel capture buffer, in MiB (1 to 4096).
+        public var bufferMiB = 64
+        /// `bpf`: a capture filter in pcap-filter(7) syntax, applied before the rules' own.
+        public var bpf: String?
+        /// `kernel_filter`: `auto` compiles the watched ports into a kernel filter; `off`
+        /// passes every packet up and filters in the sensor.
+        public var kernelFilter = KernelFilter.auto
+
+        public init() {}
+
+        public var bufferBytes: Int { bufferMiB << 20 }
+    }
+
+    public enum KernelFilter: String, Sendable, Equatable, CaseIterable {
+        case auto
+        case off
+    }
+
+    /// `rules`: either a list of paths, or a mapping with `paths`, `strict` and `vars`.
+    public struct RuleSettings: Sendable, Equatable {
+        /// `paths`: rules files or directories of `*.rules`.
+        public var paths = ["/etc/ghostport/rules"]
+        /// `strict`: refuse to start (or reload) when any rule fails to load.
+        public var strict = false
+        /// `vars`: rule variables, NAME → value (`HOME_NET`, `EXTERNAL_NET`, `*_PORTS`). A
+        /// YAML list becomes a rule list: `[10.0.0.0/8, 192.168.0.0/16]`.
+        public var variables: [String: String] = [:]
+
+        public init() {}
+    }
+
+    /// `outputs`
+    public struct OutputSettings: Sendable, Equatable {
+        public var eve = EVESettings()
+        public var syslog = SyslogSettings()
+        public var evidence = EvidenceSettings()
+
+        public init() {}
+    }
+
+    /// `outputs.eve`: the EVE JSON lines file.
+    public struct EVESettings: Sendable, Equatable {
+        /// `enabled`
+        public var enabled = true
+        /// `path`: appended to; reopened on SIGHUP (logrotate).
+        public var path = "/var/log/ghostport/eve.json"
+        /// `anomalies`: an `anomaly` record for every decode event.
+        public var anomalies = false
+
+        public init() {}
+    }
+
+    /// `outputs.syslog`: alerts to the system logger. Only alerts are sent; flow, stats and
+    /// anomaly records stay in the EVE file.
+    public struct SyslogSettings: Sendable, Equatable {
+        /// `enabled`
+        public var enabled = false
+        /// `ident`: the program name syslog shows.
+        public var ident = "ghostport"
+        /// `facility`: `local0`..`local7`, `auth`, `authpriv`, `daemon`, `user`, ...
+        public var facility = SyslogFacility.local5
+        /// `format`: `json` (the EVE line) or `text` (Snort-like one line).
+        public var format = SyslogFormat.json
+        /// `level`: the level by rule priority, keys 1, 2, 3 and 4 (4 and above).
+        public var levels = SyslogLevels.standard
+
+        public init() {}
+    }
+
+    /// `outputs.evidence`
+    public struct EvidenceSettings: Sendable, Equatable {
+        /// `dir`: write each alerted flow's packets to `DIR/flow-<flow_id>.pcap`. Nil: none.
+        public var directory: String?
+
+        public init() {}
+    }
+
+    /// `stats`
+    public struct StatsSettings: Sendable, Equatable {
+        /// `interval`: seconds between stats records (and textfile updates); 0 turns them off.
+        public var intervalSeconds = 30
+        /// `prometheus_textfile`: a `.prom` file for node_exporter's textfile collector,
+        /// rewritten atomically every interval. Nil: none.
+        public var prometheusTextfile: String?
+
+        public init() {}
+    }
+
+    /// `flow`
+    public struct FlowSettings: Sendable, Equatable {
+        /// `memory_mib`: the flow table's bound; a full table evicts.
+        public var memoryMiB = 256
+        /// `timeouts`: seconds of idleness, by protocol and state.
+        public var timeouts = FlowTimeouts.suricata
+        /// `per_packet`: every matching packet alerts (Suricata); off, once per flow and sid.
+        public var perPacket = false
+        /// `community_id_seed`: 0 to 65535.
+        public var communityIDSeed: UInt16 = 0
+
+        public init() {}
+    }
+
+    /// `scan`: a source touching `ports` watched ports or `hosts` hosts within `seconds`.
+    public struct ScanSettings: Sendable, Equatable {
+        public var ports = 5
+        public var hosts = 5
+        public var seconds = 60
+
+        public init() {}
+    }
+
+    /// The engine's settings from this file. The flow hash seed stays random (nil): live,
+    /// that resists collision floods.
+    public func engineConfiguration() -> EngineConfiguration {
+        var configuration = EngineConfiguration()
+        configuration.perPacket = flow.perPacket
+        configuration.communityIDSeed = flow.communityIDSeed
+        configuration.flowMemoryBytes = flow.memoryMiB << 20
+        configuration.timeouts = flow.timeouts
+        configuration.scan = ScanDetector.Configuration(ports: scan.ports, hosts: scan.hosts, seconds: scan.seconds)
+        configuration.anomalies = outputs.eve.anomalies
+        configuration.interface = interface
+        configuration.flowHashSeed = nil
+        return configuration
+    }
+
+    /// The stats interval, nil when stats are off.
+    public var statsInterval: Duration? {
+        stats.intervalSeconds > 0 ? .seconds(stats.intervalSeconds) : nil
+    }
+
+    /// `FILE:LINE` of a key that was set (`capture.snaplen`, `rules.paths[0]`), or `FILE`
+    /// alone, or nil for the built-in defaults.
+    public func location(of key: String) -> String? {
+        guard let file else { return nil }
+        return lines[key].map { "\(file):\($0)" } ?? file
+    }
+
+    /// An error about a key's value found after loading (a rules path that does not exist,
+    /// an interface that is not there), in the same `FILE:LINE: key: reason` form.
+    public func error(at key: String, _ reason: String) -> ConfigError {
+        ConfigError(file: file ?? "<defaults>", line: lines[key], key: key, reason: reason)
+    }
+
+    /// The interface to capture on: `interface`, or the first that is up and not a loopback.
+    public func resolvedInterface() -> String? {
+        interface ?? Self.defaultInterface()
+    }
+
+    /// The first interface (in the kernel's order) that is up and not a loopback.
+    /// The corresponding C function is `getifaddrs`.
+    public static func defaultInterface() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        var entry: UnsafeMutablePointer<ifaddrs>? = first
+        while let current = entry {
+            let flags = Int32(bitPattern: current.pointee.ifa_flags)
+            if flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0,
+               let name = current.pointee.ifa_name {
+                return String(cString: name)
+            }
+            entry = current.pointee.ifa_next
+        }
+        return nil
+    }
+}
+
+/// A configuration file that cannot be used: `FILE:LINE: key: reason`.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    /// 1-based; nil when the problem is the file itself (missing, unreadable).
+    public var line: Int?
+    /// The dotted key (`capture.snaplen`, `rules.paths[1]`); nil for syntax errors.
+    public var key: String?
+    public var reason: String
+
+    public init(file: String, line: Int?, key: String?, reason: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let key { text += "\(key): " }
+        return text + reason
+    }
+}

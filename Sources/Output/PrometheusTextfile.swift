@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The sensor's counters at one moment, as the Prometheus textfile shows them.
+///
+/// A plain value so this module need not know the engine (which depends on it); `Config`
+/// fills one from `EngineStats`, `StatsExtra` and the flow table's counters.
+public struct SensorMetrics: Sendable, Equatable {
+    public var uptimeSeconds: UInt64 = 0
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    /// Decode events by Suricata name (`decoder.ipv4.trunc_pkt`); zero counts may be left out.
+    public var decodeEvents: [String: UInt64] = [:]
+    public var uninspected: UInt64 = 0
+    public var flowsActive: UInt64 = 0
+    public var flowsCreated: UInt64 = 0
+    public var flowsTimedOut: UInt64 = 0
+    public var flowsEvicted: UInt64 = 0
+    public var flowsEnded: UInt64 = 0
+    public var flowsWatched: UInt64 = 0
+    public var alertsBySid: [UInt32: UInt64] = [:]
+    public var suppressed: UInt64 = 0
+    public var repeats: UInt64 = 0
+    /// Ended watched flows by verdict name (`unanswered`, `rejected`, `answered`).
+    public var verdicts: [String: UInt64] = [:]
+    /// libpcap's counters: live capture only.
+    public var kernelPackets: UInt64?
+    public var kernelDrops: UInt64?
+    public var kernelInterfaceDrops: UInt64?
+    public var ringWaits: UInt64 = 0
+    public var ringDrops: UInt64 = 0
+    public var outputLost: UInt64 = 0
+    public var evidenceErrors: UInt64 = 0
+
+    public init() {}
+}
+
+/// Why the textfile could not be replaced. The old file, if any, is left as it was.
+public struct TextfileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Step: String, Sendable {
+        case create, write, fsync, rename
+    }
+
+    /// The file that was to be replaced.
+    public var path: String
+    /// The temporary file the step worked on.
+    public var temporaryPath: String
+    public var step: Step
+    public var errno: Int32
+
+    public var description: String {
+        "\(path): cannot \(step.rawValue) \(temporaryPath): \(String(cString: strerror(errno)))"
+    }
+}
+
+/// node_exporter's textfile collector format: `# HELP`, `# TYPE` and samples, replaced
+/// atomically so the collector never reads half a file.
+public enum PrometheusTextfile {
+    /// The exposition text for `metrics`: families in a fixed order, labels sorted.
+    public static func render(_ metrics: SensorMetrics) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, UInt64)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        func single(_ name: String, _ type: String, _ help: String, _ value: UInt64?) {
+            guard let value else { return }
+            family(name, type, help, [("", value)])
+        }
+        func labelled(_ label: String, _ values: [(String, UInt64)]) -> [(String, UInt64)] {
+            values.map { ("{\(label)=\"\(escapeLabel($0.0))\"}", $0.1) }
+        }
+
+        single("ghostport_uptime_seconds", "gauge", "Seconds since the sensor started.", metrics.uptimeSeconds)
+        single("ghostport_packets_total", "counter", "Packets decoded.", metrics.packets)
+        single("ghostport_bytes_total", "counter", "Bytes of the packets decoded, on the wire.", metrics.bytes)
+        family("ghostport_decode_events_total", "counter", "Decode events, by Suricata event name.",
+               labelled("event", metrics.decodeEvents.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        single("ghostport_uninspected_packets_total", "counter", "IP packets no loaded rule could match.",
+               metrics.uninspected)
+        single("ghostport_flows_active", "gauge", "Flows in the flow table.", metrics.flowsActive)
+        single("ghostport_flows_created_total", "counter", "Flows created.", metrics.flowsCreated)
+        single("ghostport_flows_timed_out_total", "counter", "Flows ended by their idle timeout.", metrics.flowsTimedOut)
+        single("ghostport_flows_evicted_total", "counter", "Flows pushed out of a full flow table.", metrics.flowsEvicted)
+        single("ghostport_flows_ended_total", "counter", "Flows that reached the closed state.", metrics.flowsEnded)
+        single("ghostport_flows_watched_total", "counter", "Flows to watched ports.", metrics.flowsWatched)
+        family("ghostport_alerts_total", "counter", "Alerts written, by signature id.",
+               labelled("sid", metrics.alertsBySid.sorted { $0.key < $1.key }.map { (String($0.key), $0.value) }))
+        single("ghostport_alerts_suppressed_total", "counter", "Alerts a threshold or detection filter held back.",
+               metrics.suppressed)
+        single("ghostport_alert_repeats_total", "counter", "Matches of a sid its flow had already alerted on.",
+               metrics.repeats)
+        family("ghostport_verdicts_total", "counter", "Ended flows to watched ports, by verdict.",
+               labelled("verdict", metrics.verdicts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        single("ghostport_kernel_packets_total", "counter", "Packets the kernel delivered (pcap_stats ps_recv).",
+               metrics.kernelPackets)
+        single("ghostport_kernel_drops_total", "counter", "Packets dropped for lack of kernel buffer (ps_drop).",
+               metrics.kernelDrops)
+        single("ghostport_kernel_interface_drops_total", "counter", "Packets dropped by the interface (ps_ifdrop).",
+               metrics.kernelInterfaceDrops)
+        single("ghostport_ring_waits_total", "counter", "Times the capture thread found the ring full and waited.",
+               metrics.ringWaits)
+        single("ghostport_ring_drops_total", "counter", "Packets dropped because the ring was full.", metrics.ringDrops)
+        single("ghostport_output_lost_total", "counter", "EVE records lost to write errors.", metrics.outputLost)
+        single("ghostport_evidence_errors_total", "counter", "Evidence packets not written.", metrics.evidenceErrors)
+        return out
+    }
+
+    /// A label value in the exposition format: backslash, quote and newline escaped.
+    static func escapeLabel(_ value: String) -> String {
+        var result = ""
+        for character in value {
+            switch character {
+            case "\\": result += "\\\\"
+            case "\"": result += "\\\""
+            case "\n": result += "\\n"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Renders `metrics` and replaces `path` with it atomically.
+    public static func write(_ metrics: SensorMetrics, to path: String) throws(TextfileError) {
+        try write(text: render(metrics), to: path)
+    }
+
+    /// Replaces `path` with `text`: writes `path.tmp.<pid>`, fsyncs it and renames it over
+    /// `path`. Until the rename the old file is whole; on any error the temporary file is
+    /// removed and the old file stays.
+    public static func write(text: String, to path: String) throws(TextfileError) {
+        let temporary = try writeTemporary(text: text, for: path)
+        try commit(temporary, to: path)
+    }
+
+    /// The first half of `write(text:to:)`: the new content, synced, beside `path`.
+    static func writeTemporary(text: String, for path: String) throws(TextfileError) -> String {
+        let temporary = "\(path).tmp.\(getpid())"
+        func failure(_ step: TextfileError.Step, _ code: Int32) -> TextfileError {
+            TextfileError(path: path, temporaryPath: temporary, step: step, errno: code)
+        }
+        // node_exporter usually runs as another user: the file must be world-readable.
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw failure(.create, errno) }
+        var bytes = Array(text.utf8)
+        let writeError: Int32 = bytes.withUnsafeMutableBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return 0
+        }
+        var error: TextfileError?
+        if writeError != 0 {
+            error = failure(.write, writeError)
+        } else if fsync(fd) != 0 {
+            error = failure(.fsync, errno)
+        }
+        Glibc.close(fd)
+        if let error {
+            unlink(temporary)
+            throw error
+        }
+        return temporary
+    }
+
+    /// The second half: renames the temporary file over `path`.
+    static func commit(_ temporary: String, to path: String) throws(TextfileError) {
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw TextfileError(path: path, temporaryPath: temporary, step: .rename, errno: code)
+        }
+    }
+}

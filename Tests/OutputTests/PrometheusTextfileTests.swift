@@ -1,0 +1,188 @@
+import Foundation
+@testable import Output
+import Testing
+
+private func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "ghostport-prom-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+private func small() -> SensorMetrics {
+    var metrics = SensorMetrics()
+    metrics.uptimeSeconds = 90
+    metrics.packets = 1000
+    metrics.bytes = 64000
+    metrics.decodeEvents = ["decoder.ipv4.trunc_pkt": 2, "decoder.tcp.hlen_too_small": 1, "decoder.udp.pkt_too_small": 0]
+    metrics.uninspected = 900
+    metrics.flowsActive = 3
+    metrics.flowsCreated = 10
+    metrics.flowsTimedOut = 6
+    metrics.flowsEvicted = 1
+    metrics.flowsEnded = 0
+    metrics.flowsWatched = 8
+    metrics.alertsBySid = [9_005_711: 1, 9_005_710: 4]
+    metrics.suppressed = 2
+    metrics.repeats = 5
+    metrics.verdicts = ["unanswered": 5, "rejected": 2, "answered": 1]
+    metrics.kernelPackets = 1010
+    metrics.kernelDrops = 7
+    metrics.ringDrops = 3
+    metrics.outputLost = 0
+    return metrics
+}
+
+@Suite struct PrometheusTextfileTests {
+    @Test func exactRendering() {
+        #expect(PrometheusTextfile.render(small()) == """
+            # HELP ghostport_uptime_seconds Seconds since the sensor started.
+            # TYPE ghostport_uptime_seconds gauge
+            ghostport_uptime_seconds 90
+            # HELP ghostport_packets_total Packets decoded.
+            # TYPE ghostport_packets_total counter
+            ghostport_packets_total 1000
+            # HELP ghostport_bytes_total Bytes of the packets decoded, on the wire.
+            # TYPE ghostport_bytes_total counter
+            ghostport_bytes_total 64000
+            # HELP ghostport_decode_events_total Decode events, by Suricata event name.
+            # TYPE ghostport_decode_events_total counter
+            ghostport_decode_events_total{event="decoder.ipv4.trunc_pkt"} 2
+            ghostport_decode_events_total{event="decoder.tcp.hlen_too_small"} 1
+            # HELP ghostport_uninspected_packets_total IP packets no loaded rule could match.
+            # TYPE ghostport_uninspected_packets_total counter
+            ghostport_uninspected_packets_total 900
+            # HELP ghostport_flows_active Flows in the flow table.
+            # TYPE ghostport_flows_active gauge
+            ghostport_flows_active 3
+            # HELP ghostport_flows_created_total Flows created.
+            # TYPE ghostport_flows_created_total counter
+            ghostport_flows_created_total 10
+            # HELP ghostport_flows_timed_out_total Flows ended by their idle timeout.
+            # TYPE ghostport_flows_timed_out_total counter
+            ghostport_flows_timed_out_total 6
+            # HELP ghostport_flows_evicted_total Flows pushed out of a full flow table.
+            # TYPE ghostport_flows_evicted_total counter
+            ghostport_flows_evicted_total 1
+            # HELP ghostport_flows_ended_total Flows that reached the closed state.
+            # TYPE ghostport_flows_ended_total counter
+            ghostport_flows_ended_total 0
+            # HELP ghostport_flows_watched_total Flows to watched ports.
+            # TYPE ghostport_flows_watched_total counter
+            ghostport_flows_watched_total 8
+            # HELP ghostport_alerts_total Alerts written, by signature id.
+            # TYPE ghostport_alerts_total counter
+            ghostport_alerts_total{sid="9005710"} 4
+            ghostport_alerts_total{sid="9005711"} 1
+            # HELP ghostport_alerts_suppressed_total Alerts a threshold or detection filter held back.
+            # TYPE ghostport_alerts_suppressed_total counter
+            ghostport_alerts_suppressed_total 2
+            # HELP ghostport_alert_repeats_total Matches of a sid its flow had already alerted on.
+            # TYPE ghostport_alert_repeats_total counter
+            ghostport_alert_repeats_total 5
+            # HELP ghostport_verdicts_total Ended flows to watched ports, by verdict.
+            # TYPE ghostport_verdicts_total counter
+            ghostport_verdicts_total{verdict="answered"} 1
+            ghostport_verdicts_total{verdict="rejected"} 2
+            ghostport_verdicts_total{verdict="unanswered"} 5
+            # HELP ghostport_kernel_packets_total Packets the kernel delivered (pcap_stats ps_recv).
+            # TYPE ghostport_kernel_packets_total counter
+            ghostport_kernel_packets_total 1010
+            # HELP ghostport_kernel_drops_total Packets dropped for lack of kernel buffer (ps_drop).
+            # TYPE ghostport_kernel_drops_total counter
+            ghostport_kernel_drops_total 7
+            # HELP ghostport_ring_waits_total Times the capture thread found the ring full and waited.
+            # TYPE ghostport_ring_waits_total counter
+            ghostport_ring_waits_total 0
+            # HELP ghostport_ring_drops_total Packets dropped because the ring was full.
+            # TYPE ghostport_ring_drops_total counter
+            ghostport_ring_drops_total 3
+            # HELP ghostport_output_lost_total EVE records lost to write errors.
+            # TYPE ghostport_output_lost_total counter
+            ghostport_output_lost_total 0
+            # HELP ghostport_evidence_errors_total Evidence packets not written.
+            # TYPE ghostport_evidence_errors_total counter
+            ghostport_evidence_errors_total 0
+
+            """)
+    }
+
+    @Test func labelValuesAreEscaped() {
+        #expect(PrometheusTextfile.escapeLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+
+    @Test func everyLineIsWellFormed() {
+        // Each sample: name, optional {label="value"}, a space, digits.
+        let sample = try! Regex(#"^[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9]+$"#)
+        for line in PrometheusTextfile.render(small()).split(separator: "\n") where !line.hasPrefix("#") {
+            #expect(line.wholeMatch(of: sample) != nil, "\(line)")
+        }
+    }
+
+    @Test func replacesAtomically() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/ghostport.prom"
+        try "old\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? reader.close() }
+
+        // Written and synced beside it: the old file is whole until the rename.
+        let temporary = try PrometheusTextfile.writeTemporary(text: "new\n", for: path)
+        #expect(temporary == "\(path).tmp.\(getpid())")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+        #expect(try String(contentsOfFile: temporary, encoding: .utf8) == "new\n")
+        try PrometheusTextfile.commit(temporary, to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+        // A reader that had the old file open still reads the old file whole.
+        #expect(String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) == "old\n")
+
+        try PrometheusTextfile.write(small(), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == PrometheusTextfile.render(small()))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o644)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["ghostport.prom"])
+    }
+
+    @Test func aFailedWriteLeavesTheOldFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/ghostport.prom"
+        try "old\n".write(toFile: path, atomically: false, encoding: .utf8)
+        // Something in the way of the temporary file: the write fails, nothing is replaced.
+        try FileManager.default.createDirectory(atPath: "\(path).tmp.\(getpid())", withIntermediateDirectories: false)
+        #expect(throws: TextfileError(path: path, temporaryPath: "\(path).tmp.\(getpid())", step: .create, errno: EISDIR)) {
+            try PrometheusTextfile.write(small(), to: path)
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+    }
+
+    @Test func anUnwritableDirectoryIsATypedError() throws {
+        let missing = "/nonexistent-ghostport-dir/ghostport.prom"
+        do {
+            try PrometheusTextfile.write(small(), to: missing)
+            Issue.record("wrote into a directory that does not exist")
+        } catch {
+            #expect(error.step == .create && error.errno == ENOENT && error.path == missing)
+            #expect(error.description
+                == "\(missing): cannot create \(missing).tmp.\(getpid()): No such file or directory")
+        }
+
+        let directory = try temporaryDirectory()
+        defer {
+            chmod(directory, 0o755)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        if getuid() == 0 {
+            // Root writes through permission bits: a read-only filesystem stops it instead.
+            guard FileManager.default.fileExists(atPath: "/proc/sys") else { return }
+            #expect(throws: TextfileError.self) { try PrometheusTextfile.write(small(), to: "/proc/sys/ghostport.prom") }
+        } else {
+            chmod(directory, 0o555)
+            #expect(throws: TextfileError(path: directory + "/g.prom", temporaryPath: directory + "/g.prom.tmp.\(getpid())",
+                                          step: .create, errno: EACCES)) {
+                try PrometheusTextfile.write(small(), to: directory + "/g.prom")
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Output
+import Testing
+import Wire
+
+private let v4Client = IPAddress(ipv4: 0xC633_6407)  // 198.51.100.7
+private let v4Server = IPAddress(ipv4: 0xC0A8_0414)  // 192.168.4.20
+private let v6Client = IPAddress(high: 0x2001_0DB8_0000_0000, low: 0x0000_0000_0000_0007, isIPv6: true)
+private let v6Server = IPAddress(high: 0x2001_0DB8_0000_0001, low: 0x0000_0000_0000_0020, isIPv6: true)
+
+private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (udemon)",
+                   category: String = "Attempted Information Leak", priority: Int = 2, proto: String = "TCP",
+                   src: IPAddress = v4Client, sport: UInt16? = 40001, dst: IPAddress = v4Server,
+                   dport: UInt16? = 571, sid: UInt32 = 9_005_710) -> AlertSummary {
+    AlertSummary(gid: 1, sid: sid, rev: 1, msg: msg, category: category, priority: priority, proto: proto,
+                 src: src, sport: sport, dst: dst, dport: dport,
+                 eveJSON: "{\"event_type\":\"alert\",\"alert\":{\"signature_id\":\(sid),\"signature\":\"x\\ty\"}}\n")
+}
+
+@Suite struct SyslogTextTests {
+    @Test func ipv4() {
+        #expect(alert().text == "[1:9005710:1] GHOSTPORT probe to abandoned port 571/tcp (udemon) "
+            + "[Classification: Attempted Information Leak] [Priority: 2] {TCP} 198.51.100.7:40001 -> 192.168.4.20:571")
+    }
+
+    @Test func ipv6AddressesAsTheyAre() {
+        #expect(alert(proto: "UDP", src: v6Client, sport: 5353, dst: v6Server, dport: 571).text
+            == "[1:9005710:1] GHOSTPORT probe to abandoned port 571/tcp (udemon) "
+            + "[Classification: Attempted Information Leak] [Priority: 2] {UDP} 2001:db8::7:5353 -> 2001:db8:0:1::20:571")
+    }
+
+    @Test func icmpHasNoPorts() {
+        #expect(alert(msg: "ping", category: "", priority: 3, proto: "ICMP", sport: nil, dport: nil).text
+            == "[1:9005710:1] ping [Priority: 3] {ICMP} 198.51.100.7 -> 192.168.4.20")
+        #expect(alert(msg: "ping6", category: "", priority: 3, proto: "IPv6-ICMP", src: v6Client, sport: nil,
+                      dst: v6Server, dport: nil).text
+            == "[1:9005710:1] ping6 [Priority: 3] {IPV6-ICMP} 2001:db8::7 -> 2001:db8:0:1::20")
+    }
+
+    @Test func controlCharactersAreEscaped() {
+        let text = alert(msg: "evil\nFAKE: line\u{1B}[31m\ttab\u{0}nul\u{7F}del\u{85}nel\u{2028}sep\\back",
+                         category: "bad\rcat").text
+        #expect(text == "[1:9005710:1] evil\\x0AFAKE: line\\x1B[31m\\x09tab\\x00nul\\x7Fdel\\x85nel\\u2028sep\\\\back "
+            + "[Classification: bad\\x0Dcat] [Priority: 2] {TCP} 198.51.100.7:40001 -> 192.168.4.20:571")
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        #expect(SyslogOutput.escape("plain text, ünïcödé") == "plain text, ünïcödé")
+    }
+
+    @Test func percentSignsStayText() {
+        #expect(alert(msg: "100% %s %n %x%%").text.hasPrefix("[1:9005710:1] 100% %s %n %x%% [Classification:"))
+    }
+
+    @Test func facilityNames() {
+        #expect(SyslogFacility(name: "local5")?.code == 21 << 3)
+        #expect(SyslogFacility(name: "LOCAL0")?.code == 16 << 3)
+        #expect(SyslogFacility(name: "local7")?.code == 23 << 3)
+        #expect(SyslogFacility(name: "auth")?.code == 4 << 3)
+        #expect(SyslogFacility(name: "security")?.code == 4 << 3)
+        #expect(SyslogFacility(name: "authpriv")?.code == 10 << 3)
+        #expect(SyslogFacility(name: "daemon")?.code == 3 << 3)
+        #expect(SyslogFacility(name: "user")?.code == 1 << 3)
+        #expect(SyslogFacility(name: "syslog")?.code == 5 << 3)
+        #expect(SyslogFacility(name: "kern") == nil)  // user space cannot log as the kernel
+        #expect(SyslogFacility(name: "local8") == nil)
+        #expect(SyslogFacility(name: "") == nil)
+        #expect(SyslogFacility.local5.name == "local5")
+        #expect(SyslogFacility.names.count == 20)
+    }
+
+    @Test func levels() {
+        #expect(SyslogLevel(name: "crit") == .critical && SyslogLevel(name: "warn") == .warning)
+        #expect(SyslogLevel(name: "loud") == nil)
+        #expect(SyslogLevel.alert.rawValue == 1 && SyslogLevel.warning.rawValue == 4 && SyslogLevel.info.rawValue == 6)
+        let levels = SyslogLevels.standard
+        #expect(levels.level(forPriority: 1) == .alert)
+        #expect(levels.level(forPriority: 2) == .critical)
+        #expect(levels.level(forPriority: 3) == .error)
+        #expect(levels.level(forPriority: 4) == .warning)
+        #expect(levels.level(forPriority: 255) == .warning)
+        #expect(levels.level(forPriority: 0) == .alert)
+    }
+}
+
+/// Sends alerts through syslog(3) to a real rsyslogd listening on /dev/log, and reads what
+/// it wrote. Needs root (only root may create /dev/log) and /usr/sbin/rsyslogd
+/// (`apt-get install -y rsyslog`); refuses to touch a /dev/log a running logger serves.
+@Suite(.serialized) struct SyslogEndToEndTests {
+    @Test func alertsReachRsyslogInBothFormats() throws {
+        guard getuid() == 0 else {
+            print("skipped: the rsyslogd end-to-end test needs root to create /dev/log")
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") else {
+            print("skipped: /usr/sbin/rsyslogd is missing (apt-get install -y rsyslog)")
+            return
+        }
+        if Self.isLiveSocket("/dev/log") {
+            print("skipped: /dev/log is served by a running system logger; not touching it")
+            return
+        }
+        let directory = NSTemporaryDirectory() + "ghostport-syslog-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        // A stale /dev/log (a socket nobody serves, or a file) is put back afterwards.
+        let backup = "/dev/log.ghostport-test-\(getpid())"
+        var stale: stat = stat()
+        let hadStale = lstat("/dev/log", &stale) == 0
+        if hadStale { guard rename("/dev/log", backup) == 0 else { Issue.record("cannot move /dev/log aside"); return } }
+        defer {
+            unlink("/dev/log")
+            if hadStale { rename(backup, "/dev/log") }
+        }
+
+        let output = directory + "/local5.log"
+        let config = """
+            global(workDirectory="\(directory)")
+            module(load="imuxsock" SysSock.Name="/dev/log" SysSock.Use="on")
+            template(name="ghostportTest" type="string" string="%syslogseverity-text%|%syslogfacility-text%|%programname%|%msg%\\n")
+            local5.* action(type="omfile" file="\(output)" template="ghostportTest")
+            """
+        try config.write(toFile: directory + "/rsyslog.conf", atomically: true, encoding: .utf8)
+        let daemon = try Self.spawn("/usr/sbin/rsyslogd",
+                                    ["-n", "-f", directory + "/rsyslog.conf", "-i", directory + "/rsyslogd.pid"])
+        defer { Self.stop(daemon) }
+        guard Self.waitFor({ Self.isLiveSocket("/dev/log") }) else {
+            Issue.record("rsyslogd did not create /dev/log within 10 s")
+            return
+        }
+
+        let json = SyslogOutput(ident: "ghostport-test", facility: .local5, format: .json)
+        json.send(alert(priority: 1))
+        let text = SyslogOutput(ident: "ghostport-test", facility: .local5, format: .text)
+        text.send(alert(msg: "odd\nmsg 100% %s", priority: 2, sid: 9_005_711))
+        text.send(alert(msg: "ping", category: "", priority: 4, proto: "ICMP", src: v6Client, sport: nil,
+                        dst: v6Server, dport: nil, sid: 9_005_712))
+        text.send(record: "{\"event_type\":\"stats\"}\n")
+        // Another facility is not in the file: the configured one is used.
+        SyslogOutput(ident: "ghostport-test", facility: SyslogFacility(name: "local4")!, format: .text)
+            .send(alert(sid: 1))
+        text.close()
+        #expect(json.sent == 1 && text.sent == 3)
+
+        let expected = [
+            "alert|local5|ghostport-test|{\"event_type\":\"alert\",\"alert\":{\"signature_id\":9005710,\"signature\":\"x\\ty\"}}",
+            "crit|local5|ghostport-test|[1:9005711:1] odd\\x0Amsg 100% %s [Classification: Attempted Information Leak] [Priority: 2] {TCP} 198.51.100.7:40001 -> 192.168.4.20:571",
+            "warning|local5|ghostport-test|[1:9005712:1] ping [Priority: 4] {ICMP} 2001:db8::7 -> 2001:db8:0:1::20",
+            "info|local5|ghostport-test|{\"event_type\":\"stats\"}",
+        ]
+        var lines: [String] = []
+        _ = Self.waitFor {
+            let content = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            // rsyslog's %msg% keeps the space that follows the tag.
+            lines = content.split(separator: "\n").map { $0.replacingOccurrences(of: "|ghostport-test| ", with: "|ghostport-test|") }
+            return lines.count >= expected.count
+        }
+        #expect(lines == expected)
+    }
+
+    static func isLiveSocket(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
+
+    /// posix_spawn with every signal unblocked and at its default: a child started from a
+    /// test thread would otherwise inherit a mask that blocks SIGTERM.
+    static func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
+        return pid
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within 5 s; always reaped.
+    static func stop(_ pid: pid_t) {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<100 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+
+    static func waitFor(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<200 {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+}
