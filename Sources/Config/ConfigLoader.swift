@@ -146,7 +146,7 @@ struct ConfigReader {
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
         guard let map = mapping(node, key: "capture", known: [
-            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter",
+            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf",
         ]) else { return }
         if let node = map["snaplen"], let value = integer(node, "capture.snaplen", in: 64...262_144) {
             capture.snaplen = value
@@ -157,9 +157,6 @@ struct ConfigReader {
             capture.bufferMiB = value
         }
         if let node = map["bpf"], let value = string(node, "capture.bpf") { capture.bpf = value }
-        if let node = map["kernel_filter"], let value = choice(node, "capture.kernel_filter", SensorConfig.KernelFilter.self) {
-            capture.kernelFilter = value
-        }
     }
 
     private mutating func readRules(_ node: Node, into rules: inout SensorConfig.RuleSettings) {

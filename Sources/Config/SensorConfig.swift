@@ -47,25 +47,18 @@ public struct SensorConfig: Sendable, Equatable {
         public var snaplen = 262_144
         /// `promiscuous`: see traffic not addressed to this host (a span port or tap needs it).
         public var promiscuous = true
-        /// `immediate`: deliver packets as they arrive rather than when the buffer fills.
-        public var immediate = true
+        /// `immediate`: deliver packets as they arrive rather than in blocks (at most 100 ms late).
+        public var immediate = false
         /// `buffer_mib`: the kernel capture buffer, in MiB (1 to 4096).
         public var bufferMiB = 64
         /// `bpf`: a capture filter in pcap-filter(7) syntax, applied before the rules' own.
         public var bpf: String?
-        /// `kernel_filter`: `auto` compiles the watched ports into a kernel filter; `off`
-        /// passes every packet up and filters in the sensor.
-        public var kernelFilter = KernelFilter.auto
 
         public init() {}
 
         public var bufferBytes: Int { bufferMiB << 20 }
     }
 
-    public enum KernelFilter: String, Sendable, Equatable, CaseIterable {
-        case auto
-        case off
-    }
 
     /// `rules`: either a list of paths, or a mapping with `paths`, `strict` and `vars`.
     public struct RuleSettings: Sendable, Equatable {

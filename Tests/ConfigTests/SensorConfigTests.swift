@@ -32,9 +32,9 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.interface == nil)
         #expect(config.capture == SensorConfig.CaptureSettings())
         #expect(config.capture.snaplen == 262_144)
-        #expect(config.capture.promiscuous && config.capture.immediate)
+        #expect(config.capture.promiscuous && !config.capture.immediate)
         #expect(config.capture.bufferMiB == 64 && config.capture.bufferBytes == 64 << 20)
-        #expect(config.capture.bpf == nil && config.capture.kernelFilter == .auto)
+        #expect(config.capture.bpf == nil)
         #expect(config.rules.paths == ["/etc/ghostport/rules"] && !config.rules.strict && config.rules.variables.isEmpty)
         #expect(config.outputs.eve.enabled && config.outputs.eve.path == "/var/log/ghostport/eve.json")
         #expect(!config.outputs.eve.anomalies)
@@ -79,7 +79,6 @@ private func temporaryFile(_ text: String) throws -> String {
               immediate: no
               buffer_mib: 128
               bpf: "not host 192.0.2.10"
-              kernel_filter: off
             rules:
               paths: [/etc/ghostport/rules, /etc/ghostport/local.rules]
               strict: true
@@ -126,7 +125,6 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.interface == "enp3s0" && config.resolvedInterface() == "enp3s0")
         #expect(config.capture.snaplen == 1514 && !config.capture.promiscuous && !config.capture.immediate)
         #expect(config.capture.bufferMiB == 128 && config.capture.bpf == "not host 192.0.2.10")
-        #expect(config.capture.kernelFilter == .off)
         #expect(config.rules.paths == ["/etc/ghostport/rules", "/etc/ghostport/local.rules"] && config.rules.strict)
         #expect(config.rules.variables == [
             "HOME_NET": "[10.0.0.0/8,192.168.0.0/16]", "EXTERNAL_NET": "!$HOME_NET",
@@ -146,9 +144,9 @@ private func temporaryFile(_ text: String) throws -> String {
             icmp: .init(new: 30, established: 300, closed: 1), other: .init(new: 10, established: 300, closed: 0)))
         #expect(config.scan.ports == 10 && config.scan.hosts == 20 && config.scan.seconds == 120)
         #expect(config.location(of: "capture.snaplen") == "\(file):3")
-        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):15")
+        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):14")
         #expect(config.error(at: "rules.paths", "no such file or directory").description
-            == "\(file):10: rules.paths: no such file or directory")
+            == "\(file):9: rules.paths: no such file or directory")
 
         let engine = config.engineConfiguration()
         #expect(engine.perPacket && engine.anomalies && engine.communityIDSeed == 1234)
@@ -191,8 +189,6 @@ private func temporaryFile(_ text: String) throws -> String {
     @Test func badValues() {
         #expect(errors("capture:\n  snaplen: 20\n") == ["\(file):2: capture.snaplen: must be between 64 and 262144, got 20"])
         #expect(errors("capture:\n  buffer_mib: 0\n") == ["\(file):2: capture.buffer_mib: must be between 1 and 4096, got 0"])
-        #expect(errors("capture:\n  kernel_filter: sometimes\n")
-            == ["\(file):2: capture.kernel_filter: must be auto or off, got 'sometimes'"])
         #expect(errors("outputs:\n  syslog:\n    facility: local9\n") == [
             "\(file):3: outputs.syslog.facility: must be one of auth, authpriv, cron, daemon, ftp, lpr, mail, news, security, syslog, user, uucp, local0, local1, local2, local3, local4, local5, local6, local7, got 'local9'",
         ])
