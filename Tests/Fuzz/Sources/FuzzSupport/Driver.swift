@@ -27,16 +27,6 @@ public enum FuzzDriver {
     }
 }
 
-/// Runs `body` on a copy of `bytes` in an allocation of exactly their size, so AddressSanitizer's
-/// redzone starts at the first byte past the end: a read beyond a slice of a larger buffer (the input
-/// minus its selector byte, a prefix, libpcap's record buffer) is caught in optimized builds too.
-public func withExactCopy<R>(of bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-    defer { copy.deallocate() }
-    if bytes.count > 0 { copy.copyMemory(from: bytes) }
-    return body(UnsafeRawBufferPointer(copy))
-}
-
 /// A broken invariant: a crash libFuzzer records, with what was expected in the message.
 public func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
                       file: StaticString = #fileID, line: UInt = #line) {

@@ -8,7 +8,7 @@ import Glibc
 
 /// The input as a capture file: written to /dev/shm (OfflineCapture reads paths), opened, read to
 /// its end, every record decoded. Checks: reading stops with an end reason, the progress offset
-/// stays inside the file, and decoding keeps its offsets inside each record.
+/// stays inside the file, and every record's decode keeps the decoder's promises (DecoderInvariants.swift).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = FuzzDriver.bytes(data, size)
@@ -36,12 +36,11 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     while let record = capture.next() {
         records += 1
         invariant(record.bytes.count <= input.count, "a \(record.bytes.count)-byte record from a \(input.count)-byte file")
-        withExactCopy(of: record.bytes) { frame in
+        let broken = DecoderInvariants.exactCopy(of: record.bytes) { frame in
             Decoder.decode(frame, linkType: capture.linkType, into: &packet)
+            return DecoderInvariants.violations(packet, frame: frame, capturedLength: frame.count)
         }
-        invariant(!packet.hasPorts || packet.hasIP, "hasPorts without an IP layer")
-        invariant(packet.l4Offset + packet.l4Length <= record.bytes.count,
-                  "l4 range \(packet.l4Offset)+\(packet.l4Length) past \(record.bytes.count) bytes")
+        invariant(broken.isEmpty, "record \(records): " + broken.joined(separator: "; "))
         invariant(capture.bytesRead >= 0 && capture.bytesRead <= Int64(input.count),
                   "bytesRead \(capture.bytesRead) outside a \(input.count)-byte file")
     }

@@ -2,23 +2,15 @@ import FuzzSupport
 import Rules
 
 /// Loads the input as rules text (invalid UTF-8 replaced, as a file read would be after decoding)
-/// and checks every error points inside the text: line 1...lines, column 1...characters on it + 1.
+/// and checks every error points inside the text (RuleErrorInvariants.swift, shared with Tests/Robustness).
 /// Whatever loaded is then matched against a few packets to exercise the compiled port tables.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRules(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let text = String(decoding: FuzzDriver.bytes(data, size), as: UTF8.self)
     let (ruleSet, errors) = RuleLoader.load(text: text, file: "fuzz.rules")
 
-    let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-    for error in errors {
-        invariant(error.file == "fuzz.rules", "error names file \(error.file): \(error)")
-        invariant(error.line >= 1 && error.line <= lines.count,
-                  "line \(error.line) outside 1...\(lines.count): \(error)")
-        let characters = lines[error.line - 1].count { $0 & 0xC0 != 0x80 }
-        invariant(error.column >= 1 && error.column <= characters + 1,
-                  "column \(error.column) outside 1...\(characters + 1) on line \(error.line): \(error)")
-        invariant(!error.reason.isEmpty, "an error without a reason at \(error.line):\(error.column)")
-    }
+    let broken = RuleErrorInvariants.violations(errors, text: text, file: "fuzz.rules")
+    invariant(broken.isEmpty, broken.joined(separator: "; "))
 
     // Strict loading reports the same errors and loads nothing when there are any.
     let (strictSet, strictErrors) = RuleLoader.load(text: text, file: "fuzz.rules", strict: true)
