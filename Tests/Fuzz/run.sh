@@ -50,9 +50,11 @@ for target in $TARGETS; do
     [ -d "$seeds" ] && cp "$seeds"/* "$run/corpus/" 2>/dev/null
     log="$run/fuzz.log"
     echo "== fuzz-$target for ${SECONDS_PER_TARGET}s ($(ls "$run/corpus" | wc -l) seeds)"
+    dict=()
+    [ -f "$HERE/dict/$target.dict" ] && dict=(-dict="$HERE/dict/$target.dict")
     # shellcheck disable=SC2086
     (cd "$run" && "$binary" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -print_final_stats=1 \
-        -timeout=25 -artifact_prefix="$run/" ${FUZZ_FLAGS:-} corpus) >"$log" 2>&1
+        -timeout=25 -artifact_prefix="$run/" "${dict[@]}" ${FUZZ_FLAGS:-} corpus) >"$log" 2>&1
     code=$?
     executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     final="$(grep -E '^#[0-9]+' "$log" | tail -1)"
