@@ -10,6 +10,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ghostport", targets: ["ghostport"]),
+        // For the fuzz package (Tests/Fuzz), which depends on this one by path.
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Rules", targets: ["Rules"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Output", targets: ["Output"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor",
+                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +65,8 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "ghostport"],
+                    path: "Tests/Robustness"),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire"]),

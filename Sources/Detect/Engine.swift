@@ -319,7 +319,7 @@ public final class Engine {
         var head = header(eventType: "alert", timestamp: timestamp, origin: origin)
         head.flowID = flowID(of: flow)
         let watched = flow.flags & Self.watchedFlag != 0
-        output.record { out in
+        let line = output.record(returningLine: syslog != nil) { out in
             EVE.open(head, eventType: "alert", into: &out)
             out.append(",\"pkt_src\":")
             out.append(jsonString: configuration.packetSource)
@@ -372,6 +372,13 @@ public final class Engine {
             }
             if let evidence { EVE.appendField("evidence", string: evidence, into: &out) }
             out.append("}}\n")
+        }
+        if let syslog, let line {
+            syslog.send(AlertSummary(
+                gid: rule.gid, sid: rule.sid, rev: rule.rev, msg: rule.msg, category: rule.category,
+                priority: rule.priority, proto: IPProtocol.name(packet.proto) ?? String(packet.proto),
+                src: packet.src, sport: packet.hasPorts ? packet.sport : nil,
+                dst: packet.dst, dport: packet.hasPorts ? packet.dport : nil, eveJSON: line))
         }
     }
 
@@ -494,6 +501,9 @@ public final class Engine {
             out.append("}\n")
         }
     }
+
+    /// Alerts also go to the system logger when set.
+    public var syslog: SyslogOutput?
 
     /// Counters from outside the engine (capture, ring, output) for the stats record.
     public var statsExtra = StatsExtra()

@@ -32,7 +32,21 @@ public final class EVEOutput {
     /// Appends one record; `body` writes the whole line, newline included.
     @inline(__always)
     public func record(_ body: (inout OutputBuffer) -> Void) {
+        _ = record(returningLine: false, body)
+    }
+
+    /// As `record`, and with `returningLine` the line written (without its newline), for
+    /// outputs that want the same record (syslog).
+    public func record(returningLine: Bool, _ body: (inout OutputBuffer) -> Void) -> String? {
+        let start = buffer.bytes.count
         body(&buffer)
+        let line = returningLine ? String(decoding: buffer.bytes[start..<(buffer.bytes.count - 1)], as: UTF8.self) : nil
+        countAndFlush()
+        return line
+    }
+
+    @inline(__always)
+    private func countAndFlush() {
         records &+= 1
         pending &+= 1
         if flushEveryRecord {

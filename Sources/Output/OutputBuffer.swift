@@ -106,7 +106,8 @@ public struct OutputBuffer: ~Copyable {
             case 0x0A: append("\\n")
             case 0x0D: append("\\r")
             case 0x09: append("\\t")
-            case 0x00..<0x20, 0x7F, 0x2028, 0x2029:
+            // U+FEFF too: Foundation's JSONSerialization drops a raw one (swift-foundation#300).
+            case 0x00..<0x20, 0x7F, 0x2028, 0x2029, 0xFEFF:
                 append("\\u")
                 let v = scalar.value
                 for shift in stride(from: 12, through: 0, by: -4) {

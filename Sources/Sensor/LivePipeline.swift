@@ -32,11 +32,11 @@ public final class LiveSensor {
         public var reopenOutputs: () -> [String]
         /// Parses and compiles the rules again: the new ruleset, or the errors that keep the old one.
         public var reloadRules: () -> Result<RuleSet, ReloadFailure>
-        /// Called after each stats record (Prometheus textfile, syslog, ...).
-        public var afterStats: (EngineStats, StatsExtra) -> Void
+        /// Called after each stats record (the Prometheus textfile).
+        public var afterStats: (Engine) -> Void
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
-                    afterStats: @escaping (EngineStats, StatsExtra) -> Void) {
+                    afterStats: @escaping (Engine) -> Void) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
             self.afterStats = afterStats
@@ -112,7 +112,7 @@ public final class LiveSensor {
             refreshExtra()
             engine.emitStats(timestamp: Self.wallClock())
             engine.flushOutput()
-            hooks.afterStats(engine.totals, engine.statsExtra)
+            hooks.afterStats(engine)
         }
 
         var draining = false
@@ -174,7 +174,7 @@ public final class LiveSensor {
         if !draining { notifier.send("STOPPING=1") }
         refreshExtra()
         engine.finish(reason: "shutdown", at: Self.wallClock())
-        hooks.afterStats(engine.totals, engine.statsExtra)
+        hooks.afterStats(engine)
         let totals = engine.totals
         log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.statsExtra.kernelDrops ?? 0), ring drops \(engine.statsExtra.ringDrops)")
     }

@@ -67,7 +67,7 @@ struct ReadCommand: ParsableCommand {
         }
         defer { if fd != STDOUT_FILENO { close(fd) } }
 
-        let evidenceWriter = try engineOptions.openEvidence()
+        let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence)
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
@@ -103,43 +103,53 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Write an anomaly record for every decode event.")
     var anomalies = false
 
-    @Option(help: "Community ID seed.")
-    var communityIDSeed: UInt16 = 0
+    @Option(help: "Community ID seed (default 0).")
+    var communityIDSeed: UInt16?
 
-    @Option(help: "Distinct watched ports from one source that make a scan.")
-    var scanPorts = 5
+    @Option(help: "Distinct watched ports from one source that make a scan (default 5).")
+    var scanPorts: Int?
 
-    @Option(help: "Distinct hosts contacted on watched ports by one source that make a scan.")
-    var scanHosts = 5
+    @Option(help: "Distinct hosts contacted on watched ports by one source that make a scan (default 5).")
+    var scanHosts: Int?
 
-    @Option(help: "The scan window, in seconds.")
-    var scanSeconds = 60
+    @Option(help: "The scan window, in seconds (default 60).")
+    var scanSeconds: Int?
 
-    @Option(help: "Memory bound of the flow table, in MiB.")
-    var flowMemory = 256
+    @Option(help: "Memory bound of the flow table, in MiB (default 256).")
+    var flowMemory: Int?
 
     func validate() throws {
-        if scanPorts < 1 || scanHosts < 1 || scanSeconds < 1 { throw ValidationError("scan thresholds must be at least 1") }
-        if flowMemory < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
+        for value in [scanPorts, scanHosts, scanSeconds] where (value ?? 1) < 1 {
+            throw ValidationError("scan thresholds must be at least 1")
+        }
+        if (flowMemory ?? 1) < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
     }
 
+    /// The defaults with what was given on the command line.
     func configuration() -> EngineConfiguration {
         var configuration = EngineConfiguration()
-        configuration.perPacket = perPacket
-        configuration.anomalies = anomalies
-        configuration.communityIDSeed = communityIDSeed
-        configuration.scan = .init(ports: scanPorts, hosts: scanHosts, seconds: scanSeconds)
-        configuration.flowMemoryBytes = flowMemory << 20
+        apply(to: &configuration)
         return configuration
     }
 
+    /// Sets what was given on the command line, leaving the rest (a config file's) alone.
+    func apply(to configuration: inout EngineConfiguration) {
+        if perPacket { configuration.perPacket = true }
+        if anomalies { configuration.anomalies = true }
+        if let communityIDSeed { configuration.communityIDSeed = communityIDSeed }
+        if let scanPorts { configuration.scan.ports = scanPorts }
+        if let scanHosts { configuration.scan.hosts = scanHosts }
+        if let scanSeconds { configuration.scan.seconds = scanSeconds }
+        if let flowMemory { configuration.flowMemoryBytes = flowMemory << 20 }
+    }
+
     /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.
-    func openEvidence() throws -> EvidenceWriter? {
-        guard let evidence else { return nil }
+    static func openEvidence(_ directory: String?) throws -> EvidenceWriter? {
+        guard let directory else { return nil }
         do {
-            return try EvidenceWriter(directory: evidence)
+            return try EvidenceWriter(directory: directory)
         } catch {
-            warn("\(evidence): \(error)")
+            warn("\(directory): \(error)")
             throw ExitCode(2)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Config
 import Detect
 import Output
 import Rules
@@ -14,23 +15,37 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Capture live and alert on traffic to abandoned ports (the sensor).",
         discussion: """
-            Opens the interface as root (or with CAP_NET_RAW and CAP_NET_ADMIN), drops to --user \
-            before reading a packet, and writes EVE records. SIGHUP reopens the output file and \
-            reloads the rules (a ruleset that fails to load leaves the running one in place); \
-            SIGUSR1 writes a stats record; SIGTERM and SIGINT drain, write the flows and the final \
-            stats, and exit 0.
+            Settings come from --config (YAML, see systemd/ghostport.yaml); options given here \
+            override it. Opens the interface as root (or with CAP_NET_RAW and CAP_NET_ADMIN), \
+            drops to the configured user before reading a packet, and writes EVE records. SIGHUP \
+            reopens the output file and reloads the rules (a ruleset that fails to load leaves the \
+            running one in place); SIGUSR1 writes a stats record; SIGTERM and SIGINT drain, write \
+            the flows and the final stats, and exit 0.
             """
     )
+
+    @Option(name: .shortAndLong, help: "The YAML configuration file.")
+    var config: String?
 
     @Option(name: .shortAndLong, help: "Interface to capture on (default: the first up, non-loopback one; 'any' works).")
     var interface: String?
 
-    @OptionGroup var ruleOptions: RuleOptions
+    @Option(name: .customLong("rules"), help: "Rules file or directory (repeatable); replaces the config's rules.")
+    var rulePaths: [String] = []
 
-    @Option(name: .shortAndLong, help: "Append EVE records to this file (default: standard output). SIGHUP reopens it.")
+    @Option(name: .customLong("var"), help: "A rule variable, NAME=VALUE (repeatable); added to the config's.")
+    var variables: [String] = []
+
+    @Flag(help: "Refuse to run if any rule fails to load.")
+    var strict = false
+
+    @Option(name: .shortAndLong, help: "Append EVE records to this file ('-': standard output). SIGHUP reopens it.")
     var output: String?
 
-    @Option(help: "Drop to this user after opening the capture (default: ghostport when running as root).")
+    @Flag(help: "Also send alerts to syslog (the config's ident, facility and format).")
+    var syslog = false
+
+    @Option(help: "Drop to this user after opening the capture (default: the config's, ghostport).")
     var user: String?
 
     @Flag(help: "Keep running as root (not recommended).")
@@ -40,42 +55,85 @@ struct RunCommand: ParsableCommand {
     var bpf: String?
 
     @Option(help: "Bytes captured per packet.")
-    var snaplen: Int32 = 262_144
+    var snaplen: Int32?
 
     @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interface in promiscuous mode.")
     var noPromiscuous = false
 
     @Option(help: "Kernel capture buffer, in MiB.")
-    var bufferMib: Int32 = 64
+    var bufferMib: Int32?
 
     @Option(help: "Seconds between stats records (0: only on SIGUSR1 and at exit).")
-    var statsInterval = 30
+    var statsInterval: Int?
 
     @OptionGroup var engineOptions: EngineOptions
 
-    @Flag(help: "Check the rules and options, then exit (0 when everything loads).")
+    @Flag(help: "Check the configuration and the rules, then exit (0 when everything loads).")
     var checkConfig = false
 
     func validate() throws {
-        if snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen must be between 64 and 262144") }
-        if bufferMib < 1 || bufferMib > 2048 { throw ValidationError("--buffer-mib must be between 1 and 2048") }
-        if statsInterval < 0 { throw ValidationError("--stats-interval cannot be negative") }
+        if let snaplen, snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen must be between 64 and 262144") }
+        if let bufferMib, bufferMib < 1 || bufferMib > 4096 { throw ValidationError("--buffer-mib must be between 1 and 4096") }
+        if let statsInterval, statsInterval < 0 { throw ValidationError("--stats-interval cannot be negative") }
+    }
+
+    /// The config file's settings with this command line's on top.
+    func settings() throws -> SensorConfig {
+        var settings = SensorConfig()
+        // Without a config file the rules are the shipped ones, found as `read` finds them.
+        settings.rules.paths = []
+        if let config {
+            let (loaded, errors) = SensorConfig.check(path: config)
+            for error in errors { warn(error.description) }
+            if !errors.isEmpty { throw ExitCode(2) }
+            settings = loaded
+        }
+        if let interface { settings.interface = interface }
+        if !rulePaths.isEmpty { settings.rules.paths = rulePaths }
+        if strict { settings.rules.strict = true }
+        if let output {
+            settings.outputs.eve.enabled = true
+            settings.outputs.eve.path = output
+        } else if config == nil {
+            settings.outputs.eve.path = "-"  // no config, no --output: standard output
+        }
+        if syslog { settings.outputs.syslog.enabled = true }
+        if let user { settings.user = user }
+        if allowRoot { settings.allowRoot = true }
+        if let bpf { settings.capture.bpf = bpf }
+        if let snaplen { settings.capture.snaplen = Int(snaplen) }
+        if noPromiscuous { settings.capture.promiscuous = false }
+        if let bufferMib { settings.capture.bufferMiB = Int(bufferMib) }
+        if let statsInterval { settings.stats.intervalSeconds = statsInterval }
+        if let evidence = engineOptions.evidence { settings.outputs.evidence.directory = evidence }
+        return settings
+    }
+
+    func ruleOptions(_ settings: SensorConfig) -> RuleOptions {
+        var options = RuleOptions()
+        options.paths = settings.rules.paths
+        options.variables = settings.rules.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + variables
+        options.strict = settings.rules.strict
+        return options
     }
 
     func run() throws {
+        let settings = try settings()
+        let ruleOptions = ruleOptions(settings)
         let ruleSet = try ruleOptions.load()
         if checkConfig {
-            print("configuration OK: \(ruleSet.count) rules")
+            print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
             return
         }
         // Before any thread starts, so every thread inherits the blocked signals.
         let signals = SignalWatcher()
         var options = LiveOptions()
-        options.interface = interface
-        options.snaplen = snaplen
-        options.promiscuous = !noPromiscuous
-        options.bufferBytes = bufferMib << 20
-        options.filter = bpf
+        options.interface = settings.interface
+        options.snaplen = Int32(settings.capture.snaplen)
+        options.promiscuous = settings.capture.promiscuous
+        options.immediate = settings.capture.immediate
+        options.bufferBytes = Int32(clamping: settings.capture.bufferMiB << 20)
+        options.filter = settings.capture.bpf
         let capture: LiveCapture
         do {
             capture = try LiveCapture(options: options)
@@ -87,12 +145,11 @@ struct RunCommand: ParsableCommand {
 
         // Drop root before the first packet is read, as tcpdump -Z does.
         if Privileges.isRoot {
-            if allowRoot && user == nil {
-                warn("running as root (--allow-root)")
+            if settings.allowRoot && user == nil {
+                warn("running as root (allow_root)")
             } else {
-                let name = user ?? "ghostport"
                 do {
-                    try Privileges.drop(to: name)
+                    try Privileges.drop(to: settings.user)
                 } catch {
                     warn("refusing to run as root: \(error.description)")
                     warn("give --user USER (an unprivileged account) or --allow-root")
@@ -102,47 +159,66 @@ struct RunCommand: ParsableCommand {
         }
         Privileges.forbidNewPrivileges()
 
-        let outputPath = output
-        let fd = try Self.openOutput(outputPath)
-        let evidenceWriter = try engineOptions.openEvidence()
-        var configuration = engineOptions.configuration()
+        let eveFile: EVEFile?
+        let fd: Int32
+        let eve = settings.outputs.eve
+        if eve.enabled && eve.path != "-" {
+            do {
+                let file = try EVEFile(path: eve.path)
+                eveFile = file
+                fd = file.fd
+            } catch {
+                warn("\(error)")
+                throw ExitCode(2)
+            }
+        } else {
+            eveFile = nil
+            fd = eve.enabled ? STDOUT_FILENO : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        }
+        let evidenceWriter = try EngineOptions.openEvidence(settings.outputs.evidence.directory)
+
+        var configuration = settings.engineConfiguration()
+        engineOptions.apply(to: &configuration)
         configuration.interface = capture.interface
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        if settings.outputs.syslog.enabled {
+            let syslog = settings.outputs.syslog
+            engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
+                                         levels: syslog.levels)
+        }
 
-        var settings = LiveSensor.Settings()
-        settings.capture = options
-        settings.statsInterval = statsInterval
-        let ruleOptions = self.ruleOptions
+        var sensorSettings = LiveSensor.Settings()
+        sensorSettings.capture = options
+        sensorSettings.statsInterval = settings.stats.intervalSeconds
+        let textfile = settings.stats.prometheusTextfile
         let hooks = LiveSensor.Hooks(
             reopenOutputs: {
-                guard let outputPath else { return [] }
-                guard let newFD = try? Self.openOutput(outputPath) else {
-                    return ["\(outputPath): cannot reopen (\(String(cString: strerror(errno)))); still writing to the old file"]
+                guard let eveFile else { return [] }
+                sink.flush()
+                do {
+                    try eveFile.reopen()
+                    return ["\(eveFile.path): reopened"]
+                } catch {
+                    return ["\(error); still writing to the old file"]
                 }
-                let old = sink.fd
-                sink.replaceDescriptor(newFD)
-                close(old)
-                return ["\(outputPath): reopened"]
             },
             reloadRules: { ruleOptions.reload() },
-            afterStats: { _, _ in }
+            afterStats: { engine in
+                guard let textfile else { return }
+                let metrics = SensorMetrics(stats: engine.totals, extra: engine.statsExtra, flows: engine.flows.counters)
+                do {
+                    try PrometheusTextfile.write(metrics, to: textfile)
+                } catch {
+                    warn("\(textfile): \(error)")
+                }
+            }
         )
-        let sensor = LiveSensor(engine: engine, capture: capture, settings: settings, signals: signals,
-                                notifier: SystemdNotifier(), hooks: hooks, log: { warn($0) })
+        let log: @Sendable (String) -> Void = { message in warn(message) }
+        let sensor = LiveSensor(engine: engine, capture: capture, settings: sensorSettings, signals: signals,
+                                notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()
-        if sink.fd != STDOUT_FILENO { close(sink.fd) }
-    }
-
-    /// Opens the EVE file for appending (created 0640), or standard output without a path.
-    static func openOutput(_ path: String?) throws -> Int32 {
-        guard let path else { return STDOUT_FILENO }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            warn("\(path): \(String(cString: strerror(errno)))")
-            throw ExitCode(2)
-        }
-        return fd
+        eveFile?.close()
     }
 }
 

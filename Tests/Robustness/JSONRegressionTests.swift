@@ -7,11 +7,10 @@ import Testing
     /// fuzz-json, 2026-11-27, the first 15 s: crash-8e603617b938be8d90efaf10bbbbc1fb39fc79cc (45 bytes),
     /// `line sep \u{2028} para sep \u{2029} bom\u{16}\u{FEFF} nonchar \u{FFFF}`; minimized: EF BB BF.
     ///
-    /// The writer emits U+FEFF raw, which is valid JSON, but Foundation's JSONSerialization drops a
-    /// raw U+FEFF at the start of the string or right after an escape (`\u0016` here): the string
-    /// does not round-trip (swift-foundation#300). jq and Python keep it. Escaping U+FEFF as `\ufeff`
-    /// in `append(jsonString:)`, as it already does for U+2028/2029, makes these pass; then drop
-    /// `withKnownIssue`.
+    /// The writer emitted U+FEFF raw, which is valid JSON, but Foundation's JSONSerialization drops
+    /// a raw U+FEFF at the start of the string or right after an escape (`\u0016` here), so the
+    /// string did not round-trip (swift-foundation#300). Fixed: `append(jsonString:)` now escapes
+    /// U+FEFF as `\ufeff`, as it does U+2028/2029.
     static let inputs: [(String, [UInt8])] = [
         ("fuzzer's input", Array("line sep \u{2028} para sep \u{2029} bom\u{16}\u{FEFF} nonchar \u{FFFF}".utf8)),
         ("minimized: a BOM alone", [0xEF, 0xBB, 0xBF]),
@@ -29,8 +28,6 @@ import Testing
         #expect(JSONStringLiteral.decode(buffer.bytes)?.elementsEqual(text.unicodeScalars) == true, "\(name)")
         let parsed = try #require(
             try JSONSerialization.jsonObject(with: Data(buffer.bytes), options: [.fragmentsAllowed]) as? String)
-        withKnownIssue("swift-foundation#300: JSONSerialization drops a raw U+FEFF opening a run; the writer could escape it") {
-            #expect(Array(parsed.unicodeScalars) == Array(text.unicodeScalars), "\(name)")
-        }
+        #expect(Array(parsed.unicodeScalars) == Array(text.unicodeScalars), "\(name)")
     }
 }
