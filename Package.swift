@@ -69,7 +69,7 @@ let package = Package(
                     path: "Tests/Robustness"),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
-        .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
     ],

@@ -87,6 +87,9 @@ struct RunCommand: ParsableCommand {
             for error in errors { warn(error.description) }
             if !errors.isEmpty { throw ExitCode(2) }
             settings = loaded
+            // A config that names no rules gets the shipped ones, found as without a config
+            // (/etc/ghostport/rules first).
+            if loaded.lines["rules"] == nil { settings.rules.paths = [] }
         }
         if let interface { settings.interface = interface }
         if !rulePaths.isEmpty { settings.rules.paths = rulePaths }

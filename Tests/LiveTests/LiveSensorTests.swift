@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -131,6 +132,34 @@ struct LiveSensorTests {
                 "verdicts differ from the truth (kernel_drops \(kernelDrops ?? -1), ring_drops \(ringDrops ?? -1)):\n\(check.stdout)\(check.stderr)")
         #expect(kernelDrops == 0)
         #expect(ringDrops == 0)
+    }
+
+    // MARK: syslog
+
+    /// `ghostport run --syslog` with a text-format config: a real rsyslogd started by the test
+    /// writes what it receives on local5, and the alerts arrive as Snort-like lines.
+    @Test(Live.requires(), .enabled(if: RsyslogDaemon.unavailableReason == nil, "needs root and rsyslogd, and no system logger on /dev/log"))
+    func alertsReachRsyslog() throws {
+        let daemon = try RsyslogDaemon(facility: "local5")
+        defer { daemon.stop() }
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let directory = try TempDirectory()
+        let config = directory.file("ghostport.yaml")
+        try "outputs:\n  syslog:\n    enabled: true\n    format: text\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let sensor = try Sensor(interface: pair.rootEnd, ["--allow-root", "--config", config], directory: directory)
+        defer { sensor.child.kill() }
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        #expect(try Traffic.udp(from: pair, to: 571, count: 3, rate: 50, base: 41_000) == 3)
+        let lines = daemon.waitForLines(3)
+        #expect(sensor.stop() == 0)
+        #expect(lines.count == 3, "rsyslog got: \(lines)")
+        for line in lines {
+            #expect(line.hasPrefix("err|local5|ghostport|[1:9005712:1] GHOSTPORT probe to abandoned port 571/udp (meter, udemon) "
+                                   + "[Classification: Attempted Information Leak] [Priority: 3] {UDP} \(pair.peerAddress):"),
+                    "\(line)")
+            #expect(line.hasSuffix(" -> \(pair.rootAddress):571"), "\(line)")
+        }
     }
 
     // MARK: 3. rotation

@@ -1,6 +1,7 @@
 import Foundation
 import Output
 import Testing
+import TestSupport
 import Wire
 
 private let v4Client = IPAddress(ipv4: 0xC633_6407)  // 198.51.100.7
@@ -86,47 +87,12 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
 /// (`apt-get install -y rsyslog`); refuses to touch a /dev/log a running logger serves.
 @Suite(.serialized) struct SyslogEndToEndTests {
     @Test func alertsReachRsyslogInBothFormats() throws {
-        guard getuid() == 0 else {
-            print("skipped: the rsyslogd end-to-end test needs root to create /dev/log")
+        if let reason = RsyslogDaemon.unavailableReason {
+            print("skipped: the rsyslogd end-to-end test \(reason)")
             return
         }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") else {
-            print("skipped: /usr/sbin/rsyslogd is missing (apt-get install -y rsyslog)")
-            return
-        }
-        if Self.isLiveSocket("/dev/log") {
-            print("skipped: /dev/log is served by a running system logger; not touching it")
-            return
-        }
-        let directory = NSTemporaryDirectory() + "ghostport-syslog-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        // A stale /dev/log (a socket nobody serves, or a file) is put back afterwards.
-        let backup = "/dev/log.ghostport-test-\(getpid())"
-        var stale: stat = stat()
-        let hadStale = lstat("/dev/log", &stale) == 0
-        if hadStale { guard rename("/dev/log", backup) == 0 else { Issue.record("cannot move /dev/log aside"); return } }
-        defer {
-            unlink("/dev/log")
-            if hadStale { rename(backup, "/dev/log") }
-        }
-
-        let output = directory + "/local5.log"
-        let config = """
-            global(workDirectory="\(directory)")
-            module(load="imuxsock" SysSock.Name="/dev/log" SysSock.Use="on")
-            template(name="ghostportTest" type="string" string="%syslogseverity-text%|%syslogfacility-text%|%programname%|%msg%\\n")
-            local5.* action(type="omfile" file="\(output)" template="ghostportTest")
-            """
-        try config.write(toFile: directory + "/rsyslog.conf", atomically: true, encoding: .utf8)
-        let daemon = try Self.spawn("/usr/sbin/rsyslogd",
-                                    ["-n", "-f", directory + "/rsyslog.conf", "-i", directory + "/rsyslogd.pid"])
-        defer { Self.stop(daemon) }
-        guard Self.waitFor({ Self.isLiveSocket("/dev/log") }) else {
-            Issue.record("rsyslogd did not create /dev/log within 10 s")
-            return
-        }
+        let daemon = try RsyslogDaemon(facility: "local5")
+        defer { daemon.stop() }
 
         let json = SyslogOutput(ident: "ghostport-test", facility: .local5, format: .json)
         json.send(alert(priority: 1))
@@ -147,77 +113,6 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
             "warning|local5|ghostport-test|[1:9005712:1] ping [Priority: 4] {ICMP} 2001:db8::7 -> 2001:db8:0:1::20",
             "info|local5|ghostport-test|{\"event_type\":\"stats\"}",
         ]
-        var lines: [String] = []
-        _ = Self.waitFor {
-            let content = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            // rsyslog's %msg% keeps the space that follows the tag.
-            lines = content.split(separator: "\n").map { $0.replacingOccurrences(of: "|ghostport-test| ", with: "|ghostport-test|") }
-            return lines.count >= expected.count
-        }
-        #expect(lines == expected)
-    }
-
-    static func isLiveSocket(_ path: String) -> Bool {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
-        }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-    }
-
-    /// posix_spawn with every signal unblocked and at its default: a child started from a
-    /// test thread would otherwise inherit a mask that blocks SIGTERM.
-    static func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
-        return pid
-    }
-
-    /// SIGTERM, then SIGKILL if it has not exited within 5 s; always reaped.
-    static func stop(_ pid: pid_t) {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) == pid { return }
-            usleep(50_000)
-        }
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
-    }
-
-    static func waitFor(_ condition: () -> Bool) -> Bool {
-        for _ in 0..<200 {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
+        #expect(daemon.waitForLines(expected.count) == expected)
     }
 }
