@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every record `ghostport read` writes validates against Tests/schema/eve.schema.json
 /// (JSON Schema 2020-12), checked by Tests/schema/validate.py with python's jsonschema.

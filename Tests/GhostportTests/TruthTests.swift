@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The repository around the tests, and the python tools beside it.
 enum Repository {
