@@ -292,8 +292,6 @@ public final class Engine {
     /// Writes a stats record now (live: every N seconds and on SIGUSR1).
     public func emitStats(timestamp: Int64) { writeStats(timestamp: timestamp) }
 
-    var lastPacketTime: Int64 { lastTimestamp }
-
     // MARK: Records
 
     /// A stable 51-bit flow id (as Suricata's), the same in the alert and the flow record.
@@ -302,7 +300,8 @@ public final class Engine {
         return id == 0 ? 1 : id
     }
 
-    private func header(eventType: StaticString, timestamp: Int64, origin: PacketOrigin?) -> EVEHeader {
+    /// The header of a record about the current packet.
+    private func header(timestamp: Int64, origin: PacketOrigin?) -> EVEHeader {
         var header = EVEHeader(packet: packet, timestamp: timestamp)
         header.inIface = configuration.interface
         if let origin { header.pcapCount = origin.count }
@@ -316,7 +315,7 @@ public final class Engine {
 
     private func writeAlert(rule: Rule, handle: FlowHandle, timestamp: Int64, origin: PacketOrigin, evidence: String?) {
         let flow = flows[handle]
-        var head = header(eventType: "alert", timestamp: timestamp, origin: origin)
+        var head = header(timestamp: timestamp, origin: origin)
         head.flowID = flowID(of: flow)
         let watched = flow.flags & Self.watchedFlag != 0
         let line = output.record(returningLine: syslog != nil) { out in
@@ -434,7 +433,7 @@ public final class Engine {
     }
 
     private func writeScan(_ scan: ScanDetector.Scan, timestamp: Int64, origin: PacketOrigin) {
-        let head = header(eventType: "alert", timestamp: timestamp, origin: origin)
+        let head = header(timestamp: timestamp, origin: origin)
         stats.countAlert(sid: ScanAlert.sid)
         output.record { out in
             EVE.open(head, eventType: "alert", into: &out)
@@ -469,7 +468,7 @@ public final class Engine {
     }
 
     private func writeAnomaly(_ event: DecodeEvent, timestamp: Int64, origin: PacketOrigin) {
-        let head = header(eventType: "anomaly", timestamp: timestamp, origin: origin)
+        let head = header(timestamp: timestamp, origin: origin)
         output.record { out in
             EVE.open(head, eventType: "anomaly", into: &out)
             out.append(",\"pkt_src\":")
