@@ -150,10 +150,10 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
         _ index: Int, _ body: (SlotHeader, UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) {
         let slot = UnsafeRawPointer(storage.slot(index))
-        let header = slot.load(as: SlotHeader.self)
+        let header = SlotField.read(from: slot)
         // The producer never stores more than slotSize; the min keeps a bad header in bounds.
         let count = min(Int(header.storedLength), slotSize)
-        try body(header, UnsafeRawBufferPointer(start: slot + RingStorage.dataOffset, count: count))
+        try body(header, UnsafeRawBufferPointer(start: slot + SlotField.data, count: count))
     }
 
     @inline(__always)

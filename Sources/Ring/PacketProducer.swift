@@ -122,11 +122,9 @@ public struct PacketProducer: ~Copyable, @unchecked Sendable {
     private mutating func store(header: SlotHeader, bytes: UnsafeRawBufferPointer) {
         let slot = storage.slot(writeIndex)
         let stored = min(bytes.count, slotSize)
-        var header = header
-        header.storedLength = UInt32(truncatingIfNeeded: stored)
-        slot.storeBytes(of: header, as: SlotHeader.self)
+        SlotField.write(header, storedLength: UInt32(truncatingIfNeeded: stored), to: slot)
         if stored > 0, let source = bytes.baseAddress {
-            (slot + RingStorage.dataOffset).copyMemory(from: source, byteCount: stored)
+            (slot + SlotField.data).copyMemory(from: source, byteCount: stored)
         }
         writeIndex &+= 1
         if writeIndex &- publishedIndex >= publishEvery { publish() }

@@ -12,8 +12,6 @@ final class RingStorage: @unchecked Sendable {
     static let lineSize = 128
     /// Slots start on 64-byte boundaries so a small packet's header and bytes share one line.
     static let slotAlignment = 64
-    /// Packet bytes follow the header directly.
-    static let dataOffset = MemoryLayout<SlotHeader>.stride
 
     let capacity: Int
     let mask: Int
@@ -43,11 +41,12 @@ final class RingStorage: @unchecked Sendable {
         precondition(requested > 0, "PacketRing capacity must be at least 1")
         precondition(slotSize >= 0, "PacketRing slotSize must not be negative")
         precondition(requested <= 1 << 40, "PacketRing capacity is unreasonably large")
+        precondition(SlotField.matchLayout, "SlotField offsets disagree with SlotHeader's layout")
         let capacity = requested <= 1 ? 1 : 1 << (Int.bitWidth - (requested - 1).leadingZeroBitCount)
         self.capacity = capacity
         self.mask = capacity - 1
         self.slotSize = slotSize
-        let unaligned = Self.dataOffset + slotSize
+        let unaligned = SlotField.data + slotSize
         self.slotStride = (unaligned + Self.slotAlignment - 1) / Self.slotAlignment * Self.slotAlignment
         let (slabBytes, overflow) = capacity.multipliedReportingOverflow(by: slotStride)
         precondition(!overflow, "PacketRing capacity * slot size overflows")
