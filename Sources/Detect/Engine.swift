@@ -251,10 +251,9 @@ public final class Engine {
     }
 
     private func countEvents(timestamp: Int64, origin: PacketOrigin) {
-        for event in packet.events {
-            stats.decodeEvents[Int(event.rawValue)] &+= 1
-            if configuration.anomalies { writeAnomaly(event, timestamp: timestamp, origin: origin) }
-        }
+        packet.events.count(into: &stats.decodeEvents)
+        guard configuration.anomalies else { return }
+        for event in packet.events { writeAnomaly(event, timestamp: timestamp, origin: origin) }
     }
 
     /// Ends flows idle past their timeout at packet time `now`.

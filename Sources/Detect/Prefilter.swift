@@ -27,11 +27,7 @@ public struct Prefilter: Sendable {
         counters.packets &+= 1
         counters.bytes &+= UInt64(originalLength)
         if packet.hasIP { counters.uninspected &+= 1 }
-        var bits = packet.events.bits
-        while bits != 0 {
-            counters.decodeEvents[bits.trailingZeroBitCount] &+= 1
-            bits &= bits - 1
-        }
+        packet.events.count(into: &counters.decodeEvents)
         return false
     }
 }

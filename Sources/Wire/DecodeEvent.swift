@@ -126,6 +126,16 @@ public struct DecodeEvents: Sequence, Equatable, Sendable {
 
     public func contains(_ event: DecodeEvent) -> Bool { bits & (1 << UInt64(event.rawValue)) != 0 }
 
+    /// Adds one to `counts[event.rawValue]` for each event; `counts` has a slot per bit (64).
+    @inline(__always)
+    public func count(into counts: inout [UInt64]) {
+        var remaining = bits
+        while remaining != 0 {
+            counts[remaining.trailingZeroBitCount] &+= 1
+            remaining &= remaining - 1
+        }
+    }
+
     public func makeIterator() -> Iterator { Iterator(remaining: bits) }
 
     public struct Iterator: IteratorProtocol {

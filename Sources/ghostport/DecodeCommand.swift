@@ -244,11 +244,7 @@ struct DecodeStats {
             fragments += 1
             if packet.isLaterFragment { laterFragments += 1 }
         }
-        var bits = packet.events.bits
-        while bits != 0 {
-            events[bits.trailingZeroBitCount] += 1
-            bits &= bits - 1
-        }
+        packet.events.count(into: &events)
     }
 
     func summary() -> String {
