@@ -179,15 +179,12 @@ struct RuleOptions: ParsableArguments {
 
     /// Loads and compiles the rules; every bad rule is reported as FILE:LINE:COLUMN: reason.
     func load() throws -> RuleSet {
-        let paths = self.paths.isEmpty ? [ShippedRules.directory()] : self.paths
-        for path in paths where FileSystem.kind(of: path) == .missing {
+        for path in resolvedPaths where FileSystem.kind(of: path) == .missing {
             warn("\(path): no such file or directory")
             throw ExitCode(2)
         }
-        let classification = RuleLoader.classificationPath(for: paths[0]).map { Classification.load(path: $0) }
-        for error in classification?.1 ?? [] { warn(error.description) }
-        let (ruleSet, errors) = RuleLoader.load(paths: paths, variables: try parsedVariables(),
-                                                classification: classification?.0 ?? .suricataDefault, strict: strict)
+        let (paths, ruleSet, classificationErrors, errors) = try compile()
+        for error in classificationErrors { warn(error.description) }
         for error in errors { warn(error.description) }
         if strict && !errors.isEmpty {
             warn("\(errors.count) rule error\(errors.count == 1 ? "" : "s") with --strict: not running")
@@ -198,6 +195,20 @@ struct RuleOptions: ParsableArguments {
             throw ExitCode(2)
         }
         return ruleSet
+    }
+
+    /// The paths given, or the shipped rules.
+    var resolvedPaths: [String] { paths.isEmpty ? [ShippedRules.directory()] : paths }
+
+    /// Reads and compiles the rules: the paths read, the ruleset, and the problems of the
+    /// classification file (found beside the first path) and of the rules. `load` at start-up
+    /// and `reload` on SIGHUP judge them differently.
+    func compile() throws -> (paths: [String], ruleSet: RuleSet, classificationErrors: [RuleError], ruleErrors: [RuleError]) {
+        let paths = resolvedPaths
+        let classification = RuleLoader.classificationPath(for: paths[0]).map { Classification.load(path: $0) }
+        let (ruleSet, errors) = RuleLoader.load(paths: paths, variables: try parsedVariables(),
+                                                classification: classification?.0 ?? .suricataDefault, strict: strict)
+        return (paths, ruleSet, classification?.1 ?? [], errors)
     }
 }
 

@@ -229,17 +229,13 @@ extension RuleOptions {
     /// Loads the rules again for a reload: any error keeps the running set, so a typo in one
     /// rule never silently drops it from a sensor that was alerting on it.
     func reload() -> Result<RuleSet, LiveSensor.ReloadFailure> {
-        let paths = self.paths.isEmpty ? [ShippedRules.directory()] : self.paths
-        let variables: [String: String]
+        let (paths, ruleSet, classificationErrors, errors): ([String], RuleSet, [RuleError], [RuleError])
         do {
-            variables = try parsedVariables()
+            (paths, ruleSet, classificationErrors, errors) = try compile()
         } catch {
             return .failure(LiveSensor.ReloadFailure(messages: ["\(error)"]))
         }
-        let classification = RuleLoader.classificationPath(for: paths[0]).map { Classification.load(path: $0) }
-        let (ruleSet, errors) = RuleLoader.load(paths: paths, variables: variables,
-                                                classification: classification?.0 ?? .suricataDefault)
-        let problems = (classification?.1 ?? []) + errors
+        let problems = classificationErrors + errors
         if !problems.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: problems.map(\.description))) }
         if ruleSet.count == 0 {
             return .failure(LiveSensor.ReloadFailure(messages: ["no rules loaded from \(paths.joined(separator: ", "))"]))
