@@ -25,6 +25,9 @@ extension SensorMetrics {
         alertsBySid = stats.alertsBySid
         suppressed = stats.suppressed
         repeats = stats.repeats
+        alertsShedBySource = stats.alertsShedBySource
+        alertsShedBySid = stats.alertsShedBySid
+        alertSourcesEvicted = stats.alertSourcesEvicted
         for verdict in [Verdict.unanswered, .rejected, .answered] where Int(verdict.rawValue) < stats.verdicts.count {
             verdicts[verdict.name] = stats.verdicts[Int(verdict.rawValue)]
         }

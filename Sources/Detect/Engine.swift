@@ -21,6 +21,8 @@ public struct EngineConfiguration: Sendable {
     /// The flow table's hash seed. Nil picks a random one (live: resists collision floods);
     /// offline reads fix it so the same capture gives the same output.
     public var flowHashSeed: UInt64?
+    /// The sensor-wide alert rate limit; unlimited unless the command or config sets one.
+    public var alertLimits = AlertLimits.unlimited
 
     public init() {}
 
@@ -49,6 +51,7 @@ public final class Engine {
     public let flows: FlowTable
     public private(set) var scans: ScanDetector
     public private(set) var thresholds = Thresholds()
+    public private(set) var limiter: AlertLimiter
     public var stats = EngineStats()
     /// What the capture side's prefilter counted and kept from the engine; reported with `stats`.
     public var turnedAway = PrefilterCounters()
@@ -80,6 +83,7 @@ public final class Engine {
         self.flows = FlowTable(capacity: configuration.flowCapacity, timeouts: configuration.timeouts,
                                seed: configuration.flowHashSeed ?? UInt64.random(in: .min ... .max))
         self.scans = ScanDetector(configuration: configuration.scan)
+        self.limiter = AlertLimiter(limits: configuration.alertLimits)
         self.output = output
         self.evidence = evidence
     }
@@ -205,8 +209,11 @@ public final class Engine {
                 stats.suppressed &+= 1
                 continue
             }
+            // A shed alert is still the flow's: its flow record lists the sid, and repeats are
+            // counted as without a limit; only the alert record (and its evidence) is not written.
             recordAlerted(handle, sid: rule.sid)
             flows[handle].flags |= Self.alertedFlag
+            guard admitAlert(sid: rule.sid, source: packet.src, time: timestamp) else { continue }
             stats.countAlert(sid: rule.sid)
             var evidenceName: String?
             if let evidence {
@@ -259,6 +266,34 @@ public final class Engine {
     /// Ends flows idle past their timeout at packet time `now`.
     public func expireFlows(now: Int64) {
         flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout") }
+        if limiter.episode != nil, let episode = limiter.endEpisode(now: now) {
+            log?(episode.summary(limits: configuration.alertLimits))
+        }
+    }
+
+    /// Whether the alert limits let this alert be written; a shed alert is counted, and the
+    /// first of a stretch of shedding is logged (once, not per alert).
+    private func admitAlert(sid: UInt32, source: IPAddress, time: Int64) -> Bool {
+        let wasShedding = limiter.episode != nil
+        let decision = limiter.admit(sid: sid, source: source, time: time)
+        stats.alertSourcesEvicted = limiter.evicted
+        switch decision {
+        case .allowed:
+            return true
+        case .shedBySource:
+            stats.alertsShedBySource &+= 1
+        case .shedBySid:
+            stats.alertsShedBySid &+= 1
+        }
+        if !wasShedding, let log {
+            let limits = configuration.alertLimits
+            let what = decision == .shedBySource
+                ? "source \(source) reached per_source \(limits.perSource)"
+                : "sid \(sid) reached per_sid \(limits.perSid)"
+            log("alert limit: \(what) alerts in \(limits.seconds) s; shedding alerts over the limits "
+                + "(counted in stats as detect.alerts_shed_source and alerts_shed_sid; flows and verdicts are kept)")
+        }
+        return false
     }
 
     /// The end of input: every flow ends, the final stats record is written.
@@ -266,6 +301,7 @@ public final class Engine {
     /// clock's when capturing live (where no packet may have come at all).
     public func finish(reason: String = "shutdown", at time: Int64? = nil) {
         flows.drain { flow in self.flowEnded(flow, reason: reason) }
+        if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         evidence?.closeAll()
         writeStats(timestamp: time ?? lastTimestamp)
         output.flush()
@@ -432,6 +468,7 @@ public final class Engine {
     }
 
     private func writeScan(_ scan: ScanDetector.Scan, timestamp: Int64, origin: PacketOrigin) {
+        guard admitAlert(sid: ScanAlert.sid, source: scan.source, time: timestamp) else { return }
         let head = header(timestamp: timestamp, origin: origin)
         stats.countAlert(sid: ScanAlert.sid)
         output.record { out in
@@ -502,6 +539,9 @@ public final class Engine {
 
     /// Alerts also go to the system logger when set.
     public var syslog: SyslogOutput?
+
+    /// Where the engine reports what an operator must hear of (alert shedding); nil: nowhere.
+    public var log: ((String) -> Void)?
 
     /// Counters from outside the engine (capture, ring, output) for the stats record.
     public var statsExtra = StatsExtra()

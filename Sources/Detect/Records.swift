@@ -132,6 +132,12 @@ public struct EngineStats: Sendable {
     public var suppressed: UInt64 = 0
     /// Matches of a sid a flow had already alerted on (default once-per-flow mode).
     public var repeats: UInt64 = 0
+    /// Alerts the sensor-wide limit kept from the output, by reason: the source, or the sid,
+    /// was over its limit for the window.
+    public var alertsShedBySource: UInt64 = 0
+    public var alertsShedBySid: UInt64 = 0
+    /// Sources pushed out of the alert limiter's full table before their window ended.
+    public var alertSourcesEvicted: UInt64 = 0
     public var evidenceErrors: UInt64 = 0
     /// Ended watched flows by verdict (index = `Verdict.rawValue`).
     public var verdicts = [UInt64](repeating: 0, count: 4)
@@ -205,6 +211,12 @@ public struct EngineStats: Sendable {
         out.append(decimal: suppressed)
         out.append(",\"repeats\":")
         out.append(decimal: repeats)
+        out.append(",\"alerts_shed_source\":")
+        out.append(decimal: alertsShedBySource)
+        out.append(",\"alerts_shed_sid\":")
+        out.append(decimal: alertsShedBySid)
+        out.append(",\"alert_sources_evicted\":")
+        out.append(decimal: alertSourcesEvicted)
         out.append(",\"alerts_by_sid\":{")
         for (i, sid) in alertsBySid.keys.sorted().enumerated() {
             if i > 0 { out.append(byte: 0x2C) }

@@ -22,6 +22,10 @@ public struct SensorMetrics: Sendable, Equatable {
     public var alertsBySid: [UInt32: UInt64] = [:]
     public var suppressed: UInt64 = 0
     public var repeats: UInt64 = 0
+    /// Alerts the sensor-wide alert limit kept from the output, by reason.
+    public var alertsShedBySource: UInt64 = 0
+    public var alertsShedBySid: UInt64 = 0
+    public var alertSourcesEvicted: UInt64 = 0
     /// Ended watched flows by verdict name (`unanswered`, `rejected`, `answered`).
     public var verdicts: [String: UInt64] = [:]
     /// libpcap's counters: live capture only.
@@ -91,6 +95,12 @@ public enum PrometheusTextfile {
                metrics.suppressed)
         single("ghostport_alert_repeats_total", "counter", "Matches of a sid its flow had already alerted on.",
                metrics.repeats)
+        family("ghostport_alerts_shed_total", "counter",
+               "Alerts the sensor-wide limit kept from the output, by the limit that was reached.",
+               [("{reason=\"sid\"}", metrics.alertsShedBySid), ("{reason=\"source\"}", metrics.alertsShedBySource)])
+        single("ghostport_alert_limit_sources_evicted_total", "counter",
+               "Sources pushed out of the alert limiter's full table before their window ended.",
+               metrics.alertSourcesEvicted)
         family("ghostport_verdicts_total", "counter", "Ended flows to watched ports, by verdict.",
                labelled("verdict", metrics.verdicts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
         single("ghostport_kernel_packets_total", "counter", "Packets the kernel delivered (pcap_stats ps_recv).",

@@ -16,6 +16,9 @@ import Wire
         stats.alertsBySid = [9_005_710: 2]
         stats.suppressed = 1
         stats.repeats = 6
+        stats.alertsShedBySource = 13
+        stats.alertsShedBySid = 14
+        stats.alertSourcesEvicted = 15
         stats.evidenceErrors = 5
         stats.verdicts[Int(Verdict.unanswered.rawValue)] = 1
         stats.verdicts[Int(Verdict.answered.rawValue)] = 2
@@ -48,6 +51,9 @@ import Wire
         expected.alertsBySid = [9_005_710: 2]
         expected.suppressed = 1
         expected.repeats = 6
+        expected.alertsShedBySource = 13
+        expected.alertsShedBySid = 14
+        expected.alertSourcesEvicted = 15
         expected.verdicts = ["unanswered": 1, "rejected": 0, "answered": 2]
         expected.kernelDrops = 9
         expected.ringWaits = 7

@@ -24,6 +24,9 @@ private func small() -> SensorMetrics {
     metrics.alertsBySid = [9_005_711: 1, 9_005_710: 4]
     metrics.suppressed = 2
     metrics.repeats = 5
+    metrics.alertsShedBySource = 12
+    metrics.alertsShedBySid = 3
+    metrics.alertSourcesEvicted = 1
     metrics.verdicts = ["unanswered": 5, "rejected": 2, "answered": 1]
     metrics.kernelPackets = 1010
     metrics.kernelDrops = 7
@@ -79,6 +82,13 @@ private func small() -> SensorMetrics {
             # HELP ghostport_alert_repeats_total Matches of a sid its flow had already alerted on.
             # TYPE ghostport_alert_repeats_total counter
             ghostport_alert_repeats_total 5
+            # HELP ghostport_alerts_shed_total Alerts the sensor-wide limit kept from the output, by the limit that was reached.
+            # TYPE ghostport_alerts_shed_total counter
+            ghostport_alerts_shed_total{reason="sid"} 3
+            ghostport_alerts_shed_total{reason="source"} 12
+            # HELP ghostport_alert_limit_sources_evicted_total Sources pushed out of the alert limiter's full table before their window ended.
+            # TYPE ghostport_alert_limit_sources_evicted_total counter
+            ghostport_alert_limit_sources_evicted_total 1
             # HELP ghostport_verdicts_total Ended flows to watched ports, by verdict.
             # TYPE ghostport_verdicts_total counter
             ghostport_verdicts_total{verdict="answered"} 1
