@@ -115,7 +115,7 @@ struct ConfigReader {
 
     mutating func read(_ root: Node, into config: inout SensorConfig) {
         guard let top = mapping(root, key: nil, known: [
-            "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan",
+            "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
         ]) else { return }
         if let node = top["interface"] {
             if let name = string(node, "interface") {
@@ -142,6 +142,7 @@ struct ConfigReader {
         if let node = top["allow_root"], let value = bool(node, "allow_root") { config.allowRoot = value }
         if let node = top["flow"] { readFlow(node, into: &config.flow) }
         if let node = top["scan"] { readScan(node, into: &config.scan) }
+        if let node = top["alerts"] { readAlerts(node, into: &config.alerts) }
     }
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
@@ -344,6 +345,23 @@ struct ConfigReader {
         if let node = map["per_packet"], let value = bool(node, "flow.per_packet") { flow.perPacket = value }
         if let node = map["community_id_seed"], let value = integer(node, "flow.community_id_seed", in: 0...65_535) {
             flow.communityIDSeed = UInt16(value)
+        }
+    }
+
+    private mutating func readAlerts(_ node: Node, into alerts: inout SensorConfig.AlertSettings) {
+        guard let map = mapping(node, key: "alerts", known: ["per_source", "per_sid", "window_seconds", "max_sources"])
+        else { return }
+        if let node = map["per_source"], let value = integer(node, "alerts.per_source", in: 0...1_000_000_000) {
+            alerts.perSource = value
+        }
+        if let node = map["per_sid"], let value = integer(node, "alerts.per_sid", in: 0...1_000_000_000) {
+            alerts.perSid = value
+        }
+        if let node = map["window_seconds"], let value = integer(node, "alerts.window_seconds", in: 1...86_400) {
+            alerts.windowSeconds = value
+        }
+        if let node = map["max_sources"], let value = integer(node, "alerts.max_sources", in: 1_024...16_777_216) {
+            alerts.maxSources = value
         }
     }
 

@@ -32,6 +32,8 @@ public struct SensorConfig: Sendable, Equatable {
     public var flow = FlowSettings()
     /// `scan`
     public var scan = ScanSettings()
+    /// `alerts`
+    public var alerts = AlertSettings()
 
     /// The file this was read from, for messages; nil for the built-in defaults.
     public var file: String?
@@ -153,6 +155,25 @@ public struct SensorConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `alerts`: the sensor-wide alert rate limit. Alerts over it are shed (not written) and
+    /// counted in the stats; flow records and verdicts are never shed.
+    public struct AlertSettings: Sendable, Equatable {
+        /// `per_source`: alerts from one source address per window; 0: no limit.
+        public var perSource = AlertLimits.live.perSource
+        /// `per_sid`: alerts of one sid per window; 0: no limit.
+        public var perSid = AlertLimits.live.perSid
+        /// `window_seconds`: the window's length, 1 to 86400.
+        public var windowSeconds = AlertLimits.live.seconds
+        /// `max_sources`: sources tracked at once (about 64 bytes each); a full table evicts.
+        public var maxSources = AlertLimits.live.sourceCapacity
+
+        public init() {}
+
+        public var limits: AlertLimits {
+            AlertLimits(perSource: perSource, perSid: perSid, seconds: windowSeconds, sourceCapacity: maxSources)
+        }
+    }
+
     /// The engine's settings from this file. The flow hash seed stays random (nil): live,
     /// that resists collision floods.
     public func engineConfiguration() -> EngineConfiguration {
@@ -165,6 +186,7 @@ public struct SensorConfig: Sendable, Equatable {
         configuration.anomalies = outputs.eve.anomalies
         configuration.interface = interface
         configuration.flowHashSeed = nil
+        configuration.alertLimits = alerts.limits
         return configuration
     }
 

@@ -70,6 +70,7 @@ struct ReadCommand: ParsableCommand {
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence)
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        if !quiet { engine.log = { warn($0) } }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
                                           progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
@@ -118,11 +119,26 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Memory bound of the flow table, in MiB (default 256).")
     var flowMemory: Int?
 
+    @Option(help: "Alerts from one source address per window; 0: no limit (read: none; run: the config's, 100).")
+    var alertLimitPerSource: Int?
+
+    @Option(help: "Alerts of one sid per window; 0: no limit (read: none; run: the config's, 1000).")
+    var alertLimitPerSid: Int?
+
+    @Option(help: "The alert limits' window, in seconds (default 60).")
+    var alertLimitWindow: Int?
+
     func validate() throws {
         for value in [scanPorts, scanHosts, scanSeconds] where (value ?? 1) < 1 {
             throw ValidationError("scan thresholds must be at least 1")
         }
         if (flowMemory ?? 1) < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
+        for value in [alertLimitPerSource, alertLimitPerSid] where (value ?? 0) < 0 {
+            throw ValidationError("alert limits cannot be negative (0: no limit)")
+        }
+        if let alertLimitWindow, !(1...86_400).contains(alertLimitWindow) {
+            throw ValidationError("--alert-limit-window must be between 1 and 86400 seconds")
+        }
     }
 
     /// The defaults with what was given on the command line.
@@ -141,6 +157,9 @@ struct EngineOptions: ParsableArguments {
         if let scanHosts { configuration.scan.hosts = scanHosts }
         if let scanSeconds { configuration.scan.seconds = scanSeconds }
         if let flowMemory { configuration.flowMemoryBytes = flowMemory << 20 }
+        if let alertLimitPerSource { configuration.alertLimits.perSource = alertLimitPerSource }
+        if let alertLimitPerSid { configuration.alertLimits.perSid = alertLimitPerSid }
+        if let alertLimitWindow { configuration.alertLimits.seconds = alertLimitWindow }
     }
 
     /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.
@@ -243,6 +262,10 @@ struct ReadSummary {
     var text: String {
         var lines: [String] = []
         lines.append("read \(packets) packets, \(stats.bytes) bytes; \(stats.flowsSeen) flows, \(stats.watchedFlows) to watched ports; \(stats.alerts) alerts")
+        let shed = stats.alertsShedBySource + stats.alertsShedBySid
+        if shed > 0 {
+            lines.append("alert limit: \(shed) alerts shed (\(stats.alertsShedBySource) over the per-source limit, \(stats.alertsShedBySid) over the per-sid limit)")
+        }
         if !stats.byPort.isEmpty {
             lines.append("")
             lines.append(pad("port", 12) + pad("flows", 10) + pad("unanswered", 12) + pad("rejected", 10) + "answered")

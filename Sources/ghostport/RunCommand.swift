@@ -185,6 +185,7 @@ struct RunCommand: ParsableCommand {
         configuration.interface = capture.interface
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        engine.log = { warn($0) }
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,

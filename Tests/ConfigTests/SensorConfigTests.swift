@@ -48,12 +48,29 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.flow.memoryMiB == 256 && config.flow.timeouts == .suricata)
         #expect(!config.flow.perPacket && config.flow.communityIDSeed == 0)
         #expect(config.scan == SensorConfig.ScanSettings())
+        #expect(config.alerts.limits == AlertLimits(perSource: 100, perSid: 1_000, seconds: 60, sourceCapacity: 65_536))
         #expect(config.file == path)
 
         let engine = config.engineConfiguration()
         #expect(engine.flowMemoryBytes == 256 << 20 && engine.timeouts == .suricata)
         #expect(engine.scan == ScanDetector.Configuration(ports: 5, hosts: 5, seconds: 60))
         #expect(!engine.perPacket && !engine.anomalies && engine.flowHashSeed == nil && engine.interface == nil)
+        #expect(engine.alertLimits == .live, "live, alerts are limited unless the file says otherwise")
+        #expect(EngineConfiguration().alertLimits == .unlimited, "offline (no config file), nothing is shed")
+    }
+
+    @Test func alertLimits() throws {
+        let limited = try config("alerts:\n  per_source: 10\n  per_sid: 0\n  window_seconds: 300\n  max_sources: 4096\n")
+        #expect(limited.alerts.limits == AlertLimits(perSource: 10, perSid: 0, seconds: 300, sourceCapacity: 4_096))
+        #expect(limited.engineConfiguration().alertLimits == limited.alerts.limits)
+        #expect(try config("alerts:\n  per_source: 0\n  per_sid: 0\n").engineConfiguration().alertLimits.isUnlimited)
+        #expect(errors("alerts:\n  per_source: -1\n")
+            == ["\(file):2: alerts.per_source: must be between 0 and 1000000000, got -1"])
+        #expect(errors("alerts:\n  window_seconds: 0\n")
+            == ["\(file):2: alerts.window_seconds: must be between 1 and 86400, got 0"])
+        #expect(errors("alerts:\n  max_sources: 10\n")
+            == ["\(file):2: alerts.max_sources: must be between 1024 and 16777216, got 10"])
+        #expect(errors("alerts:\n  per_src: 5\n") == ["\(file):2: alerts.per_src: unknown key (did you mean 'per_sid'?)"])
     }
 
     @Test func commentsAndEmptySectionsAreDefaults() throws {
