@@ -70,7 +70,7 @@ struct ReadCommand: ParsableCommand {
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence)
         let sink = EVEOutput(fd: fd)
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
-        if !quiet { engine.log = { warn($0) } }
+        engine.log = { warn($0) }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
                                           progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }

@@ -117,19 +117,33 @@ struct HostileRun {
         var verdicts: [String: Int] = [:]
     }
 
+    /// An alert record: its packet's number, source address and sid.
+    struct Alert: Equatable {
+        var packet: Int
+        var source: String
+        var sid: Int
+    }
+
     var stats = Stats()
     var eventTypes: [String: Int] = [:]
+    /// The alert records, in output order.
+    var alerts: [Alert] = []
+    /// What ghostport wrote to standard error.
+    var stderr = ""
     /// Flow records by `flow.reason` (forced = evicted, timeout, shutdown).
     var flowReasons: [String: Int] = [:]
 
-    init(name: String, _ pcap: PcapBuilder, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// `arguments` go before the capture, after the ones every hostile run has.
+    init(name: String, _ pcap: PcapBuilder, arguments: [String] = [],
+         sourceLocation: SourceLocation = #_sourceLocation) throws {
         let ghostport = try #require(Checkout.ghostport, sourceLocation: sourceLocation)
         let scratch = try ScratchDirectory()
         let capture = try scratch.write(name + ".pcap", pcap.bytes)
         let child = try Child.run(ghostport, ["read", "--flow-memory", "1", "--quiet", "--no-progress",
-                                              "--rules", Checkout.root + "/rules", capture],
+                                              "--rules", Checkout.root + "/rules"] + arguments + [capture],
                                   outputIn: scratch, name: name)
         let stderr = (try? String(contentsOfFile: child.stderrPath, encoding: .utf8)) ?? ""
+        self.stderr = stderr
         #expect(child.status == 0, "\(name): exit \(child.status), stderr: \(stderr.prefix(500))", sourceLocation: sourceLocation)
         #expect(child.peakRSSKiB > 0 && child.peakRSSKiB < HostileReadTests.rssLimitKiB,
                 "\(name): peak RSS \(child.peakRSSKiB / 1024) MiB", sourceLocation: sourceLocation)
@@ -149,6 +163,11 @@ struct HostileRun {
                 if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
                     let type = object["event_type"] as? String ?? "?"
                     eventTypes[type, default: 0] += 1
+                    if type == "alert" {
+                        alerts.append(Alert(packet: (object["pcap_cnt"] as? NSNumber)?.intValue ?? -1,
+                                            source: object["src_ip"] as? String ?? "?",
+                                            sid: ((object["alert"] as? [String: Any])?["signature_id"] as? NSNumber)?.intValue ?? -1))
+                    }
                     if type == "flow", let reason = (object["flow"] as? [String: Any])?["reason"] as? String {
                         flowReasons[reason, default: 0] += 1
                     }

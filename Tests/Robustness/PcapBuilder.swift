@@ -50,6 +50,11 @@ enum Frame {
         be16(sport) + be16(dport) + be32(seq) + be32(0) + [0x50, flags] + be16(64240) + [0, 0, 0, 0]
     }
 
+    /// A UDP header and payload, checksum 0 (none, which IPv4 allows).
+    static func udp(sport: UInt16, dport: UInt16, payload: [UInt8] = [0x67, 0x70]) -> [UInt8] {
+        be16(sport) + be16(dport) + be16(UInt16(8 + payload.count)) + [0, 0] + payload
+    }
+
     static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
     static func be32(_ v: UInt32) -> [UInt8] { be16(UInt16(v >> 16)) + be16(UInt16(v & 0xFFFF)) }
 
