@@ -44,6 +44,7 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
+        ruleOptions.warnWritableByOthers()
         let ruleSet = try ruleOptions.load()
         var configuration = engineOptions.configuration()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
@@ -214,6 +215,29 @@ struct RuleOptions: ParsableArguments {
             throw ExitCode(2)
         }
         return ruleSet
+    }
+
+    /// Everything loading reads: the paths (a directory too, since whoever can write it can add
+    /// rules), the rules files in directories, and the classification file.
+    func loadedPaths() -> [String] {
+        let paths = resolvedPaths
+        var loaded = paths + RuleLoader.rulesFiles(in: paths).files
+        if let classification = RuleLoader.classificationPath(for: paths[0]) { loaded.append(classification) }
+        var seen = Set<String>()
+        return loaded.filter { seen.insert($0).inserted }
+    }
+
+    /// What the live sensor refuses to load: anything others could change (`FileTrust`).
+    func untrusted(_ trust: FileTrust) -> [FileTrust.Problem] {
+        loadedPaths().compactMap { trust.problem($0) }
+    }
+
+    /// `read` loads rules others could change (an analyst's own files, often in shared places),
+    /// but says so when anyone at all may write them.
+    func warnWritableByOthers() {
+        for problem in loadedPaths().compactMap({ FileTrust.writableByOthers($0) }) {
+            warn("\(problem.path): \(problem.reason); loading it anyway (run would refuse it)")
+        }
     }
 
     /// The paths given, or the shipped rules.

@@ -123,6 +123,11 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let settings = try settings()
         let ruleOptions = ruleOptions(settings)
+        // Nothing that others could change is loaded: they could silence rules or forge alerts.
+        let trust = FileTrust.sensor(user: settings.user)
+        let untrusted = (config.flatMap { trust.problem($0) }.map { [$0] } ?? []) + ruleOptions.untrusted(trust)
+        for problem in untrusted { warn(problem.description) }
+        if !untrusted.isEmpty { throw ExitCode(2) }
         let ruleSet = try ruleOptions.load()
         if checkConfig {
             print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
@@ -207,7 +212,7 @@ struct RunCommand: ParsableCommand {
                     return ["\(error); still writing to the old file"]
                 }
             },
-            reloadRules: { ruleOptions.reload() },
+            reloadRules: { ruleOptions.reload(trust: trust) },
             afterStats: { engine in
                 guard let textfile else { return }
                 let metrics = SensorMetrics(stats: engine.totals, extra: engine.statsExtra, flows: engine.flows.counters)
@@ -228,8 +233,11 @@ struct RunCommand: ParsableCommand {
 
 extension RuleOptions {
     /// Loads the rules again for a reload: any error keeps the running set, so a typo in one
-    /// rule never silently drops it from a sensor that was alerting on it.
-    func reload() -> Result<RuleSet, LiveSensor.ReloadFailure> {
+    /// rule never silently drops it from a sensor that was alerting on it. Rules that others
+    /// could change since the start are refused the same way.
+    func reload(trust: FileTrust) -> Result<RuleSet, LiveSensor.ReloadFailure> {
+        let untrusted = untrusted(trust)
+        if !untrusted.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: untrusted.map(\.description))) }
         let (paths, ruleSet, classificationErrors, errors): ([String], RuleSet, [RuleError], [RuleError])
         do {
             (paths, ruleSet, classificationErrors, errors) = try compile()

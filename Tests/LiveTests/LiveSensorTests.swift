@@ -252,6 +252,49 @@ struct LiveSensorTests {
         #expect(EVEFile(path: sensor.eve).broken.isEmpty)
     }
 
+    /// SIGHUP after the rules file became writable by others: refused with one line saying why,
+    /// the loaded rules keep alerting; once the mode is fixed the next SIGHUP loads the new rules.
+    @Test(Live.requires())
+    func reloadRefusesRulesWritableByOthers() throws {
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let directory = try TempDirectory()
+        let rules = directory.file("rules")
+        try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+        chmod(rules, 0o755)
+        let rulesFile = rules + "/live.rules"
+        let good = "alert udp any any -> any 571 (msg:\"live test 571/udp\"; sid:1; rev:1;)\n"
+        try good.write(toFile: rulesFile, atomically: false, encoding: .utf8)
+        chmod(rulesFile, 0o644)
+
+        let sensor = try Sensor(interface: pair.rootEnd, ["--allow-root", "--rules", rules], directory: directory)
+        defer { sensor.child.kill() }
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        let traffic = try Traffic.udpInBackground(from: pair, to: 571, count: 600, rate: 100, base: 20000)
+        Live.sleep(1)
+        func sid(_ sid: Int) -> Int { EVEFile(path: sensor.eve).alerts(sid: sid).count }
+        #expect(sid(1) > 0, "no sid 1 alert before the reload")
+
+        try (good + "alert udp any any -> any 39 (msg:\"live test 39/udp\"; sid:2; rev:1;)\n")
+            .write(toFile: rulesFile, atomically: false, encoding: .utf8)
+        chmod(rulesFile, 0o666)
+        sensor.child.signal(SIGHUP)
+        #expect(sensor.waitForLog("rules not reloaded", timeout: 5), "no reload refusal logged: \(sensor.stderr)")
+        let refusal = "\(rulesFile): writable by others (mode 0666); refusing to load"
+        #expect(sensor.stderr.components(separatedBy: refusal).count == 2, "said once: \(sensor.stderr)")
+        let afterRefusal = sid(1)
+        Live.sleep(1.5)
+        #expect(sid(1) > afterRefusal, "sid 1 stopped alerting after the refused reload")
+
+        chmod(rulesFile, 0o644)
+        sensor.child.signal(SIGHUP)
+        #expect(sensor.waitForLog("rules reloaded: 2 rules", timeout: 5), "no reload logged: \(sensor.stderr)")
+        #expect(sensor.stderr.components(separatedBy: refusal).count == 2, "the fixed file is not refused")
+        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+        traffic.kill()
+        #expect(EVEFile(path: sensor.eve).broken.isEmpty)
+    }
+
     // MARK: 5. interface loss
 
     /// The veth disappears for 2 s and comes back under the same name: the sensor says the
