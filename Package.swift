@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Rules", targets: ["Rules"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Output", targets: ["Output"]),
+        .library(name: "Config", targets: ["Config"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,7 +66,7 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture"]),
-        .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "ghostport"],
+        .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "Config", "ghostport"],
                     path: "Tests/Robustness"),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),

@@ -20,15 +20,18 @@ extension SensorConfig {
     /// file. The configuration holds what could be read (defaults elsewhere).
     public static func check(path: String) -> (SensorConfig, [ConfigError]) {
         switch readFile(path) {
-        case .success(let bytes):
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                let line = firstInvalidUTF8Line(bytes)
-                return (SensorConfig(), [ConfigError(file: path, line: line, key: nil, reason: "not valid UTF-8")])
-            }
-            return check(text: text, file: path)
-        case .failure(let error):
-            return (SensorConfig(), [error])
+        case .success(let bytes): return check(bytes: bytes, file: path)
+        case .failure(let error): return (SensorConfig(), [error])
         }
+    }
+
+    /// Checks a configuration file's bytes (which must be UTF-8); `file` names it in messages.
+    public static func check(bytes: [UInt8], file: String) -> (SensorConfig, [ConfigError]) {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let line = firstInvalidUTF8Line(bytes)
+            return (SensorConfig(), [ConfigError(file: file, line: line, key: nil, reason: "not valid UTF-8")])
+        }
+        return check(text: text, file: file)
     }
 
     /// Checks configuration text; `file` names it in messages.

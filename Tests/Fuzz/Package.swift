@@ -29,14 +29,10 @@ let package = Package(
         .executableTarget(name: "fuzz-json", dependencies: [
             "FuzzSupport", .product(name: "Output", package: "ghostport"),
         ]),
-        // fuzz-config: the YAML configuration parser (Sources/Config), once it lands. Add
-        // `.library(name: "Config", targets: ["Config"])` to the root products, then:
-        // .executableTarget(name: "fuzz-config", dependencies: [
-        //     "FuzzSupport", .product(name: "Config", package: "ghostport"),
-        // ]),
-        // with Sources/fuzz-config/main.swift modelled on fuzz-rules (input as UTF-8 text, parse,
-        // every error's line and column inside the text), seeds in corpus/config/, and "config"
-        // added to TARGETS in run.sh.
+        // The input as the sensor's YAML configuration file.
+        .executableTarget(name: "fuzz-config", dependencies: [
+            "FuzzSupport", .product(name: "Config", package: "ghostport"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAPS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../../shared/corpus/pcaps")
 RULES = os.path.join(HERE, "../../rules/abandoned-ports.rules")
+EXAMPLE_CONFIG = os.path.join(HERE, "../../systemd/ghostport.yaml")
 CORPUS = os.path.join(HERE, "corpus")
 
 # fuzz-decoder's first byte: an index into its linkTypes (EN10MB, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4, IPV6).
@@ -176,10 +177,36 @@ def json_seeds():
         write("json", sample)
 
 
+def config_seeds():
+    """The shipped example, and the shapes Tests/ConfigTests checks: good, bad and broken files."""
+    with open(EXAMPLE_CONFIG, "rb") as f:
+        write("config", f.read())
+    samples = [
+        "",
+        "interface: eth0\ncapture: {snaplen: 1500, promiscuous: false, immediate: true, buffer_mib: 8, bpf: \"not port 22\"}\n",
+        "rules: [/etc/ghostport/rules, /etc/ghostport/local.rules]\n",
+        "rules:\n  paths: /x\n  strict: yes\n  vars:\n    HOME_NET: [10.0.0.0/8, \"!10.1.0.0/16\"]\n    EXTERNAL_NET: \"!$HOME_NET\"\n    HTTP_PORTS: \"[80,8080]\"\n",
+        "outputs:\n  eve: {enabled: true, path: /var/log/ghostport/eve.json, anomalies: on}\n  syslog:\n    enabled: true\n    facility: auth\n    format: text\n    level: {1: alert, 2: crit, 3: err, 4: warning}\n  evidence:\n    dir: /var/lib/ghostport/evidence\n",
+        "stats:\n  interval: 0\n  prometheus_textfile: /var/lib/node_exporter/textfile/ghostport.prom\nuser: nobody\nallow_root: true\n",
+        "flow:\n  memory_mib: 1\n  timeouts:\n    tcp: {new: 1, established: 2, closed: 0}\n    other: {new: 86400}\n  per_packet: true\n  community_id_seed: 65535\n",
+        "scan: {ports: 1, hosts: 65535, seconds: 86400}\nalerts: {per_source: 0, per_sid: 1000000000, window_seconds: 1, max_sources: 1024}\n",
+        "capture:\n  snaplen: 20\n  colour: red\nscan:\n  ports: x\n  ports: 6\n",
+        "rules:\n  vars:\n    EXTERNAL_NET: !$HOME_NET\n    9NET: any\n    HOME_NET: 10.0.0.300\n",
+        "capture: 5\noutputs:\n  - eve\nuser: {name: x}\n- a\n",
+        "capture:\n  snaplen: [1\n  bpf: \"unterminated\n",
+        "a: &x {b: *x}\n<<: *y\n%TAG ! tag:x\n--- !!map\n? [a, b]\n: c\n",
+        "interface: eth0\r\ncapture:\r  snaplen: 100\u0085user: x\u2028flow: 1\n",
+    ]
+    for sample in samples:
+        write("config", sample.encode("utf-8"))
+    write("config", b"interface: eth0\nuser: \xff\xfe\ncapture:\n  snaplen: 100\n")
+
+
 if __name__ == "__main__":
     decoder_and_pcap_seeds()
     rules_seeds()
     json_seeds()
+    config_seeds()
     for target in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, target))
         size = sum(os.path.getsize(os.path.join(CORPUS, target, name)) for name in files)

@@ -7,14 +7,13 @@
 #   Tests/Fuzz/run.sh [SECONDS]          all targets
 #   TARGETS="decoder json" Tests/Fuzz/run.sh 30
 #
-# Extra libFuzzer flags go in FUZZ_FLAGS (e.g. FUZZ_FLAGS="-jobs=2 -workers=2");
+# Targets run JOBS at a time (default 2). Extra libFuzzer flags go in FUZZ_FLAGS;
 # FUZZ_CONFIGURATION=debug builds without optimization.
 set -uo pipefail
 
 SECONDS_PER_TARGET="${1:-60}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# fuzz-config joins this list once Sources/Config lands (see Package.swift).
-TARGETS="${TARGETS:-decoder rules pcap json}"
+TARGETS="${TARGETS:-decoder rules pcap json config}"
 SCRATCH="$HERE/.build"
 RUNS="$HERE/runs"
 
@@ -37,44 +36,65 @@ BIN="$(cd "$HERE" && swift build --scratch-path "$SCRATCH" "${build_flags[@]}" -
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 
-status=0
-summary=()
-for target in $TARGETS; do
-    binary="$BIN/fuzz-$target"
-    seeds="$HERE/corpus/$target"
-    run="$RUNS/$target"
-    [ -x "$binary" ] || { echo "run.sh: no binary $binary" >&2; exit 2; }
+# One target: a fresh copy of its seeds, SECONDS of fuzzing, one summary line in $run/summary.
+fuzz_target() {
+    local target="$1"
+    local binary="$BIN/fuzz-$target" seeds="$HERE/corpus/$target" run="$RUNS/$target"
     # Each run starts clean: findings of an earlier run are gone (copy them out first).
     rm -rf "$run"
     mkdir -p "$run/corpus"
     [ -d "$seeds" ] && cp "$seeds"/* "$run/corpus/" 2>/dev/null
-    log="$run/fuzz.log"
+    local log="$run/fuzz.log"
     echo "== fuzz-$target for ${SECONDS_PER_TARGET}s ($(ls "$run/corpus" | wc -l) seeds)"
-    dict=()
+    local dict=()
     [ -f "$HERE/dict/$target.dict" ] && dict=(-dict="$HERE/dict/$target.dict")
+    local started=$SECONDS
     # shellcheck disable=SC2086
     (cd "$run" && "$binary" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -print_final_stats=1 \
         -timeout=25 -artifact_prefix="$run/" "${dict[@]}" ${FUZZ_FLAGS:-} corpus) >"$log" 2>&1
-    code=$?
+    local code=$?
+    local elapsed=$((SECONDS - started))
+    local executions final cov ft corpus_size line artifacts
     executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     final="$(grep -E '^#[0-9]+' "$log" | tail -1)"
     cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$final")"
     ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$final")"
     corpus_size="$(ls "$run/corpus" | wc -l)"
-    line="fuzz-$target: exit $code, executions ${executions:-?}, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus_size"
+    line="fuzz-$target: exit $code, ${elapsed}s, executions ${executions:-?}, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus_size"
     artifacts="$(ls "$run"/crash-* "$run"/leak-* "$run"/timeout-* "$run"/oom-* 2>/dev/null)"
     if [ "$code" -ne 0 ] || [ -n "$artifacts" ]; then
-        status=1
         line="$line  FAILED"
-        echo "$line"
-        grep -E 'ERROR: (libFuzzer|AddressSanitizer)|invariant broken|Fatal error|SUMMARY' "$log" | head -5
-        for artifact in $artifacts; do
-            echo "  input kept: $artifact ($(wc -c <"$artifact") bytes): $(od -An -tx1 -v "$artifact" | tr -d ' \n' | cut -c1-160)"
-        done
-        echo "  log: $log"
+        {
+            echo "$line"
+            grep -E 'ERROR: (libFuzzer|AddressSanitizer)|invariant broken|Fatal error|SUMMARY' "$log" | head -5
+            for artifact in $artifacts; do
+                echo "  input kept: $artifact ($(wc -c <"$artifact") bytes): $(od -An -tx1 -v "$artifact" | tr -d ' \n' | cut -c1-160)"
+            done
+            echo "  log: $log"
+        } >"$run/summary"
     else
-        echo "$line"
+        echo "$line" >"$run/summary"
     fi
+    cat "$run/summary"
+}
+
+# JOBS targets at a time (default 2, one per core of the machines this project runs on): five
+# targets of 60 s take three minutes, not five.
+JOBS="${JOBS:-2}"
+for target in $TARGETS; do
+    [ -x "$BIN/fuzz-$target" ] || { echo "run.sh: no binary $BIN/fuzz-$target" >&2; exit 2; }
+done
+for target in $TARGETS; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+    fuzz_target "$target" &
+done
+wait
+
+status=0
+summary=()
+for target in $TARGETS; do
+    line="$(head -1 "$RUNS/$target/summary" 2>/dev/null || echo "fuzz-$target: no summary  FAILED")"
+    [[ "$line" == *FAILED* ]] && status=1
     summary+=("$line")
 done
 

@@ -1,4 +1,5 @@
 import Capture
+import Config
 import Foundation
 import Output
 import Rules
@@ -46,6 +47,17 @@ import Wire
             #expect(capture.bytesRead <= Int64(seed.bytes.count), "\(seed.name)")
         }
         #expect(opened > 10, "most pcap seeds are captures ghostport reads")
+    }
+
+    @Test func configSeedsKeepTheConfigInvariants() {
+        let seeds = Checkout.seeds("config")
+        #expect(seeds.count > 10, "seeds missing under Tests/Fuzz/corpus/config")
+        for seed in seeds {
+            #expect(ConfigInvariants.violations(seed.bytes, file: "seed.yaml").isEmpty, "\(seed.name)")
+        }
+        let example = Checkout.root + "/systemd/ghostport.yaml"
+        #expect(seeds.contains { $0.bytes == FileManager.default.contents(atPath: example).map([UInt8].init) },
+                "the shipped example is a seed: rerun make-seeds.py")
     }
 
     @Test func jsonSeedsRoundTrip() {
