@@ -36,7 +36,7 @@ extension SensorConfig {
 
     /// Checks configuration text; `file` names it in messages.
     public static func check(text: String, file: String) -> (SensorConfig, [ConfigError]) {
-        var reader = ConfigReader(file: file)
+        var reader = ConfigReader(file: file, lastLine: yamlLineCount(text))
         var config = SensorConfig()
         config.file = file
         let root: Node?
@@ -80,6 +80,22 @@ extension SensorConfig {
         return .success(bytes)
     }
 
+    /// The lines of `text` as YAML breaks them (LF, CR, CRLF, NEL, LS, PS), so that a position
+    /// libyaml reports at the end of input, a line past a last line without a break, can be
+    /// reported at the last line instead.
+    static func yamlLineCount(_ text: String) -> Int {
+        var lines = 1
+        var previous: Unicode.Scalar = "\0"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previous != "\r", "\r", "\u{85}", "\u{2028}", "\u{2029}": lines += 1
+            default: break
+            }
+            previous = scalar
+        }
+        return lines
+    }
+
     private static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
         var line = 1
         var start = 0
@@ -95,18 +111,23 @@ extension SensorConfig {
 /// Walks the composed YAML, filling a `SensorConfig` and collecting errors with lines.
 struct ConfigReader {
     let file: String
+    /// The text's last line: where an error libyaml reports past the end of input is put.
+    let lastLine: Int
     var errors: [ConfigError] = []
     var lines: [String: Int] = [:]
 
-    init(file: String) { self.file = file }
+    init(file: String, lastLine: Int) {
+        self.file = file
+        self.lastLine = lastLine
+    }
 
     mutating func syntaxError(_ error: YamlError) -> ConfigError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             var reason = "syntax error: \(problem)"
-            if let context { reason += " (\(context.text) at line \(context.mark.line))" }
-            return ConfigError(file: file, line: mark.line, key: nil, reason: reason)
+            if let context { reason += " (\(context.text) at line \(min(context.mark.line, lastLine)))" }
+            return ConfigError(file: file, line: min(mark.line, lastLine), key: nil, reason: reason)
         case .reader(let problem, _, _, _):
             return ConfigError(file: file, line: nil, key: nil, reason: "syntax error: \(problem)")
         default:
@@ -377,10 +398,10 @@ struct ConfigReader {
 
     // MARK: - Typed reads
 
-    private static func line(_ node: Node) -> Int { node.mark?.line ?? 1 }
+    private func line(_ node: Node) -> Int { min(node.mark?.line ?? 1, lastLine) }
 
     mutating func fail(_ node: Node, _ key: String?, _ reason: String) {
-        errors.append(ConfigError(file: file, line: Self.line(node), key: key, reason: reason))
+        errors.append(ConfigError(file: file, line: line(node), key: key, reason: reason))
     }
 
     private func isNull(_ node: Node) -> Bool {
@@ -416,8 +437,8 @@ struct ConfigReader {
                 fail(keyNode, path, "duplicate key (first at line \(first))")
                 continue
             }
-            firstLine[name] = Self.line(keyNode)
-            lines[path] = Self.line(keyNode)
+            firstLine[name] = line(keyNode)
+            lines[path] = line(keyNode)
             result.append((name, keyNode, value))
         }
         return result
