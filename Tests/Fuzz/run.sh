@@ -20,6 +20,8 @@ RUNS="$HERE/runs"
 # Optimized: a debug build runs the rules target at ~40 inputs/s. The targets copy each input into an
 # allocation of its exact size, so ASan still catches reads past a frame that debug bounds checks would.
 build_flags=(-c "${FUZZ_CONFIGURATION:-release}" -Xswiftc -sanitize=fuzzer,address)
+# The C the targets reach (libyaml in Yams) gets coverage counters and ASan too.
+build_flags+=(-Xcc -fsanitize=fuzzer-no-link,address)
 # ld.gold prints a warning per ASan helper symbol; lld links the same binaries quietly.
 if [ -x "$(dirname "$(readlink -f "$(command -v swift)")")/ld.lld" ] || command -v ld.lld >/dev/null; then
     build_flags+=(-Xswiftc -use-ld=lld)
