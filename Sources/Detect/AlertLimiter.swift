@@ -26,8 +26,9 @@ public struct AlertLimits: Sendable, Equatable {
     public var isUnlimited: Bool { perSource <= 0 && perSid <= 0 }
 }
 
-/// Keeps the alert limits: one fixed window per source and per sid, starting at its first
-/// alert. Alerts past a limit are shed (not written) and counted by reason. The source table is
+/// Keeps the alert limits: one fixed window per source and per sid, opened by the first alert
+/// counted against it (written, or shed by that same limit: an alert shed by one limit leaves
+/// the other's window alone). Alerts past a limit are shed (not written) and counted by reason. The source table is
 /// bounded: when full, expired windows go first, then sources still under the limit (they lose
 /// only a count), then everything; sources pushed out early are counted as evicted.
 public struct AlertLimiter {
