@@ -432,6 +432,11 @@ struct ConfigReader {
                 fail(keyNode, key, "keys must be plain names, got \(describe(keyNode))")
                 continue
             }
+            // `&alerts:` is an anchor on an empty key, not a key named "&alerts".
+            guard !name.isEmpty else {
+                fail(keyNode, key, "keys must be plain names, got an empty key (quote a key that starts with '&', '*' or '!')")
+                continue
+            }
             let path = key.map { "\($0).\(name)" } ?? name
             if let first = firstLine[name] {
                 fail(keyNode, path, "duplicate key (first at line \(first))")
