@@ -36,22 +36,91 @@ extension SensorConfig {
 
     /// Checks configuration text; `file` names it in messages.
     public static func check(text: String, file: String) -> (SensorConfig, [ConfigError]) {
-        var reader = ConfigReader(file: file, lastLine: yamlLineCount(text))
         var config = SensorConfig()
         config.file = file
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            return (config, [reader.syntaxError(error)])
-        } catch {
-            return (config, [ConfigError(file: file, line: nil, key: nil, reason: "\(error)")])
+        if let problem = nestingProblem(text, file: file) { return (config, [problem]) }
+        // Yams composes nested collections recursively: on a stack sized for the deepest nesting
+        // the limits above allow, whatever thread checks the file.
+        return onLargeStack(64 << 20) {
+            var reader = ConfigReader(file: file, lastLine: yamlLineCount(text))
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: text)
+            } catch let error as YamlError {
+                return (config, [reader.syntaxError(error)])
+            } catch {
+                return (config, [ConfigError(file: file, line: nil, key: nil, reason: "\(error)")])
+            }
+            if let root { reader.read(root, into: &config) }
+            config.lines = reader.lines
+            // In the order of the file: unknown keys are found before the values beside them.
+            let ordered = reader.errors.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
+            return (config, ordered.map(\.element))
         }
-        if let root { reader.read(root, into: &config) }
-        config.lines = reader.lines
-        // In the order of the file: unknown keys are found before the values beside them.
-        let ordered = reader.errors.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
-        return (config, ordered.map(\.element))
+    }
+
+    /// The longest line and the most flow collections (`[`, `{`) a configuration may have. They
+    /// bound how deeply it can nest: a block collection opens at a column further right than
+    /// the one it is in (or, a sequence under a mapping key, at the same one), a flow collection
+    /// at a bracket, so no node is deeper than 2 × (1024 + 1) + 2 × 256 + 2 = 2,564 levels.
+    /// libyaml and Yams set no bound, and a file of `[[[[...` would exhaust the stack.
+    static let maxLineLength = 1_024
+    static let maxFlowCollections = 256
+
+    /// A line too long, or too many brackets, for the nesting bound; the line where it happens.
+    static func nestingProblem(_ text: String, file: String) -> ConfigError? {
+        var line = 1, length = 0, brackets = 0
+        var previous: Unicode.Scalar = "\0"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                length = 0
+            default:
+                length += 1
+                if length > maxLineLength {
+                    return ConfigError(file: file, line: line, key: nil,
+                                       reason: "line longer than \(maxLineLength) characters (YAML lists and mappings can span lines)")
+                }
+                if scalar == "[" || scalar == "{" {
+                    brackets += 1
+                    if brackets > maxFlowCollections {
+                        return ConfigError(file: file, line: line, key: nil,
+                                           reason: "more than \(maxFlowCollections) '[' and '{' in the file (lists and mappings nest too deep to read)")
+                    }
+                }
+            }
+            previous = scalar
+        }
+        return nil
+    }
+
+    /// Runs `body` on a thread with a stack of `bytes` and waits for it; on this thread if no
+    /// thread can be started. The corresponding C functions are `pthread_create` and `pthread_join`.
+    static func onLargeStack<Result>(_ bytes: Int, _ body: () -> Result) -> Result {
+        var result: Result?
+        withoutActuallyEscaping(body) { body in
+            let work = StackWork { result = body() }
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setstacksize(&attributes, bytes)
+            let context = Unmanaged.passRetained(work)
+            var thread = pthread_t()
+            let started = pthread_create(&thread, &attributes, { raw in
+                Unmanaged<StackWork>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, context.toOpaque())
+            if started == 0 {
+                pthread_join(thread, nil)
+            } else {
+                context.release()
+                work.run()
+            }
+        }
+        return result!
     }
 
     private static func readFile(_ path: String) -> Result<[UInt8], ConfigError> {
@@ -106,6 +175,13 @@ extension SensorConfig {
         }
         return line
     }
+}
+
+/// A closure handed to the thread `onLargeStack` starts.
+/// @unchecked: it runs there while the thread that made it waits in pthread_join.
+private final class StackWork: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }
 
 /// Walks the composed YAML, filling a `SensorConfig` and collecting errors with lines.

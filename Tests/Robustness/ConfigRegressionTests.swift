@@ -67,4 +67,36 @@ import Testing
         #expect(SensorConfig.check(bytes: found, file: "fuzz.yaml").1.map(\.description) == ["fuzz.yaml:2: \(reason)"])
         #expect(SensorConfig.check(text: "scan:\n  \"\": 1\n", file: "f.yaml").1.map(\.description) == ["f.yaml:2: scan: \(reason)"])
     }
+
+    /// Found by hand after the fuzzers (their inputs stay small): `a: [[[[...` 100,000 deep made
+    /// Yams compose recursively until the stack ran out (SIGSEGV at about 7,000 levels in a debug
+    /// build, 4,000 under ASan). Such a file is refused at the line where it passes the bounds.
+    @Test func deepNestingIsRefusedNotACrash() {
+        let brackets = "a: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+        #expect(SensorConfig.check(text: brackets, file: "f.yaml").1.map(\.description)
+                == ["f.yaml:1: more than 256 '[' and '{' in the file (lists and mappings nest too deep to read)"])
+        var indented = "a:\n"
+        for depth in 1...3_000 { indented += String(repeating: " ", count: depth) + "k:\n" }
+        #expect(SensorConfig.check(text: indented, file: "f.yaml").1.map(\.description)
+                == ["f.yaml:1024: line longer than 1024 characters (YAML lists and mappings can span lines)"])
+        let dashes = "a:\n" + String(repeating: "- ", count: 50_000) + "x\n"
+        #expect(SensorConfig.check(text: dashes, file: "f.yaml").1.first?.line == 2)
+    }
+
+    /// Deep nesting the bounds let through: mappings and sequences alternating across 600
+    /// columns (about 600 levels), then 120 levels of flow mappings and sequences on a last line
+    /// of 1,023 characters. It is read to its end on the checking thread's large stack.
+    @Test func theDeepestAllowedNestingIsRead() {
+        var text = "flow:\n"
+        var column = 0
+        while column < 600 {
+            text += String(repeating: " ", count: column) + "- b:\n"
+            column += 2
+        }
+        text += String(repeating: " ", count: column) + "c: " + String(repeating: "[d: ", count: 60)
+            + String(repeating: "{", count: 60) + String(repeating: "}", count: 60) + String(repeating: "]", count: 60) + "\n"
+        let (_, errors) = SensorConfig.check(text: text, file: "f.yaml")
+        #expect(errors.map(\.description) == ["f.yaml:2: flow: expected a mapping, got a list"])
+        #expect(ConfigInvariants.violations(Array(text.utf8), file: "f.yaml").isEmpty)
+    }
 }
