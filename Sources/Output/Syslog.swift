@@ -1,3 +1,4 @@
+import Synchronization
 import Wire
 
 #if canImport(Glibc)
@@ -184,8 +185,20 @@ public final class SyslogOutput {
         self.facility = facility
         self.format = format
         self.levels = levels
-        // openlog keeps the pointer, not a copy: this one lives as long as the process.
-        openlog(strdup(ident), LOG_PID | LOG_NDELAY, facility.code)
+        openlog(Self.persistentCopy(of: ident), LOG_PID | LOG_NDELAY, facility.code)
+    }
+
+    /// openlog keeps the pointer, not a copy: one C copy per distinct ident, kept for the life
+    /// of the process (a reload that makes a new output with the same ident reuses it).
+    private static let idents = Mutex<[String: UnsafeMutablePointer<CChar>]>([:])
+
+    private static func persistentCopy(of ident: String) -> UnsafeMutablePointer<CChar> {
+        idents.withLock { idents in
+            if let copy = idents[ident] { return copy }
+            let copy = strdup(ident)!
+            idents[ident] = copy
+            return copy
+        }
     }
 
     /// Sends one alert in the configured format, at the level of its priority.
