@@ -22,6 +22,8 @@ public final class LiveSensor {
         public var flushInterval: Duration = .milliseconds(200)
         public var ringCapacity = 4096
         public var slotSize = 2048
+        /// Whether to install the rules' own kernel filter (after `capture.filter`).
+        public var kernelFilter = KernelFilterMode.auto
 
         public init() {}
     }
@@ -78,9 +80,16 @@ public final class LiveSensor {
         let producer = Handoff(ends.producer)
         var consumer = ends.consumer
         let ringMonitor = consumer.monitor
-        let shared = LiveShared(prefilter: engine.makePrefilter())
+        let kernelFilter = KernelFilterInstaller(
+            mode: settings.kernelFilter, anomalies: engine.configuration.anomalies, linkType: capture.linkType,
+            snaplen: settings.capture.snaplen,
+            user: settings.capture.filter.flatMap { $0.isEmpty ? nil : try? capture.compile($0) })
+        let kernelPlan = kernelFilter.plan(rules: engine.rules)
+        log(kernelFilter.install(kernelPlan, on: capture))
+        let shared = LiveShared(prefilter: engine.makePrefilter(), kernelPlan: kernelPlan)
         let reader = CaptureThread(capture: Handoff(CaptureBox(capture)), options: settings.capture,
-                                   producer: producer, shared: shared, signals: signals, log: log)
+                                   kernelFilter: kernelFilter, producer: producer, shared: shared, signals: signals,
+                                   log: log)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(reader)
         pthread_create(&thread, nil, { raw in
@@ -148,7 +157,7 @@ public final class LiveSensor {
                 notifier.send("WATCHDOG=1")
                 nextWatchdog = now + .nanoseconds(interval / 2)
             }
-            if signals.takeHangups() > 0 { hangup(shared: shared) }
+            if signals.takeHangups() > 0 { hangup(shared: shared, kernelFilter: kernelFilter) }
             if signals.takeStatsRequests() > 0 { writeStats() }
             if let due = nextStats, now >= due {
                 writeStats()
@@ -181,13 +190,15 @@ public final class LiveSensor {
 
     /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;
     /// a ruleset that fails to load leaves the old one in place.
-    private func hangup(shared: LiveShared) {
+    private func hangup(shared: LiveShared, kernelFilter: KernelFilterInstaller) {
         notifier.send("RELOADING=1")
         for message in hooks.reopenOutputs() { log(message) }
         switch hooks.reloadRules() {
         case .success(let rules):
             engine.replaceRules(rules)
-            shared.publish(interest: engine.interest)
+            // The capture thread installs the new kernel filter: the handle is its own.
+            shared.publish(interest: engine.interest,
+                           kernelPlan: kernelFilter.mode == .auto ? kernelFilter.plan(rules: rules) : nil)
             log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
             for message in failure.messages { log(message) }
@@ -220,22 +231,32 @@ final class LiveShared: Sendable {
     }
 
     private let counters = Mutex(Counters())
-    private let pendingInterest = Mutex<Interest?>(nil)
+    /// A reload's new interest and, when the kernel filter is on, its new plan.
+    struct Reload: Sendable {
+        var interest: Interest
+        var kernelPlan: KernelFilterPlan?
+    }
+
+    private let pendingReload = Mutex<Reload?>(nil)
     let interestGeneration = Atomic<Int>(0)
     let initialPrefilter: Prefilter
+    let initialKernelPlan: KernelFilterPlan
 
-    init(prefilter: Prefilter) { initialPrefilter = prefilter }
+    init(prefilter: Prefilter, kernelPlan: KernelFilterPlan) {
+        initialPrefilter = prefilter
+        initialKernelPlan = kernelPlan
+    }
 
     func snapshot() -> Counters { counters.withLock { $0 } }
     func store(_ value: Counters) { counters.withLock { $0 = value } }
 
-    /// A reload's new interest, for the capture side's prefilter.
-    func publish(interest: Interest) {
-        pendingInterest.withLock { $0 = interest }
+    /// A reload's new interest, for the capture side's prefilter, and its kernel filter.
+    func publish(interest: Interest, kernelPlan: KernelFilterPlan?) {
+        pendingReload.withLock { $0 = Reload(interest: interest, kernelPlan: kernelPlan) }
         interestGeneration.add(1, ordering: .releasing)
     }
 
-    func takeInterest() -> Interest? { pendingInterest.withLock { value in defer { value = nil }; return value } }
+    func takeReload() -> Reload? { pendingReload.withLock { value in defer { value = nil }; return value } }
 }
 
 /// The capture thread: read, prefilter, push; reopen the interface when it goes away.
@@ -245,15 +266,18 @@ final class CaptureThread: Sendable {
 
     private let captureBox: Handoff<CaptureBox>
     private let options: LiveOptions
+    private let kernelFilter: KernelFilterInstaller
     private let producerBox: Handoff<PacketProducer>
     private let shared: LiveShared
     private let signals: SignalWatcher
     private let log: @Sendable (String) -> Void
 
-    init(capture: Handoff<CaptureBox>, options: LiveOptions, producer: Handoff<PacketProducer>, shared: LiveShared,
-         signals: SignalWatcher, log: @escaping @Sendable (String) -> Void) {
+    init(capture: Handoff<CaptureBox>, options: LiveOptions, kernelFilter: KernelFilterInstaller,
+         producer: Handoff<PacketProducer>, shared: LiveShared, signals: SignalWatcher,
+         log: @escaping @Sendable (String) -> Void) {
         self.captureBox = capture
         self.options = options
+        self.kernelFilter = kernelFilter
         self.producerBox = producer
         self.shared = shared
         self.signals = signals
@@ -264,6 +288,7 @@ final class CaptureThread: Sendable {
         var producer = producerBox.take()
         var capture: LiveCapture? = captureBox.take().capture
         var prefilter = shared.initialPrefilter
+        var kernelPlan = shared.initialKernelPlan
         var generation = 0
         var counters = LiveShared.Counters()
         var received = WidenedCounter(), dropped = WidenedCounter(), interfaceDropped = WidenedCounter()
@@ -290,7 +315,10 @@ final class CaptureThread: Sendable {
         while !signals.stopRequested {
             guard let current = capture else {
                 capture = reopen(reopenOptions)
-                if capture != nil {
+                if let capture {
+                    if kernelFilter.mode == .auto {
+                        _ = kernelFilter.install(kernelPlan, on: capture)
+                    }
                     received.restart()
                     dropped.restart()
                     interfaceDropped.restart()
@@ -300,8 +328,13 @@ final class CaptureThread: Sendable {
             }
             if shared.interestGeneration.load(ordering: .acquiring) != generation {
                 generation = shared.interestGeneration.load(ordering: .acquiring)
-                if let interest = shared.takeInterest() {
-                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies, counters: prefilter.counters)
+                if let reload = shared.takeReload() {
+                    prefilter = Prefilter(interest: reload.interest, keepsAnomalies: prefilter.keepsAnomalies,
+                                          counters: prefilter.counters)
+                    if let plan = reload.kernelPlan {
+                        kernelPlan = plan
+                        log("reload: " + kernelFilter.install(plan, on: current))
+                    }
                 }
             }
             switch current.next() {
