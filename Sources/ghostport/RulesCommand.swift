@@ -1,5 +1,8 @@
 import ArgumentParser
+import Capture
+import Detect
 import Rules
+import Sensor
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +15,36 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check rules files, generate the abandoned-port rules, list watched ports.",
-        subcommands: [RulesCheck.self, RulesGenerate.self, RulesList.self]
+        subcommands: [RulesCheck.self, RulesGenerate.self, RulesList.self, RulesFilter.self]
     )
+}
+
+/// `ghostport rules filter`: the kernel filter `run --kernel-filter auto` would install.
+struct RulesFilter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter",
+        abstract: "Print the capture filter (pcap-filter syntax) made from the rules for --kernel-filter auto.",
+        discussion: """
+            The expression goes to stdout (check it with tcpdump -d), its size to stderr. Exit \
+            status 1 when the rules cannot be turned into a filter (an ip rule, a rule on any \
+            port), with the reason.
+            """
+    )
+
+    @OptionGroup var rules: RuleOptions
+
+    @Argument(help: ArgumentHelp("Rules files or directories (default: the shipped rules).", valueName: "PATH"))
+    var paths: [String] = []
+
+    func run() throws {
+        var options = rules
+        options.paths += paths
+        let ruleSet = try options.load()
+        let plan = FittedKernelFilter.plan(.auto, rules: ruleSet, anomalies: false, linkType: .ethernet, snaplen: 262_144)
+        if case .success(let fitted?) = plan { print(fitted.expression) }
+        warn(FittedKernelFilter.report(plan, userFilter: nil) + " (Ethernet)")
+        if case .failure = plan { throw ExitCode(1) }
+    }
 }
 
 /// `ghostport rules check`: load rules the way the sensor would and report every problem.
