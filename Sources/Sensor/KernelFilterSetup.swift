@@ -15,8 +15,12 @@ public struct FittedKernelFilter: Sendable {
     /// `382 tcp + 185 udp + 7 sctp ports in 259 ranges, 3012 BPF instructions`.
     public var summary: String {
         var text = "\(filter.summary), \(program.count) BPF instructions"
-        if gap > 0 { text += " (gaps of up to \(gap) unwatched ports merged)" }
-        else if taggedGap > 0 { text += " (behind a VLAN tag, gaps of up to \(taggedGap) unwatched ports merged)" }
+        if gap > 0 {
+            text += " (gaps of up to \(gap) unwatched ports merged"
+            text += taggedGap > 0 ? "; behind a VLAN tag, up to \(taggedGap))" : ")"
+        } else if taggedGap > 0 {
+            text += " (behind a VLAN tag, gaps of up to \(taggedGap) unwatched ports merged)"
+        }
         return text
     }
 

@@ -196,9 +196,13 @@ public final class LiveSensor {
         switch hooks.reloadRules() {
         case .success(let rules):
             engine.replaceRules(rules)
-            // The capture thread installs the new kernel filter: the handle is its own.
-            shared.publish(interest: engine.interest,
-                           kernelPlan: kernelFilter.mode == .auto ? kernelFilter.plan(rules: rules) : nil)
+            shared.publish(interest: engine.interest)
+            if kernelFilter.mode == .auto {
+                // Compiling and fitting takes a while: off this thread, so the ring keeps draining.
+                // The capture thread installs the result, the handle being its own.
+                let reload = shared.nextKernelReload()
+                detachThread { shared.publish(kernelPlan: kernelFilter.plan(rules: rules), reload: reload) }
+            }
             log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
             for message in failure.messages { log(message) }
@@ -212,6 +216,25 @@ public final class LiveSensor {
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
+}
+
+/// Runs `body` on a new thread of its own that nobody joins.
+func detachThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(Box(body))
+    guard pthread_create(&thread, nil, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, context.toOpaque()) == 0 else {
+        context.release()
+        body()
+        return
+    }
+    pthread_detach(thread)
 }
 
 /// Carries a `LiveCapture` (a class libpcap's handle lives in) to the capture thread.
@@ -231,13 +254,11 @@ final class LiveShared: Sendable {
     }
 
     private let counters = Mutex(Counters())
-    /// A reload's new interest and, when the kernel filter is on, its new plan.
-    struct Reload: Sendable {
-        var interest: Interest
-        var kernelPlan: KernelFilterPlan?
-    }
-
-    private let pendingReload = Mutex<Reload?>(nil)
+    private let pendingInterest = Mutex<Interest?>(nil)
+    /// The newest reload's kernel filter plan, with the reload's number: a slower, older plan
+    /// never replaces a newer one.
+    private let pendingKernelPlan = Mutex<(plan: KernelFilterPlan?, reload: Int, published: Int)>((nil, 0, 0))
+    /// Bumped by every publish; the capture thread looks for news when it changes.
     let interestGeneration = Atomic<Int>(0)
     let initialPrefilter: Prefilter
     let initialKernelPlan: KernelFilterPlan
@@ -250,13 +271,31 @@ final class LiveShared: Sendable {
     func snapshot() -> Counters { counters.withLock { $0 } }
     func store(_ value: Counters) { counters.withLock { $0 = value } }
 
-    /// A reload's new interest, for the capture side's prefilter, and its kernel filter.
-    func publish(interest: Interest, kernelPlan: KernelFilterPlan?) {
-        pendingReload.withLock { $0 = Reload(interest: interest, kernelPlan: kernelPlan) }
+    /// A reload's new interest, for the capture side's prefilter.
+    func publish(interest: Interest) {
+        pendingInterest.withLock { $0 = interest }
         interestGeneration.add(1, ordering: .releasing)
     }
 
-    func takeReload() -> Reload? { pendingReload.withLock { value in defer { value = nil }; return value } }
+    func takeInterest() -> Interest? { pendingInterest.withLock { value in defer { value = nil }; return value } }
+
+    /// Numbers a reload's kernel filter plan.
+    func nextKernelReload() -> Int { pendingKernelPlan.withLock { $0.reload += 1; return $0.reload } }
+
+    /// A reload's kernel filter plan, for the capture thread to install; dropped when a newer one is out.
+    func publish(kernelPlan: KernelFilterPlan, reload: Int) {
+        let newest = pendingKernelPlan.withLock { pending in
+            guard reload > pending.published else { return false }
+            pending.plan = kernelPlan
+            pending.published = reload
+            return true
+        }
+        if newest { interestGeneration.add(1, ordering: .releasing) }
+    }
+
+    func takeKernelPlan() -> KernelFilterPlan? {
+        pendingKernelPlan.withLock { pending in defer { pending.plan = nil }; return pending.plan }
+    }
 }
 
 /// The capture thread: read, prefilter, push; reopen the interface when it goes away.
@@ -328,13 +367,13 @@ final class CaptureThread: Sendable {
             }
             if shared.interestGeneration.load(ordering: .acquiring) != generation {
                 generation = shared.interestGeneration.load(ordering: .acquiring)
-                if let reload = shared.takeReload() {
-                    prefilter = Prefilter(interest: reload.interest, keepsAnomalies: prefilter.keepsAnomalies,
+                if let interest = shared.takeInterest() {
+                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies,
                                           counters: prefilter.counters)
-                    if let plan = reload.kernelPlan {
-                        kernelPlan = plan
-                        log("reload: " + kernelFilter.install(plan, on: current))
-                    }
+                }
+                if let plan = shared.takeKernelPlan() {
+                    kernelPlan = plan
+                    log("reload: " + kernelFilter.install(plan, on: current))
                 }
             }
             switch current.next() {
