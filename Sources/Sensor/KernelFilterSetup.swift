@@ -11,10 +11,18 @@ public struct FittedKernelFilter: Sendable {
     /// Unwatched ports merged into ranges to make it fit: untagged, behind a VLAN tag.
     public var gap: Int
     public var taggedGap: Int
+    /// Built instruction by instruction (a binary search of the ports) rather than compiled
+    /// from `expression` by libpcap (a test of every range in turn).
+    public var handBuilt: Bool
 
     /// `382 tcp + 185 udp + 7 sctp ports in 259 ranges, 3012 BPF instructions`.
     public var summary: String {
         var text = "\(filter.summary), \(program.count) BPF instructions"
+        if handBuilt {
+            if gap > 0 { text += " (binary search; gaps of up to \(gap) unwatched ports merged)" }
+            else { text += " (binary search)" }
+            return text
+        }
         if gap > 0 {
             text += " (gaps of up to \(gap) unwatched ports merged"
             text += taggedGap > 0 ? "; behind a VLAN tag, up to \(taggedGap))" : ")"
@@ -24,21 +32,44 @@ public struct FittedKernelFilter: Sendable {
         return text
     }
 
-    /// Compiles `filter` for `linkType`, merging ever larger gaps between watched ranges (behind
-    /// a VLAN tag first, where Linux rarely leaves a tag in the frame) until the program has at
-    /// most `budget` instructions. Nil when even one range per protocol does not fit.
+    /// The program for `filter` on `linkType` in at most `budget` instructions; nil when even
+    /// one range per protocol does not fit. Ethernet and Linux SLL get the hand-built binary
+    /// search (`BPFProgram.watchedPorts`); other link types libpcap's code for the expression.
+    /// Either merges ever larger gaps between watched ranges until the program fits.
     public static func fit(_ filter: KernelFilter, linkType: LinkType, snaplen: Int32,
                            budget: Int = BPFProgram.kernelLimit) throws(CaptureError) -> FittedKernelFilter? {
-        // libpcap has `vlan` for Ethernet-like link types only; elsewhere no tag is in the way.
-        let vlan = linkType == .ethernet
         let steps = [0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 256, 65_535]
+        let vlan = linkType == .ethernet
+        for gap in steps {
+            let merged = KernelFilter(tcp: KernelFilter.merged(filter.tcp, gap: gap),
+                                      udp: KernelFilter.merged(filter.udp, gap: gap),
+                                      sctp: KernelFilter.merged(filter.sctp, gap: gap), allICMP: filter.allICMP)
+            guard let program = BPFProgram.watchedPorts(linkType: linkType, snaplen: snaplen, tcp: merged.tcp.ranges,
+                                                        udp: merged.udp.ranges, sctp: merged.sctp.ranges,
+                                                        allICMP: filter.allICMP) else { break }
+            if program.count <= budget {
+                return FittedKernelFilter(filter: filter, expression: filter.expression(vlan: vlan, gap: gap, taggedGap: gap),
+                                          program: program, gap: gap, taggedGap: gap, handBuilt: true)
+            }
+        }
+        return try fitExpression(filter, linkType: linkType, snaplen: snaplen, budget: budget)
+    }
+
+    /// The expression compiled by libpcap in at most `budget` instructions, merging gaps (behind
+    /// a VLAN tag first, where Linux rarely leaves a tag in the frame) until it fits; nil when it
+    /// never does. What `ghostport rules filter` prints, for tcpdump.
+    public static func fitExpression(_ filter: KernelFilter, linkType: LinkType, snaplen: Int32,
+                                     budget: Int = BPFProgram.kernelLimit) throws(CaptureError) -> FittedKernelFilter? {
+        let steps = [0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 256, 65_535]
+        let vlan = linkType == .ethernet
+        // libpcap's `vlan` exists for Ethernet-like link types only; elsewhere no tag is in the way.
         let candidates = steps.map { (0, $0) } + steps.dropFirst().map { ($0, 65_535) }
         for (gap, taggedGap) in candidates where vlan || taggedGap == 0 || gap > 0 {
             let expression = filter.expression(vlan: vlan, gap: gap, taggedGap: vlan ? taggedGap : gap)
             let program = try BPFProgram.compile(expression, linkType: linkType, snaplen: snaplen)
             if program.count <= budget {
                 return FittedKernelFilter(filter: filter, expression: expression, program: program, gap: gap,
-                                          taggedGap: vlan ? taggedGap : 0)
+                                          taggedGap: vlan ? taggedGap : 0, handBuilt: false)
             }
         }
         return nil

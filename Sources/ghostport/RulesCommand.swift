@@ -23,15 +23,19 @@ struct RulesCommand: ParsableCommand {
 struct RulesFilter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filter",
-        abstract: "Print the capture filter (pcap-filter syntax) made from the rules for --kernel-filter auto.",
+        abstract: "Print the capture filter made from the rules for --kernel-filter auto.",
         discussion: """
-            The expression goes to stdout (check it with tcpdump -d), its size to stderr. Exit \
-            status 1 when the rules cannot be turned into a filter (an ip rule, a rule on any \
-            port), with the reason.
+            The filter as a pcap-filter expression goes to stdout (check it with tcpdump -d), or \
+            with --program the program run installs, a binary search of the ports built without \
+            libpcap's compiler; sizes go to stderr. Exit status 1 when the rules cannot be turned \
+            into a filter (an ip rule, a rule on any port), with the reason.
             """
     )
 
     @OptionGroup var rules: RuleOptions
+
+    @Flag(name: .customLong("program"), help: "Print the program run installs (tcpdump -d style) instead of the expression.")
+    var program = false
 
     @Argument(help: ArgumentHelp("Rules files or directories (default: the shipped rules).", valueName: "PATH"))
     var paths: [String] = []
@@ -41,9 +45,22 @@ struct RulesFilter: ParsableCommand {
         options.paths += paths
         let ruleSet = try options.load()
         let plan = FittedKernelFilter.plan(.auto, rules: ruleSet, anomalies: false, linkType: .ethernet, snaplen: 262_144)
-        if case .success(let fitted?) = plan { print(fitted.expression) }
-        warn(FittedKernelFilter.report(plan, userFilter: nil) + " (Ethernet)")
-        if case .failure = plan { throw ExitCode(1) }
+        guard case .success(let fitted?) = plan else {
+            warn(FittedKernelFilter.report(plan, userFilter: nil))
+            throw ExitCode(1)
+        }
+        warn("run installs for Ethernet: \(fitted.summary)")
+        if program {
+            print(fitted.program.listing)
+            return
+        }
+        // The same packets (give or take merged gaps) in pcap-filter syntax, sized for libpcap's compiler.
+        guard let expression = try FittedKernelFilter.fitExpression(fitted.filter, linkType: .ethernet, snaplen: 262_144) else {
+            warn("no pcap-filter expression for these rules fits in \(BPFProgram.kernelLimit) instructions")
+            throw ExitCode(1)
+        }
+        warn("as an expression, libpcap compiles it to \(expression.summary)")
+        print(expression.expression)
     }
 }
 

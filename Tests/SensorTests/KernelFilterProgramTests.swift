@@ -43,14 +43,20 @@ import Wire
         print("shipped rules, Ethernet: \(ethernet.summary)")
         #expect(ethernet.program.count < BPFProgram.kernelLimit)
         #expect(ethernet.program.count > 1000)  // it really tests the ports
-        #expect(ethernet.gap == 0)  // untagged frames get the exact port sets
+        #expect(ethernet.handBuilt && ethernet.gap == 0)  // the exact port sets
         #expect(ethernet.filter.tcp.count == 382 && ethernet.filter.udp.count == 185 && ethernet.filter.sctp.count == 7)
-        // Recompiling the printed expression gives the same program (what `rules filter` prints).
-        #expect(try BPFProgram.compile(ethernet.expression, linkType: .ethernet).count == ethernet.program.count)
         let cooked = try fitted(shipped(), linkType: .linuxSLL)
         print("shipped rules, Linux SLL: \(cooked.summary)")
-        #expect(cooked.program.count < BPFProgram.kernelLimit)
-        #expect(!cooked.expression.contains("vlan"))
+        #expect(cooked.program.count < BPFProgram.kernelLimit && cooked.handBuilt)
+        // What `rules filter` prints, compiled by libpcap: it fits too (with gaps merged behind a tag).
+        let expression = try #require(try FittedKernelFilter.fitExpression(ethernet.filter, linkType: .ethernet, snaplen: 262_144))
+        print("shipped rules, Ethernet, as a pcap-filter expression: \(expression.summary)")
+        #expect(expression.program.count < BPFProgram.kernelLimit && expression.gap == 0)
+        #expect(try BPFProgram.compile(expression.expression, linkType: .ethernet).count == expression.program.count)
+        // Other link types get libpcap's code for the expression.
+        let raw = try fitted(shipped(), linkType: .raw)
+        print("shipped rules, raw IP: \(raw.summary)")
+        #expect(!raw.handBuilt && raw.program.count < BPFProgram.kernelLimit && !raw.expression.contains("vlan"))
     }
 
     @Test func tooSmallABudgetMergesGapsThenGivesUp() throws {
@@ -121,9 +127,13 @@ import Wire
     }
 
     /// For every frame the prefilter admits, the compiled program must accept it too.
-    private func checkSoundness(_ ruleSet: RuleSet, frames: [[UInt8]], linkType: LinkType = .ethernet) throws
-        -> (admitted: Int, accepted: Int, total: Int) {
-        let fitted = try fitted(ruleSet, linkType: linkType)
+    private func checkSoundness(_ ruleSet: RuleSet, frames: [[UInt8]], linkType: LinkType = .ethernet,
+                                expression: Bool = false) throws -> (admitted: Int, accepted: Int, total: Int) {
+        let filter = try KernelFilter.make(rules: ruleSet, anomalies: false).get()
+        let fitted = try #require(expression
+            ? try FittedKernelFilter.fitExpression(filter, linkType: linkType, snaplen: 262_144)
+            : try FittedKernelFilter.fit(filter, linkType: linkType, snaplen: 262_144))
+        #expect(fitted.handBuilt == !expression)
         var prefilter = Prefilter(interest: Interest(rules: ruleSet), keepsAnomalies: false)
         var admitted = 0, accepted = 0, missed = 0
         for frame in frames {
@@ -148,6 +158,9 @@ import Wire
         print("built frames, shipped rules: prefilter admits \(counts.admitted), kernel filter accepts \(counts.accepted) of \(counts.total)")
         #expect(counts.admitted > 100)
         #expect(counts.accepted < counts.total)  // and it does turn some away
+        let viaLibpcap = try checkSoundness(shipped(), frames: frames, expression: true)
+        print("built frames, shipped rules, the expression: accepts \(viaLibpcap.accepted) of \(viaLibpcap.total)")
+        #expect(viaLibpcap.accepted < viaLibpcap.total)
         let small = try checkSoundness(rules("""
             alert tcp any any -> any 571 (msg:"t"; sid:1;)
             alert udp any 572 -> any any (msg:"u"; sid:2;)
@@ -160,6 +173,7 @@ import Wire
             Packet.sll(Network(etherType: UInt16(frame[12]) << 8 | UInt16(frame[13]), bytes: Array(frame[14...])))
         }
         _ = try checkSoundness(shipped(), frames: cooked, linkType: .linuxSLL)
+        _ = try checkSoundness(shipped(), frames: cooked, linkType: .linuxSLL, expression: true)
     }
 
     @Test(.enabled(if: genpcap != nil, "../shared/bench/genpcap.py not found"))
@@ -178,6 +192,8 @@ import Wire
         #expect(frames.count >= 20_000)
         let counts = try checkSoundness(shipped(), frames: frames, linkType: capture.linkType)
         print("genpcap 20000, shipped rules: prefilter admits \(counts.admitted), kernel filter accepts \(counts.accepted) of \(counts.total)")
+        let viaLibpcap = try checkSoundness(shipped(), frames: frames, linkType: capture.linkType, expression: true)
+        print("genpcap 20000, shipped rules, the expression: accepts \(viaLibpcap.accepted) of \(viaLibpcap.total)")
         #expect(counts.admitted > 0)
         #expect(counts.accepted < counts.total)
     }
