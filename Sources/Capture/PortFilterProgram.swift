@@ -122,6 +122,19 @@ extension BPFProgram {
     }
 }
 
+extension BPFProgram {
+    /// Whether libpcap finds the program well formed (jumps in range, ends in a return).
+    /// The corresponding C function is `bpf_validate`.
+    public var isValid: Bool {
+        instructions.withUnsafeBufferPointer { bpf_validate($0.baseAddress, Int32($0.count)) != 0 }
+    }
+
+    /// The program as `tcpdump -ddd` prints it: the count, then `code jt jf k` a line.
+    public var bytecode: String {
+        ([String(count)] + instructions.map { "\($0.code) \($0.jt) \($0.jf) \($0.k)" }).joined(separator: "\n")
+    }
+}
+
 /// Classic BPF opcodes (`class | size | mode` or `class | op | source`), as in `pcap/bpf.h`.
 enum BPFCode {
     static let ldhInd: UInt16 = 0x48

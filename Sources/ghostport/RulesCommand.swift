@@ -37,6 +37,9 @@ struct RulesFilter: ParsableCommand {
     @Flag(name: .customLong("program"), help: "Print the program run installs (tcpdump -d style) instead of the expression.")
     var program = false
 
+    @Flag(help: "Print the program run installs as decimal bytecode, as tcpdump -ddd does (the form tc and iptables -m bpf take).")
+    var bytecode = false
+
     @Argument(help: ArgumentHelp("Rules files or directories (default: the shipped rules).", valueName: "PATH"))
     var paths: [String] = []
 
@@ -52,6 +55,10 @@ struct RulesFilter: ParsableCommand {
         warn("run installs for Ethernet: \(fitted.summary)")
         if program {
             print(fitted.program.listing)
+            return
+        }
+        if bytecode {
+            print(fitted.program.bytecode)
             return
         }
         // The same packets (give or take merged gaps) in pcap-filter syntax, sized for libpcap's compiler.

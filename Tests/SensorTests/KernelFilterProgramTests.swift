@@ -44,10 +44,11 @@ import Wire
         #expect(ethernet.program.count < BPFProgram.kernelLimit)
         #expect(ethernet.program.count > 1000)  // it really tests the ports
         #expect(ethernet.handBuilt && ethernet.gap == 0)  // the exact port sets
+        #expect(ethernet.program.isValid)
         #expect(ethernet.filter.tcp.count == 382 && ethernet.filter.udp.count == 185 && ethernet.filter.sctp.count == 7)
         let cooked = try fitted(shipped(), linkType: .linuxSLL)
         print("shipped rules, Linux SLL: \(cooked.summary)")
-        #expect(cooked.program.count < BPFProgram.kernelLimit && cooked.handBuilt)
+        #expect(cooked.program.count < BPFProgram.kernelLimit && cooked.handBuilt && cooked.program.isValid)
         // What `rules filter` prints, compiled by libpcap: it fits too (with gaps merged behind a tag).
         let expression = try #require(try FittedKernelFilter.fitExpression(ethernet.filter, linkType: .ethernet, snaplen: 262_144))
         print("shipped rules, Ethernet, as a pcap-filter expression: \(expression.summary)")
@@ -63,7 +64,7 @@ import Wire
         let filter = try KernelFilter.make(rules: shipped(), anomalies: false).get()
         let merged = try #require(try FittedKernelFilter.fit(filter, linkType: .ethernet, snaplen: 262_144, budget: 1500))
         #expect(merged.gap > 0)
-        #expect(merged.program.count <= 1500)
+        #expect(merged.program.count <= 1500 && merged.handBuilt && merged.program.isValid)
         #expect(try FittedKernelFilter.fit(filter, linkType: .ethernet, snaplen: 262_144, budget: 20) == nil)
     }
 
