@@ -98,6 +98,34 @@ struct KernelFilterLiveTests {
         #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
     }
 
+    /// With `--bpf` the user's filter runs first: what it turns away never reaches the sensor,
+    /// though the rules watch it.
+    @Test(Live.requires())
+    func userFilterRunsBeforeTheRules() throws {
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let directory = try TempDirectory()
+        let rulesFile = directory.file("live.rules")
+        try """
+            alert udp any any -> any 39 (msg:"live test 39/udp"; sid:2; rev:1;)
+            alert udp any any -> any 40 (msg:"live test 40/udp"; sid:3; rev:1;)
+
+            """.write(toFile: rulesFile, atomically: true, encoding: .utf8)
+        let sensor = try Sensor(interface: pair.rootEnd, ["--allow-root", "--rules", rulesFile, "--bpf", "not udp port 40"],
+                                directory: directory)
+        defer { sensor.child.kill() }
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        #expect(sensor.stderr.contains("kernel filter: auto, 2 udp ports in 1 range, "), "\(sensor.stderr)")
+        #expect(sensor.stderr.contains(" (binary search), after the bpf filter's "), "\(sensor.stderr)")
+        #expect(try Traffic.udp(from: pair, to: 39, count: 3, rate: 50, base: 45000) == 3)
+        #expect(try Traffic.udp(from: pair, to: 40, count: 3, rate: 50, base: 46000) == 3)
+        Live.sleep(1)
+        let eve = EVEFile(path: sensor.eve)
+        #expect(eve.alerts(sid: 2).count == 3)
+        #expect(eve.alerts(sid: 3).isEmpty)
+        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+    }
+
     /// Anomaly records need every packet: `auto` stays off and says so.
     @Test(Live.requires())
     func anomaliesKeepTheFilterOff() throws {
