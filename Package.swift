@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
+        .testTarget(name: "SensorTests", dependencies: ["Sensor", "Capture", "Detect", "Rules", "Wire", "TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
     ],
     swiftLanguageModes: [.v6]

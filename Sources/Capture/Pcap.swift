@@ -14,6 +14,15 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file's link type is not one the decoder understands.
     case unsupportedLinkType(path: String, linkType: LinkType, name: String)
 
+    /// What went wrong, without the path.
+    public var reason: String {
+        switch self {
+        case .notFound: "no such file or directory"
+        case .openFailed(_, let reason): reason
+        case .unsupportedLinkType(_, let linkType, let name): "unsupported link type \(name) (\(linkType.rawValue))"
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let path): "\(path): no such file or directory"

@@ -1,3 +1,4 @@
+import Detect
 import Flow
 import Output
 import Rules
@@ -146,7 +147,7 @@ struct ConfigReader {
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
         guard let map = mapping(node, key: "capture", known: [
-            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf",
+            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter",
         ]) else { return }
         if let node = map["snaplen"], let value = integer(node, "capture.snaplen", in: 64...262_144) {
             capture.snaplen = value
@@ -157,6 +158,9 @@ struct ConfigReader {
             capture.bufferMiB = value
         }
         if let node = map["bpf"], let value = string(node, "capture.bpf") { capture.bpf = value }
+        if let node = map["kernel_filter"], let value = choice(node, "capture.kernel_filter", KernelFilterMode.self) {
+            capture.kernelFilter = value
+        }
     }
 
     private mutating func readRules(_ node: Node, into rules: inout SensorConfig.RuleSettings) {

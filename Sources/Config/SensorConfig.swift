@@ -53,6 +53,9 @@ public struct SensorConfig: Sendable, Equatable {
         public var bufferMiB = 64
         /// `bpf`: a capture filter in pcap-filter(7) syntax, applied before the rules' own.
         public var bpf: String?
+        /// `kernel_filter`: `auto` installs a kernel filter made from the rules (after `bpf`)
+        /// when every rule is port-specific and anomaly records are off; `off` never does.
+        public var kernelFilter = KernelFilterMode.auto
 
         public init() {}
 

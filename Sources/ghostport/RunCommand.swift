@@ -54,6 +54,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A BPF filter expression, in tcpdump's syntax, applied in the kernel.")
     var bpf: String?
 
+    @Option(help: ArgumentHelp(
+        "auto: also filter in the kernel for the rules' ports when every rule names ports (the default); off: never.",
+        valueName: "auto|off"))
+    var kernelFilter: KernelFilterMode?
+
     @Option(help: "Bytes captured per packet.")
     var snaplen: Int32?
 
@@ -104,6 +109,7 @@ struct RunCommand: ParsableCommand {
         if let user { settings.user = user }
         if allowRoot { settings.allowRoot = true }
         if let bpf { settings.capture.bpf = bpf }
+        if let kernelFilter { settings.capture.kernelFilter = kernelFilter }
         if let snaplen { settings.capture.snaplen = Int(snaplen) }
         if noPromiscuous { settings.capture.promiscuous = false }
         if let bufferMib { settings.capture.bufferMiB = Int(bufferMib) }
@@ -193,6 +199,7 @@ struct RunCommand: ParsableCommand {
 
         var sensorSettings = LiveSensor.Settings()
         sensorSettings.capture = options
+        sensorSettings.kernelFilter = settings.capture.kernelFilter
         sensorSettings.statsInterval = settings.stats.intervalSeconds
         let textfile = settings.stats.prometheusTextfile
         let hooks = LiveSensor.Hooks(
@@ -224,6 +231,8 @@ struct RunCommand: ParsableCommand {
         eveFile?.close()
     }
 }
+
+extension KernelFilterMode: ExpressibleByArgument {}
 
 extension RuleOptions {
     /// Loads the rules again for a reload: any error keeps the running set, so a typo in one
