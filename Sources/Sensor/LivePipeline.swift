@@ -107,6 +107,7 @@ public final class LiveSensor {
             engine.statsExtra.ringWaits = UInt64(ringMonitor.consumerWaits)
             engine.statsExtra.uptimeSeconds = UInt64((clock.now - started).components.seconds)
             engine.statsExtra.outputLost = engine.eveOutput.lost
+            engine.statsExtra.syslogDropped = engine.syslog?.dropped
         }
         func writeStats() {
             refreshExtra()
@@ -142,6 +143,7 @@ public final class LiveSensor {
                         log("EVE output: writing again; \(sink.lost) records lost in all")
                     }
                 }
+                if let transition = engine.syslog?.takeTransition() { log(transition.description) }
             }
             if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
                 // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.

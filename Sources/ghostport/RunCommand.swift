@@ -188,7 +188,7 @@ struct RunCommand: ParsableCommand {
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
-                                         levels: syslog.levels)
+                                         levels: syslog.levels, socket: syslog.socket)
         }
 
         var sensorSettings = LiveSensor.Settings()
