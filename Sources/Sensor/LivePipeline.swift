@@ -192,8 +192,13 @@ public final class LiveSensor {
             shared.publish(interest: engine.interest)
             log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
-            for message in failure.messages { log(message) }
-            log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
+            if failure.messages.count == 1 {
+                log("rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
+            } else {
+                for message in failure.messages { log(message) }
+                log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            }
         }
         notifier.send("READY=1")
     }
