@@ -121,6 +121,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts, so every thread inherits the blocked signals; a SIGTERM while
+        // the rules load is kept for later.
+        let signals = SignalWatcher()
         let settings = try settings()
         let ruleOptions = ruleOptions(settings)
         let ruleSet = try ruleOptions.load()
@@ -128,8 +131,10 @@ struct RunCommand: ParsableCommand {
             print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
             return
         }
-        // Before any thread starts, so every thread inherits the blocked signals.
-        let signals = SignalWatcher()
+        if let signal = signals.stopSignal {
+            warn("stopped by \(signalName(signal)) before the capture started")
+            return
+        }
         var options = LiveOptions()
         options.interface = settings.interface
         options.snaplen = Int32(settings.capture.snaplen)
