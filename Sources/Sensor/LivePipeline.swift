@@ -34,12 +34,17 @@ public final class LiveSensor {
         public var reloadRules: () -> Result<RuleSet, ReloadFailure>
         /// Called after each stats record (the Prometheus textfile).
         public var afterStats: (Engine) -> Void
+        /// Judges the EVE sink's health after a flush: a message when it changed (the EVE file's
+        /// `check`, which also reopens a file whose descriptor went bad). Nil: the sensor says
+        /// itself when writing starts and stops failing.
+        public var checkOutput: ((EVEOutput) -> String?)?
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
-                    afterStats: @escaping (Engine) -> Void) {
+                    afterStats: @escaping (Engine) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
             self.afterStats = afterStats
+            self.checkOutput = checkOutput
         }
     }
 
@@ -135,7 +140,9 @@ public final class LiveSensor {
                 nextFlush = now + settings.flushInterval
                 // Say so once when writing starts failing and once when it works again.
                 let sink = engine.eveOutput
-                if sink.failing != outputFailing {
+                if let check = hooks.checkOutput {
+                    if let message = check(sink) { log(message) }
+                } else if sink.failing != outputFailing {
                     outputFailing = sink.failing
                     if outputFailing {
                         log("EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")

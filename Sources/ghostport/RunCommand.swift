@@ -227,6 +227,9 @@ struct RunCommand: ParsableCommand {
                 } catch {
                     warn("\(textfile): \(error)")
                 }
+            },
+            checkOutput: eveFile.map { file in
+                { sink in file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description }
             }
         )
         let log: @Sendable (String) -> Void = { message in warn(message) }
