@@ -80,6 +80,105 @@ struct FaultTests {
         #expect(outages == 3 && returns == 2, "outages logged \(outages) (3 expected), returns \(returns) (2):\n\(log)")
     }
 
+    // MARK: EVE path unwritable at rotation
+
+    /// A sensor running as nobody, its log directory made root's (0755) and eve.json rotated away:
+    /// the SIGHUP cannot create a new eve.json (permission denied), then eve.json is a directory
+    /// (is a directory); each time one line says so and records go on into the rotated file.
+    /// With the directory writable again the next SIGHUP opens a new eve.json. Between the files
+    /// every flow alerted once and no line is cut.
+    @Test(Live.requires(extra: getpwnam("nobody") == nil ? "no user 'nobody'" : nil))
+    func rotationToAnUnwritablePathKeepsTheOldFile() throws {
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let directory = try TempDirectory()
+        chmod(directory.path, 0o777)
+        let sensor = try Sensor(interface: pair.rootEnd, ["--user", "nobody"], directory: directory)
+        defer { sensor.child.kill() }
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        let flows = 900
+        let traffic = try Traffic.udpInBackground(from: pair, to: 571, count: flows, rate: 300, base: 32000)
+        defer { traffic.kill() }
+        func alerts(_ path: String) -> Int { EVEFile(path: path).alerts(sid: 9005712).count }
+        #expect(Live.wait(timeout: 5) { alerts(sensor.eve) > 0 })
+
+        let rotated = sensor.eve + ".1"
+        chmod(directory.path, 0o755)  // root's now: nobody cannot create a file in it
+        try FileManager.default.moveItem(atPath: sensor.eve, toPath: rotated)
+        sensor.child.signal(SIGHUP)
+        #expect(sensor.waitForLog("\(sensor.eve): Permission denied; still writing to the old file", timeout: 5),
+                "\(sensor.stderr)")
+        var before = alerts(rotated)
+        #expect(Live.wait(timeout: 3) { alerts(rotated) > before }, "records stopped after the failed reopen")
+
+        chmod(directory.path, 0o777)
+        try FileManager.default.createDirectory(atPath: sensor.eve, withIntermediateDirectories: false)
+        sensor.child.signal(SIGHUP)
+        #expect(sensor.waitForLog("\(sensor.eve): Is a directory; still writing to the old file", timeout: 5),
+                "\(sensor.stderr)")
+        before = alerts(rotated)
+        #expect(Live.wait(timeout: 3) { alerts(rotated) > before }, "records stopped after the failed reopen")
+
+        try FileManager.default.removeItem(atPath: sensor.eve)
+        sensor.child.signal(SIGHUP)
+        #expect(sensor.waitForLog("\(sensor.eve): reopened", timeout: 5), "\(sensor.stderr)")
+        #expect(traffic.wait(timeout: 20) == 0, "the traffic loop failed: \(traffic.stderr)")
+        Live.sleep(0.5)
+        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+
+        let old = EVEFile(path: rotated), new = EVEFile(path: sensor.eve)
+        #expect(old.broken.isEmpty && new.broken.isEmpty, "cut lines: \(old.broken.prefix(2)) \(new.broken.prefix(2))")
+        #expect(new.alerts.count > 0, "nothing in the new eve.json")
+        let ports = (old.alerts(sid: 9005712) + new.alerts(sid: 9005712)).compactMap(\.srcPort)
+        #expect(ports.count == flows && Set(ports).count == flows, "alerts \(ports.count), distinct \(Set(ports).count) for \(flows) flows")
+        let log = sensor.stderr
+        #expect(log.components(separatedBy: "still writing to the old file").count - 1 == 2, "\(log)")
+        #expect(!log.contains("write failed"), "a write failed: \(log)")
+    }
+
+    /// The live sensor's EVE file on a 1 MiB tmpfs that fills up: one line when records start
+    /// being lost, one when writing resumes with how many were lost, the same count in the final
+    /// stats, and no cut line.
+    @Test(Live.requires("mount", "umount"))
+    func fullFilesystemUnderTheLiveSensor() throws {
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let directory = try TempDirectory()
+        let mountPoint = directory.file("tmpfs")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        guard (try? sh("mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", mountPoint)) != nil else {
+            print("skipped: cannot mount a tmpfs here")
+            return
+        }
+        defer { _ = try? sh("umount", "-l", mountPoint) }
+        let eve = mountPoint + "/eve.json"
+        let child = try Child([Live.ghostport, "run", "-i", pair.rootEnd, "-o", eve, "--stats-interval", "0", "--allow-root"])
+        defer { child.kill() }
+        #expect(Live.wait(timeout: 10) { child.stderr.contains("capturing on") }, "\(child.stderr)")
+        #expect(try Traffic.udp(from: pair, to: 571, count: 3, rate: 50, base: 47000) == 3)
+        #expect(Live.wait(timeout: 3) { EVEFile(path: eve).alerts.count == 3 })
+        // Fill every page left.
+        _ = try? Child.run(["dd", "if=/dev/zero", "of=\(mountPoint)/filler", "bs=4096"], timeout: 20)
+        #expect(try Traffic.udp(from: pair, to: 571, count: 40, rate: 100, base: 47100) == 40)
+        #expect(Live.wait(timeout: 5) { child.stderr.contains("\(eve): write failed: No space left on device") }, "\(child.stderr)")
+        unlink(mountPoint + "/filler")
+        #expect(try Traffic.udp(from: pair, to: 571, count: 3, rate: 50, base: 47200) == 3)
+        #expect(Live.wait(timeout: 5) { child.stderr.contains("\(eve): writing again; ") }, "\(child.stderr)")
+        child.signal(SIGTERM)
+        #expect(child.wait(timeout: 10) == 0, "\(child.stderr)")
+
+        let file = EVEFile(path: eve)
+        #expect(file.broken.isEmpty, "cut lines: \(file.broken.prefix(2))")
+        let log = child.stderr
+        #expect(log.components(separatedBy: "write failed").count - 1 == 1, "\(log)")
+        let lost = (file.records.last?["stats"] as? [String: Any]).flatMap { ($0["output"] as? [String: Any])?["lost"] as? Int }
+        #expect((lost ?? 0) > 0, "stats.output.lost \(String(describing: lost))")
+        if let lost { #expect(log.contains("writing again; \(lost) EVE record"), "lost \(lost): \(log)") }
+        // Every alert of the last burst made it.
+        let ports = Set(file.alerts(sid: 9005712).compactMap(\.srcPort))
+        #expect((47200 ..< 47203).allSatisfy(ports.contains), "\(ports.sorted())")
+    }
+
     // MARK: rules unreadable at reload
 
     /// A sensor running as nobody with one rules file: SIGHUP after the file became unreadable
