@@ -175,6 +175,9 @@ public enum OfflinePipeline {
                 }
                 filesRead += 1
                 let linkType = capture.linkType.rawValue
+                // A pipe can go quiet between packets: publish each at once, so none waits unseen
+                // for the next (or is lost with a reader left blocked at a stop).
+                let publishEach = capture.fileSize == nil
                 var sequence: UInt64 = 0
                 while let record = capture.next() {
                     sequence &+= 1
@@ -192,6 +195,7 @@ public enum OfflinePipeline {
                                 originalLength: 0, capturedLength: 0, storedLength: 0,
                                 linkType: Self.clockTick, sourceIndex: UInt32(index), sequence: sequence)
                             producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+                            if publishEach { producer.flush() }
                         }
                         if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
                         continue
@@ -203,6 +207,7 @@ public enum OfflinePipeline {
                         capturedLength: UInt32(truncatingIfNeeded: record.bytes.count), storedLength: 0,
                         linkType: linkType, sourceIndex: UInt32(index), sequence: sequence)
                     producer.pushWaiting(header: header, bytes: record.bytes)
+                    if publishEach { producer.flush() }
                     if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
                 }
                 doneBytes += capture.bytesRead
