@@ -334,6 +334,40 @@ struct FaultTests {
 
     // MARK: SIGTERM at any moment
 
+    /// `read` on a pipe whose writer went quiet (it holds the pipe open): SIGTERM cannot wake the
+    /// reader blocked in read(2), so after a second `read` finishes without it: status 143 within
+    /// a few seconds, the flows and stats of what came through written whole.
+    @Test(Offline.requires)
+    func sigtermWhileReadWaitsOnAQuietPipe() throws {
+        let big = try Offline.bigCapture()
+        let work = try TempDirectory()
+        let fifo = work.file("capture.fifo"), eve = work.file("eve.json")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = try Child(["python3", "-c", """
+            import sys, time
+            data = open(sys.argv[1], 'rb').read(1 << 20)
+            out = open(sys.argv[2], 'wb')
+            out.write(data); out.flush()
+            print('written', flush=True)
+            time.sleep(60)
+            """, big, fifo])
+        defer { writer.kill() }
+        let child = try Child([Live.ghostport, "read", "--no-progress", "-o", eve, fifo])
+        defer { child.kill() }
+        #expect(Live.wait(timeout: 10) { writer.stdout.contains("written") }, "the writer did not finish: \(writer.stderr)")
+        Live.sleep(0.5)
+        let started = Date()
+        child.signal(SIGTERM)
+        let status = child.wait(timeout: 10)
+        #expect(status == 143, "status \(String(describing: status)): \(child.stderr)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(child.stderr.contains("left behind") && child.stderr.contains("SIGTERM: stopped reading after"), "\(child.stderr)")
+        let file = EVEFile(path: eve)
+        #expect(file.broken.isEmpty, "cut lines: \(file.broken.prefix(2))")
+        #expect(file.records.last?.eventType == "stats" && file.stats.count == 1)
+        #expect(file.flows.count > 0, "no flows from the packets that came through")
+    }
+
     /// `read` on a big capture, SIGTERM after 0 ms to 1 s (start-up, rules, mid-stream): each time
     /// a prompt exit, status 143 with "SIGTERM: ..." said, or before main the signal's own death
     /// with nothing written; the EVE file whole lines, the final stats last.
