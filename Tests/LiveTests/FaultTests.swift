@@ -486,14 +486,18 @@ enum Offline {
         return nil
     }
 
-    /// genpcap's 600,000 packets (164 MB, about a second of `read` in a debug build), made once.
+    /// genpcap's 600,000 packets (164 MB, about a second of `read` in a debug build). genpcap is
+    /// deterministic, so one copy in the temporary directory serves every run.
     static func bigCapture() throws -> String {
         try cache.withLock { cached in
             if let cached, FileManager.default.fileExists(atPath: cached) { return cached }
-            let directory = NSTemporaryDirectory() + "ghostport-faults-\(getpid())"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = directory + "/big.pcap"
-            try sh("python3", Live.genpcap ?? "", path, "--packets", "600000", "--seed", "5", timeout: 120)
+            let path = NSTemporaryDirectory() + "ghostport-faults-genpcap-600000-seed5.pcap"
+            if !FileManager.default.fileExists(atPath: path) {
+                let partial = path + ".\(getpid())"
+                try sh("python3", Live.genpcap ?? "", partial, "--packets", "600000", "--seed", "5", timeout: 120)
+                try? FileManager.default.removeItem(atPath: path + ".truth.json")  // genpcap's NAME.truth.json
+                guard rename(partial, path) == 0 else { throw CommandFailure(description: "rename \(partial): \(errno)") }
+            }
             cached = path
             return path
         }
