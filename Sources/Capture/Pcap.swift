@@ -148,17 +148,32 @@ public final class OfflineCapture {
 
     private func finish(status: Int32) {
         guard end == nil else { return }
+        let known = !isPcapNG || canTell
+        let shrunk = shrinkage()
         if status == PCAP_ERROR_BREAK {
-            end = .endOfFile
+            // A file cut while it was read can end on a record boundary: libpcap sees a clean end.
+            if let shrunk, known {
+                end = .truncated(offset: recordOffset, reason: shrunk)
+            } else {
+                end = .endOfFile
+            }
             return
         }
         let message = String(cString: pcap_geterr(handle))
         if message.contains("truncated") {
-            let known = !isPcapNG || canTell
-            end = .truncated(offset: known ? recordOffset : nil, reason: message)
+            end = .truncated(offset: known ? recordOffset : nil, reason: shrunk.map { message + "; " + $0 } ?? message)
         } else {
             end = .failed(reason: message)
         }
+    }
+
+    /// "the file shrank from A to B bytes while it was read" when it is now shorter than at open
+    /// and the read stopped short of the old size; nil otherwise.
+    private func shrinkage() -> String? {
+        guard let fileSize, recordOffset < fileSize, let file = pcap_file(handle) else { return nil }
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0, Int64(info.st_size) < fileSize else { return nil }
+        return "the file shrank from \(fileSize) to \(info.st_size) bytes while it was read"
     }
 
     /// libpcap's open errors name the file already in some cases; say it once.

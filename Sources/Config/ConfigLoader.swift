@@ -251,7 +251,7 @@ struct ConfigReader {
             }
         }
         if let node = map["syslog"], let syslog = mapping(node, key: "outputs.syslog", known: [
-            "enabled", "ident", "facility", "format", "level",
+            "enabled", "ident", "facility", "format", "level", "socket",
         ]) {
             if let node = syslog["enabled"], let value = bool(node, "outputs.syslog.enabled") {
                 outputs.syslog.enabled = value
@@ -275,6 +275,13 @@ struct ConfigReader {
                 outputs.syslog.format = value
             }
             if let node = syslog["level"] { readLevels(node, into: &outputs.syslog.levels) }
+            if let node = syslog["socket"], let value = string(node, "outputs.syslog.socket") {
+                if value.hasPrefix("/") && value.utf8.count < 108 {
+                    outputs.syslog.socket = value
+                } else {
+                    fail(node, "outputs.syslog.socket", "must be an absolute path shorter than 108 bytes, got '\(value)'")
+                }
+            }
         }
         if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir"]) {
             if let node = evidence["dir"], let value = string(node, "outputs.evidence.dir") {

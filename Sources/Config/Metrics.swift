@@ -35,5 +35,6 @@ extension SensorMetrics {
         ringDrops = extra.ringDrops
         outputLost = extra.outputLost
         evidenceErrors = stats.evidenceErrors
+        syslogDropped = extra.syslogDropped
     }
 }

@@ -110,6 +110,8 @@ public struct SensorConfig: Sendable, Equatable {
         public var format = SyslogFormat.json
         /// `level`: the level by rule priority, keys 1, 2, 3 and 4 (4 and above).
         public var levels = SyslogLevels.standard
+        /// `socket`: the logger's Unix datagram socket.
+        public var socket = "/dev/log"
 
         public init() {}
     }

@@ -36,12 +36,17 @@ public final class LiveSensor {
         public var reloadRules: () -> Result<RuleSet, ReloadFailure>
         /// Called after each stats record (the Prometheus textfile).
         public var afterStats: (Engine) -> Void
+        /// Judges the EVE sink's health after a flush: a message when it changed (the EVE file's
+        /// `check`, which also reopens a file whose descriptor went bad). Nil: the sensor says
+        /// itself when writing starts and stops failing.
+        public var checkOutput: ((EVEOutput) -> String?)?
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
-                    afterStats: @escaping (Engine) -> Void) {
+                    afterStats: @escaping (Engine) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
             self.afterStats = afterStats
+            self.checkOutput = checkOutput
         }
     }
 
@@ -116,6 +121,7 @@ public final class LiveSensor {
             engine.statsExtra.ringWaits = UInt64(ringMonitor.consumerWaits)
             engine.statsExtra.uptimeSeconds = UInt64((clock.now - started).components.seconds)
             engine.statsExtra.outputLost = engine.eveOutput.lost
+            engine.statsExtra.syslogDropped = engine.syslog?.dropped
         }
         func writeStats() {
             refreshExtra()
@@ -143,7 +149,9 @@ public final class LiveSensor {
                 nextFlush = now + settings.flushInterval
                 // Say so once when writing starts failing and once when it works again.
                 let sink = engine.eveOutput
-                if sink.failing != outputFailing {
+                if let check = hooks.checkOutput {
+                    if let message = check(sink) { log(message) }
+                } else if sink.failing != outputFailing {
                     outputFailing = sink.failing
                     if outputFailing {
                         log("EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
@@ -151,6 +159,7 @@ public final class LiveSensor {
                         log("EVE output: writing again; \(sink.lost) records lost in all")
                     }
                 }
+                if let transition = engine.syslog?.takeTransition() { log(transition.description) }
             }
             if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
                 // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.
@@ -205,8 +214,13 @@ public final class LiveSensor {
             }
             log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
-            for message in failure.messages { log(message) }
-            log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
+            if failure.messages.count == 1 {
+                log("rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
+            } else {
+                for message in failure.messages { log(message) }
+                log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            }
         }
         notifier.send("READY=1")
     }

@@ -127,6 +127,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts, so every thread inherits the blocked signals; a SIGTERM while
+        // the rules load is kept for later.
+        let signals = SignalWatcher()
         let settings = try settings()
         let ruleOptions = ruleOptions(settings)
         let ruleSet = try ruleOptions.load()
@@ -134,8 +137,10 @@ struct RunCommand: ParsableCommand {
             print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
             return
         }
-        // Before any thread starts, so every thread inherits the blocked signals.
-        let signals = SignalWatcher()
+        if let signal = signals.stopSignal {
+            warn("stopped by \(signalName(signal)) before the capture started")
+            return
+        }
         var options = LiveOptions()
         options.interface = settings.interface
         options.snaplen = Int32(settings.capture.snaplen)
@@ -167,6 +172,13 @@ struct RunCommand: ParsableCommand {
             }
         }
         Privileges.forbidNewPrivileges()
+        // Reloads read the rules as this user: say now if they cannot, not at the first SIGHUP.
+        let account = Privileges.isRoot ? nil : Privileges.userName
+        if let account {
+            for path in ruleOptions.unreadable() {
+                warn("\(path): not readable by user \(account), which the sensor now runs as; reloading the rules (SIGHUP) will fail until it is")
+            }
+        }
 
         let eveFile: EVEFile?
         let fd: Int32
@@ -194,7 +206,7 @@ struct RunCommand: ParsableCommand {
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
-                                         levels: syslog.levels)
+                                         levels: syslog.levels, socket: syslog.socket)
         }
 
         var sensorSettings = LiveSensor.Settings()
@@ -213,7 +225,7 @@ struct RunCommand: ParsableCommand {
                     return ["\(error); still writing to the old file"]
                 }
             },
-            reloadRules: { ruleOptions.reload() },
+            reloadRules: { ruleOptions.reload(runningAs: account) },
             afterStats: { engine in
                 guard let textfile else { return }
                 let metrics = SensorMetrics(stats: engine.totals, extra: engine.statsExtra, flows: engine.flows.counters)
@@ -222,6 +234,9 @@ struct RunCommand: ParsableCommand {
                 } catch {
                     warn("\(textfile): \(error)")
                 }
+            },
+            checkOutput: eveFile.map { file in
+                { sink in file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description }
             }
         )
         let log: @Sendable (String) -> Void = { message in warn(message) }
@@ -237,7 +252,8 @@ extension KernelFilterMode: ExpressibleByArgument {}
 extension RuleOptions {
     /// Loads the rules again for a reload: any error keeps the running set, so a typo in one
     /// rule never silently drops it from a sensor that was alerting on it.
-    func reload() -> Result<RuleSet, LiveSensor.ReloadFailure> {
+    /// `account`: the user the sensor runs as after dropping root, named when a file cannot be read.
+    func reload(runningAs account: String? = nil) -> Result<RuleSet, LiveSensor.ReloadFailure> {
         let (paths, ruleSet, classificationErrors, errors): ([String], RuleSet, [RuleError], [RuleError])
         do {
             (paths, ruleSet, classificationErrors, errors) = try compile()
@@ -245,10 +261,25 @@ extension RuleOptions {
             return .failure(LiveSensor.ReloadFailure(messages: ["\(error)"]))
         }
         let problems = classificationErrors + errors
-        if !problems.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: problems.map(\.description))) }
+        if !problems.isEmpty {
+            return .failure(LiveSensor.ReloadFailure(messages: problems.map { problem in
+                guard let account, problem.line == 0, problem.reason == "permission denied" else { return problem.description }
+                return "\(problem.description) (the sensor runs as user \(account))"
+            }))
+        }
         if ruleSet.count == 0 {
-            return .failure(LiveSensor.ReloadFailure(messages: ["no rules loaded from \(paths.joined(separator: ", "))"]))
+            let named = paths.map { FileSystem.kind(of: $0) == .directory ? "\($0) (a directory without *.rules files)" : $0 }
+            return .failure(LiveSensor.ReloadFailure(messages: ["no rules loaded from \(named.joined(separator: ", "))"]))
         }
         return .success(ruleSet)
+    }
+
+    /// The rules files and directories (and classification.config) this process cannot read.
+    func unreadable() -> [String] {
+        let paths = resolvedPaths
+        let (files, _) = RuleLoader.rulesFiles(in: paths)
+        let directories = paths.filter { FileSystem.kind(of: $0) == .directory }
+        let classification = RuleLoader.classificationPath(for: paths[0]).map { [$0] } ?? []
+        return (directories + files + classification).filter { access($0, R_OK) != 0 }
     }
 }

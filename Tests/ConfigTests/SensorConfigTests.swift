@@ -197,6 +197,9 @@ private func temporaryFile(_ text: String) throws -> String {
         ])
         #expect(errors("outputs:\n  syslog:\n    format: xml\n") == ["\(file):3: outputs.syslog.format: must be json or text, got 'xml'"])
         #expect(errors("capture:\n  kernel_filter: on\n") == ["\(file):2: capture.kernel_filter: must be auto or off, got 'on'"])
+        #expect(errors("outputs:\n  syslog:\n    socket: dev/log\n")
+            == ["\(file):3: outputs.syslog.socket: must be an absolute path shorter than 108 bytes, got 'dev/log'"])
+        #expect(errors("outputs:\n  syslog:\n    socket: /run/systemd/journal/dev-log\n").isEmpty)
         #expect(errors("outputs:\n  syslog:\n    level:\n      2: loud\n") == [
             "\(file):4: outputs.syslog.level.2: must be one of emerg, alert, crit, err, warning, notice, info, debug, got 'loud'",
         ])
