@@ -1,6 +1,7 @@
 // Benchmarks of the packet path with malloc counts beside the times, capture and rule
 // generators for Sources/ghostport-bench/compare.sh, and the allocation check BenchTests runs.
 // Run in release: swift run -c release ghostport-bench [MODE]; see `usage` below.
+import Detect
 import Flow
 import Rules
 import Wire
@@ -26,6 +27,7 @@ let usage = """
                         --syn starts each flow with a SYN (one alert per flow), else it is picked up mid-stream
       gen-flood OUT --flows N
                         N distinct flows, one SYN each, to 571/tcp (a shipped rule's port)
+      capacity MIB      the flow table's capacity (flows) under a bound of MIB MiB, as `read --flow-memory`
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -73,6 +75,14 @@ case "gen-flood":
         exit(2)
     }
     exit(generateFlood(path: arguments[1], flows: option("--flows", 1_000_000)))
+case "capacity":
+    guard arguments.count >= 2, let mebibytes = Int(arguments[1]) else {
+        print(usage)
+        exit(2)
+    }
+    var configuration = EngineConfiguration()
+    configuration.flowMemoryBytes = mebibytes << 20
+    print(configuration.flowCapacity)
 default:
     print(usage)
     exit(2)
