@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# One run, three questions, answered on generated captures:
+# One run, four questions, answered on generated captures:
 #  (a) the default genpcap capture: ghostport decode and read against the libpcap floor
 #      (tcpdump -w /dev/null), median wall times of alternating rounds, ratios, peak RSS;
-#  (b) 100,000 concurrent flows under 10,000 rules against (a)'s read, same packet count;
+#  (b) 100,000 concurrent flows under 10,000 rules against (a)'s read, same packet count (and
+#      the same flows with a handshake each, whose SYN alerts);
 #  (c) a flood of 1,000,000 distinct flows: peak RSS against the flow table's bound, and the
-#      evictions counted in the stats record, at the default bound and at a small one.
+#      evictions counted in the stats record, at the default bound and at a small one;
+#  (d) mallocs per packet on the path that does not alert (ghostport-bench allocs).
 #
 # usage: Sources/ghostport-bench/compare.sh [PACKETS] [ROUNDS]
 #   PACKETS  packets in the default and the concurrent-flows captures (default 2000000)
@@ -36,6 +38,7 @@ bench=.build/release/ghostport-bench
 # Captures: made once per size, then reused.
 default_capture="$dir/default-$packets.pcap"
 flows_capture="$dir/flows-$flows-$packets.pcap"
+syn_capture="$dir/flows-syn-$flows-$packets.pcap"
 flood_capture="$dir/flood-$flood.pcap"
 rules_file="$dir/rules-$rule_count.rules"
 if [ ! -f "$default_capture" ]; then
@@ -43,6 +46,7 @@ if [ ! -f "$default_capture" ]; then
     python3 "$gen" "$default_capture" --packets "$packets" >/dev/null
 fi
 [ -f "$flows_capture" ] || $bench gen-flows "$flows_capture" --flows "$flows" --packets "$packets" >/dev/null
+[ -f "$syn_capture" ] || $bench gen-flows "$syn_capture" --flows "$flows" --packets "$packets" --syn >/dev/null
 [ -f "$flood_capture" ] || $bench gen-flood "$flood_capture" --flows "$flood" >/dev/null
 [ -f "$rules_file" ] || $bench gen-rules "$rule_count" "$rules_file"
 
@@ -69,7 +73,7 @@ size_mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%.0f MB", b / 1e6}'; }
 echo "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
 echo "swift: $(swift --version 2>/dev/null | head -n 1)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything above 0 means other work shared the cores)"
-echo "captures: default $default_capture ($(size_mb "$default_capture")), flows $flows_capture ($(size_mb "$flows_capture")), flood $flood_capture ($(size_mb "$flood_capture"))"
+echo "captures: default $default_capture ($(size_mb "$default_capture")), flows $flows_capture ($(size_mb "$flows_capture")), with handshakes $syn_capture ($(size_mb "$syn_capture")), flood $flood_capture ($(size_mb "$flood_capture"))"
 echo "$rounds alternating rounds; medians of wall time; peak RSS from one more run of each"
 echo
 
@@ -80,6 +84,7 @@ commands=(
     "read|$bin read --quiet --output /dev/null $default_capture"
     "tcpdump-flows|tcpdump -nr $flows_capture -w /dev/null"
     "read-flows|$bin read --quiet --rules $rules_file --output /dev/null $flows_capture"
+    "read-syn|$bin read --quiet --rules $rules_file --output /dev/null $syn_capture"
 )
 for _ in $(seq "$rounds"); do
     for entry in "${commands[@]}"; do
@@ -116,6 +121,9 @@ per_default=$(awk -v t="${med[read]}" -v n="$default_packets" 'BEGIN {printf "%.
 per_flows=$(awk -v t="${med[read-flows]}" -v n="$flows_packets" 'BEGIN {printf "%.0f", t * 1e9 / n}')
 echo "cost against (a)'s read: $per_flows ns/packet vs $per_default ns/packet = $(ratio "$per_flows" "$per_default")x (target <= 1.25x);"
 echo "  against each capture's own tcpdump floor: $(ratio "${med[read-flows]}" "${med[tcpdump-flows]}")x vs $(ratio "${med[read]}" "${med[tcpdump]}")x"
+rss_syn=$(checked $bin read --quiet --rules "$rules_file" "$syn_capture")
+echo "the same with a handshake per flow (each SYN alerts once): ${med[read-syn]} s, $(ratio "${med[read-syn]}" "${med[read]}")x (a)'s read, peak RSS $(mib "$rss_syn") MiB;"
+echo "  stats: $(stat_field "'%d packets, %d flows created, %d alerts' % (r['decoder']['pkts'], r['flow']['created'], r['detect']['alerts'])")"
 echo
 
 echo "(c) flood of $flood distinct flows (one SYN each to 571/tcp), shipped rules"
@@ -131,3 +139,7 @@ for bound in 256 "$small_bound"; do
         "$(stat_field "r['flow']['evicted']")" "$(stat_field "r['detect']['alerts']")"
 done
 echo "target: peak RSS under the bound; evictions counted in the stats record (flow.evicted)"
+echo
+
+echo "(d) allocations on the packet path (ghostport-bench allocs)"
+$bench allocs --packets 100000
