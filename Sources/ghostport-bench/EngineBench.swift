@@ -89,7 +89,8 @@ let allocRules = generatedRules(count: 100)
 
 /// Client `i`'s address, one per flow (IPv4 or, every tenth flow, IPv6).
 func clientAddress(_ i: Int, ipv6: Bool) -> String {
-    ipv6 ? "2001:db8:ff::\(String(i + 1, radix: 16))" : "100.\(64 + i >> 16 & 63).\(i >> 8 & 255).\(i & 255)"
+    ipv6 ? "2001:db8:ff::\(String(i >> 16, radix: 16)):\(String(i & 0xFFFF, radix: 16))"
+        : "100.\(64 + i >> 16 & 63).\(i >> 8 & 255).\(i & 255)"
 }
 
 func serverAddress(_ i: Int, ipv6: Bool) -> String {
@@ -199,7 +200,7 @@ func benchJSON() {
     print("json: \(alerts) SYNs, each a new flow to 571/tcp, through prefilter, ring and engine; best of 3")
     let frames = FrameBuffer((0..<alerts).map { watchedFlowFrame($0, toServer: true, flags: .syn, payload: 0) })
     defer { frames.deallocate() }
-    let widths = [34, 11, 14, 16, 13]
+    let widths = [38, 11, 9, 16, 13]
     row(["rules", "ns/packet", "alerts", "mallocs/packet", "bytes/record"], widths)
     var perPacket: [Double] = []
     for (name, rules) in [("probe rule on 571 (each SYN alerts)", allocRules),
