@@ -139,9 +139,12 @@ func format(_ value: Double, _ digits: Int = 1) -> String {
     return String((value * scale).rounded() / scale)
 }
 
-/// Mallocs per operation: 0 printed as 0, otherwise to three decimals.
+/// Mallocs per operation: 0 printed as 0, a few over many operations as their total, otherwise
+/// to three decimals.
 func perOperation(_ mallocs: Int, _ operations: Int) -> String {
-    mallocs == 0 ? "0" : format(Double(mallocs) / Double(operations), 3)
+    if mallocs == 0 { return "0" }
+    let each = Double(mallocs) / Double(operations)
+    return each < 0.001 ? "\(mallocs) in all" : format(each, 3)
 }
 
 /// Prints a row of columns padded to `widths`.
@@ -175,12 +178,6 @@ final class BenchThread: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
-}
-
-/// What a thread found, read after `join()` (which orders its writes before the reads).
-final class Box<Value: Sendable>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 /// `--name VALUE` from the arguments, or `fallback`.
