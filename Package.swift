@@ -20,6 +20,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // Counts mallocs in ghostport-bench only: linked, it replaces malloc for the whole process.
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
     ],
     targets: [
         // libpcap, nothing else.
@@ -56,9 +58,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Micro-benchmarks of the packet path (release builds): rules, flows.
-        .executableTarget(name: "ghostport-bench", dependencies: ["Wire", "Flow", "Rules"], exclude: ["compare.sh"],
-                         swiftSettings: hotPath),
+        // Benchmarks of the packet path (release builds) with malloc counts, capture generators, and
+        // the allocation check the BenchTests run.
+        .executableTarget(name: "ghostport-bench",
+                          dependencies: ["Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TestSupport",
+                                         .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
+                          exclude: ["compare.sh"], swiftSettings: hotPath),
         // Builds packets and capture files for the tests.
         .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
@@ -72,6 +77,9 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
+        .testTarget(name: "SensorTests", dependencies: ["Sensor", "Capture", "Detect", "Rules", "Wire", "TestSupport"]),
+        // Runs the built ghostport-bench as a process, so the interposer never enters a test process.
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
     ],
     swiftLanguageModes: [.v6]

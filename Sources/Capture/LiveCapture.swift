@@ -150,6 +150,25 @@ public final class LiveCapture {
         return .failed(String(cString: pcap_geterr(handle)))
     }
 
+    /// Compiles `expression` for this capture (with Linux's VLAN-metadata tests where libpcap adds them).
+    /// The corresponding C function is `pcap_compile`.
+    public func compile(_ expression: String) throws(CaptureError) -> BPFProgram {
+        do {
+            return try BPFProgram.compile(expression, on: handle)
+        } catch {
+            throw .openFailed(path: interface, reason: error.reason)
+        }
+    }
+
+    /// Replaces the capture's filter; the kernel runs it from the next packet on.
+    /// The corresponding C function is `pcap_setfilter`.
+    public func install(_ program: BPFProgram) throws(CaptureError) {
+        let status = program.withProgram { pcap_setfilter(handle, &$0) }
+        guard status == 0 else {
+            throw .openFailed(path: interface, reason: "could not install filter: \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
     /// libpcap's raw counters: received, dropped for lack of buffer, dropped by the interface.
     /// The corresponding C function is `pcap_stats`.
     public func rawStats() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {

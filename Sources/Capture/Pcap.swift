@@ -14,6 +14,15 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file's link type is not one the decoder understands.
     case unsupportedLinkType(path: String, linkType: LinkType, name: String)
 
+    /// What went wrong, without the path.
+    public var reason: String {
+        switch self {
+        case .notFound: "no such file or directory"
+        case .openFailed(_, let reason): reason
+        case .unsupportedLinkType(_, let linkType, let name): "unsupported link type \(name) (\(linkType.rawValue))"
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let path): "\(path): no such file or directory"
@@ -139,17 +148,32 @@ public final class OfflineCapture {
 
     private func finish(status: Int32) {
         guard end == nil else { return }
+        let known = !isPcapNG || canTell
+        let shrunk = shrinkage()
         if status == PCAP_ERROR_BREAK {
-            end = .endOfFile
+            // A file cut while it was read can end on a record boundary: libpcap sees a clean end.
+            if let shrunk, known {
+                end = .truncated(offset: recordOffset, reason: shrunk)
+            } else {
+                end = .endOfFile
+            }
             return
         }
         let message = String(cString: pcap_geterr(handle))
         if message.contains("truncated") {
-            let known = !isPcapNG || canTell
-            end = .truncated(offset: known ? recordOffset : nil, reason: message)
+            end = .truncated(offset: known ? recordOffset : nil, reason: shrunk.map { message + "; " + $0 } ?? message)
         } else {
             end = .failed(reason: message)
         }
+    }
+
+    /// "the file shrank from A to B bytes while it was read" when it is now shorter than at open
+    /// and the read stopped short of the old size; nil otherwise.
+    private func shrinkage() -> String? {
+        guard let fileSize, recordOffset < fileSize, let file = pcap_file(handle) else { return nil }
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0, Int64(info.st_size) < fileSize else { return nil }
+        return "the file shrank from \(fileSize) to \(info.st_size) bytes while it was read"
     }
 
     /// libpcap's open errors name the file already in some cases; say it once.

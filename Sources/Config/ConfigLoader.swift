@@ -1,3 +1,4 @@
+import Detect
 import Flow
 import Output
 import Rules
@@ -247,7 +248,7 @@ struct ConfigReader {
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
         guard let map = mapping(node, key: "capture", known: [
-            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf",
+            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter",
         ]) else { return }
         if let node = map["snaplen"], let value = integer(node, "capture.snaplen", in: 64...262_144) {
             capture.snaplen = value
@@ -258,6 +259,9 @@ struct ConfigReader {
             capture.bufferMiB = value
         }
         if let node = map["bpf"], let value = string(node, "capture.bpf") { capture.bpf = value }
+        if let node = map["kernel_filter"], let value = choice(node, "capture.kernel_filter", KernelFilterMode.self) {
+            capture.kernelFilter = value
+        }
     }
 
     private mutating func readRules(_ node: Node, into rules: inout SensorConfig.RuleSettings) {
@@ -348,7 +352,7 @@ struct ConfigReader {
             }
         }
         if let node = map["syslog"], let syslog = mapping(node, key: "outputs.syslog", known: [
-            "enabled", "ident", "facility", "format", "level",
+            "enabled", "ident", "facility", "format", "level", "socket",
         ]) {
             if let node = syslog["enabled"], let value = bool(node, "outputs.syslog.enabled") {
                 outputs.syslog.enabled = value
@@ -372,6 +376,13 @@ struct ConfigReader {
                 outputs.syslog.format = value
             }
             if let node = syslog["level"] { readLevels(node, into: &outputs.syslog.levels) }
+            if let node = syslog["socket"], let value = string(node, "outputs.syslog.socket") {
+                if value.hasPrefix("/") && value.utf8.count < 108 {
+                    outputs.syslog.socket = value
+                } else {
+                    fail(node, "outputs.syslog.socket", "must be an absolute path shorter than 108 bytes, got '\(value)'")
+                }
+            }
         }
         if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir"]) {
             if let node = evidence["dir"], let value = string(node, "outputs.evidence.dir") {

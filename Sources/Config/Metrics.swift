@@ -38,5 +38,6 @@ extension SensorMetrics {
         ringDrops = extra.ringDrops
         outputLost = extra.outputLost
         evidenceErrors = stats.evidenceErrors
+        syslogDropped = extra.syslogDropped
     }
 }

@@ -55,6 +55,9 @@ public struct SensorConfig: Sendable, Equatable {
         public var bufferMiB = 64
         /// `bpf`: a capture filter in pcap-filter(7) syntax, applied before the rules' own.
         public var bpf: String?
+        /// `kernel_filter`: `auto` installs a kernel filter made from the rules (after `bpf`)
+        /// when every rule is port-specific and anomaly records are off; `off` never does.
+        public var kernelFilter = KernelFilterMode.auto
 
         public init() {}
 
@@ -109,6 +112,8 @@ public struct SensorConfig: Sendable, Equatable {
         public var format = SyslogFormat.json
         /// `level`: the level by rule priority, keys 1, 2, 3 and 4 (4 and above).
         public var levels = SyslogLevels.standard
+        /// `socket`: the logger's Unix datagram socket.
+        public var socket = "/dev/log"
 
         public init() {}
     }

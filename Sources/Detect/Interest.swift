@@ -30,7 +30,7 @@ public struct Interest: Sendable {
                 case .udp: base = 1024
                 default: base = 2048
                 }
-                if rule.sourcePorts.isFull && rule.destinationPorts.isFull {
+                guard let side = Self.watchedPorts(of: rule) else {
                     switch rule.proto {
                     case .tcp: anyPort.tcp = true
                     case .udp: anyPort.udp = true
@@ -38,15 +38,21 @@ public struct Interest: Sendable {
                     }
                     continue
                 }
-                // The narrower side is enough: a packet must match both sides to match the rule.
-                let side = rule.sourcePorts.isFull
-                    || (!rule.destinationPorts.isFull && rule.destinationPorts.count <= rule.sourcePorts.count)
-                    ? rule.destinationPorts : rule.sourcePorts
                 for range in side.ranges {
                     for port in range { ports[base + Int(port >> 6)] |= 1 << UInt64(port & 63) }
                 }
             }
         }
+    }
+
+    /// The ports a packet of a TCP/UDP/SCTP `rule` must have on one side or the other to match
+    /// it: the narrower side is enough, since a packet must match both. Nil when the rule takes
+    /// any port on both sides (or has no ports).
+    public static func watchedPorts(of rule: Rule) -> PortSet? {
+        guard rule.proto.hasPorts, !(rule.sourcePorts.isFull && rule.destinationPorts.isFull) else { return nil }
+        return rule.sourcePorts.isFull
+            || (!rule.destinationPorts.isFull && rule.destinationPorts.count <= rule.sourcePorts.count)
+            ? rule.destinationPorts : rule.sourcePorts
     }
 
     /// Whether any rule could match `packet` (either way round, for `<>` and replies).

@@ -112,6 +112,8 @@ public struct StatsExtra: Sendable {
     public var ringWaits: UInt64 = 0
     public var ringDrops: UInt64 = 0
     public var outputLost: UInt64 = 0
+    /// Alerts not delivered to syslog (nil: syslog output is off).
+    public var syslogDropped: UInt64?
     public var uptimeSeconds: UInt64 = 0
 
     public init() {}
@@ -237,6 +239,10 @@ public struct EngineStats: Sendable {
         out.append(decimal: extra.outputLost)
         out.append(",\"evidence_errors\":")
         out.append(decimal: evidenceErrors)
+        if let dropped = extra.syslogDropped {
+            out.append(",\"syslog_dropped\":")
+            out.append(decimal: dropped)
+        }
         out.append("}}")
     }
 }

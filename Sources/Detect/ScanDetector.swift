@@ -74,13 +74,20 @@ public struct ScanDetector {
             state.touches.append(Touch(port: port, proto: proto, host: host, time: time))
         }
         guard time >= state.quietUntil else { return nil }
+        // Counted in place: lists are built only for a scan, so a new source costs one array, not three.
+        var portCount = 0, hostCount = 0
+        for (i, touch) in state.touches.enumerated() {
+            let earlier = state.touches[..<i]
+            if !earlier.contains(where: { $0.port == touch.port && $0.proto == touch.proto }) { portCount += 1 }
+            if !earlier.contains(where: { $0.host == touch.host }) { hostCount += 1 }
+        }
+        guard portCount >= configuration.ports || hostCount >= configuration.hosts else { return nil }
         var ports: [(UInt16, UInt8)] = []
         var hosts: [IPAddress] = []
         for touch in state.touches {
             if !ports.contains(where: { $0 == (touch.port, touch.proto) }) { ports.append((touch.port, touch.proto)) }
             if !hosts.contains(touch.host) { hosts.append(touch.host) }
         }
-        guard ports.count >= configuration.ports || hosts.count >= configuration.hosts else { return nil }
         state.quietUntil = time + window
         scansReported += 1
         return Scan(

@@ -36,6 +36,8 @@ public struct SensorMetrics: Sendable, Equatable {
     public var ringDrops: UInt64 = 0
     public var outputLost: UInt64 = 0
     public var evidenceErrors: UInt64 = 0
+    /// Alerts not delivered to syslog; nil when syslog output is off.
+    public var syslogDropped: UInt64?
 
     public init() {}
 }
@@ -114,6 +116,8 @@ public enum PrometheusTextfile {
         single("ghostport_ring_drops_total", "counter", "Packets dropped because the ring was full.", metrics.ringDrops)
         single("ghostport_output_lost_total", "counter", "EVE records lost to write errors.", metrics.outputLost)
         single("ghostport_evidence_errors_total", "counter", "Evidence packets not written.", metrics.evidenceErrors)
+        single("ghostport_syslog_dropped_total", "counter", "Alerts not delivered to syslog (logger missing or behind).",
+               metrics.syslogDropped)
         return out
     }
 

@@ -160,33 +160,83 @@ public struct AlertSummary: Sendable, Equatable {
     }
 }
 
-/// Alerts to the system logger through syslog(3).
+/// Alerts to the system logger: one datagram per message to its Unix socket (`/dev/log`, or
+/// the one configured), in the form syslog(3) sends (`<PRI>Mmm dd hh:mm:ss ident[pid]: msg`).
 ///
 /// By default only alerts are sent (`send(_:)`), at a level that follows the rule's priority;
 /// flow, stats and anomaly records stay in the EVE file unless the caller sends them with
-/// `send(record:level:)` (at `info`). Messages always go through a `"%s"` format, so a `%`
-/// in a rule's `msg` is text, never a conversion.
+/// `send(record:level:)` (at `info`).
 ///
-/// syslog(3) keeps one connection per process: the last `SyslogOutput` made sets the ident
-/// and facility for all of them.
+/// Not syslog(3) itself, because it can neither say that messages are being lost nor avoid
+/// blocking: here every datagram is addressed to the socket's path (`sendto`), so a logger that
+/// is missing, stopped or restarted costs nothing to find again, and a logger too slow to keep
+/// up (`EAGAIN`) never stalls the engine. Messages that cannot be sent are dropped and counted
+/// (`dropped`); the EVE file keeps every alert.
 public final class SyslogOutput {
     public let ident: String
     public let facility: SyslogFacility
     public let format: SyslogFormat
     public let levels: SyslogLevels
-    /// Messages handed to syslog(3). It reports no failures: a missing `/dev/log` drops them.
+    /// The logger's socket.
+    public let socketPath: String
+    /// Messages the logger's socket accepted.
     public private(set) var sent: UInt64 = 0
+    /// Messages dropped: no socket at the path, nobody serving it, or its queue full.
+    public private(set) var dropped: UInt64 = 0
+    /// The error of the last message that could not be sent.
+    public private(set) var lastError: Int32?
+    /// Whether the last message was dropped.
+    public private(set) var isFailing = false
 
-    /// Opens the connection (`LOG_PID | LOG_NDELAY`). The corresponding C function is `openlog`.
+    private let fd: Int32
+    private var address = sockaddr_un()
+    private let addressLength: socklen_t
+    private let pid = getpid()
+    private var droppedInEpisode: UInt64 = 0
+    private var reportedFailing = false
+
+    /// A change in the logger's reachability, worth one log line.
+    public enum Transition: Sendable, Equatable, CustomStringConvertible {
+        /// Messages started being dropped; `errno` says why.
+        case failing(path: String, errno: Int32)
+        /// Messages are delivered again; `dropped` were lost meanwhile.
+        case recovered(path: String, dropped: UInt64)
+
+        public var description: String {
+            switch self {
+            case .failing(let path, let code):
+                "syslog: \(path): \(String(cString: strerror(code))); alerts to syslog are dropped and counted "
+                    + "(stats output.syslog_dropped) until it is back; the EVE file keeps them"
+            case .recovered(let path, let dropped):
+                "syslog: \(path): delivering again; \(dropped) message\(dropped == 1 ? " was" : "s were") dropped meanwhile"
+            }
+        }
+    }
+
+    /// Makes the socket (non-blocking, close-on-exec) and checks the logger once, so a missing
+    /// one is known (`isFailing`) before the first alert.
     public init(ident: String = "ghostport", facility: SyslogFacility = .local5, format: SyslogFormat = .json,
-                levels: SyslogLevels = .standard) {
+                levels: SyslogLevels = .standard, socket path: String = "/dev/log") {
         self.ident = ident
         self.facility = facility
         self.format = format
         self.levels = levels
-        // openlog keeps the pointer, not a copy: this one lives as long as the process.
-        openlog(strdup(ident), LOG_PID | LOG_NDELAY, facility.code)
+        self.socketPath = path
+        fd = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.prefix(capacity - 1).enumerated() { raw[i] = byte }
+        }
+        addressLength = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + min(path.utf8.count + 1, capacity))
+        if fd < 0 {
+            fail(errno)
+        } else if !Self.isSocket(path) {
+            fail(ENOENT)
+        }
     }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
     /// Sends one alert in the configured format, at the level of its priority.
     public func send(_ alert: AlertSummary) {
@@ -199,18 +249,64 @@ public final class SyslogOutput {
         log(Self.oneLine(json), level: level)
     }
 
-    /// Closes the connection; the next message would reopen it. The corresponding C function
-    /// is `closelog`.
+    /// Closes the socket; later messages are dropped.
     public func close() {
-        closelog()
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// The change since the last call, if any: at most one line per outage and one per recovery.
+    public func takeTransition() -> Transition? {
+        if isFailing && !reportedFailing {
+            reportedFailing = true
+            return .failing(path: socketPath, errno: lastError ?? EIO)
+        }
+        if !isFailing && reportedFailing {
+            reportedFailing = false
+            defer { droppedInEpisode = 0 }
+            return .recovered(path: socketPath, dropped: droppedInEpisode)
+        }
+        return nil
     }
 
     private func log(_ message: String, level: SyslogLevel) {
-        let priority = facility.code | level.rawValue
-        message.withCString { text in
-            withVaList([text]) { arguments in vsyslog(priority, "%s", arguments) }
+        var datagram = header(priority: facility.code | level.rawValue) + message
+        let code: Int32 = datagram.withUTF8 { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+                    let flags = Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)
+                    return sendto(fd, bytes.baseAddress, bytes.count, flags, target, addressLength) < 0 ? errno : 0
+                }
+            }
         }
-        sent &+= 1
+        if code == 0 {
+            sent &+= 1
+            isFailing = false
+        } else {
+            dropped &+= 1
+            droppedInEpisode &+= 1
+            fail(code)
+        }
+    }
+
+    private func fail(_ code: Int32) {
+        lastError = code
+        isFailing = true
+    }
+
+    /// `<PRI>Mmm dd hh:mm:ss ident[pid]: `, local time, as glibc's syslog(3) writes it.
+    private func header(priority: Int32) -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = strftime(&buffer, buffer.count, "%b %e %T", &parts)
+        let stamp = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "<\(priority)>\(stamp) \(ident)[\(pid)]: "
+    }
+
+    private static func isSocket(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
     }
 
     /// EVE lines are already escaped JSON; only the newline that ends them must go.

@@ -22,6 +22,8 @@ public final class LiveSensor {
         public var flushInterval: Duration = .milliseconds(200)
         public var ringCapacity = 4096
         public var slotSize = 2048
+        /// Whether to install the rules' own kernel filter (after `capture.filter`).
+        public var kernelFilter = KernelFilterMode.auto
 
         public init() {}
     }
@@ -34,12 +36,17 @@ public final class LiveSensor {
         public var reloadRules: () -> Result<RuleSet, ReloadFailure>
         /// Called after each stats record (the Prometheus textfile).
         public var afterStats: (Engine) -> Void
+        /// Judges the EVE sink's health after a flush: a message when it changed (the EVE file's
+        /// `check`, which also reopens a file whose descriptor went bad). Nil: the sensor says
+        /// itself when writing starts and stops failing.
+        public var checkOutput: ((EVEOutput) -> String?)?
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
-                    afterStats: @escaping (Engine) -> Void) {
+                    afterStats: @escaping (Engine) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
             self.afterStats = afterStats
+            self.checkOutput = checkOutput
         }
     }
 
@@ -78,9 +85,16 @@ public final class LiveSensor {
         let producer = Handoff(ends.producer)
         var consumer = ends.consumer
         let ringMonitor = consumer.monitor
-        let shared = LiveShared(prefilter: engine.makePrefilter())
+        let kernelFilter = KernelFilterInstaller(
+            mode: settings.kernelFilter, anomalies: engine.configuration.anomalies, linkType: capture.linkType,
+            snaplen: settings.capture.snaplen,
+            user: settings.capture.filter.flatMap { $0.isEmpty ? nil : try? capture.compile($0) })
+        let kernelPlan = kernelFilter.plan(rules: engine.rules)
+        log(kernelFilter.install(kernelPlan, on: capture))
+        let shared = LiveShared(prefilter: engine.makePrefilter(), kernelPlan: kernelPlan)
         let reader = CaptureThread(capture: Handoff(CaptureBox(capture)), options: settings.capture,
-                                   producer: producer, shared: shared, signals: signals, log: log)
+                                   kernelFilter: kernelFilter, producer: producer, shared: shared, signals: signals,
+                                   log: log)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(reader)
         pthread_create(&thread, nil, { raw in
@@ -107,6 +121,7 @@ public final class LiveSensor {
             engine.statsExtra.ringWaits = UInt64(ringMonitor.consumerWaits)
             engine.statsExtra.uptimeSeconds = UInt64((clock.now - started).components.seconds)
             engine.statsExtra.outputLost = engine.eveOutput.lost
+            engine.statsExtra.syslogDropped = engine.syslog?.dropped
         }
         func writeStats() {
             refreshExtra()
@@ -134,7 +149,9 @@ public final class LiveSensor {
                 nextFlush = now + settings.flushInterval
                 // Say so once when writing starts failing and once when it works again.
                 let sink = engine.eveOutput
-                if sink.failing != outputFailing {
+                if let check = hooks.checkOutput {
+                    if let message = check(sink) { log(message) }
+                } else if sink.failing != outputFailing {
                     outputFailing = sink.failing
                     if outputFailing {
                         log("EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
@@ -142,13 +159,14 @@ public final class LiveSensor {
                         log("EVE output: writing again; \(sink.lost) records lost in all")
                     }
                 }
+                if let transition = engine.syslog?.takeTransition() { log(transition.description) }
             }
             if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
                 // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.
                 notifier.send("WATCHDOG=1")
                 nextWatchdog = now + .nanoseconds(interval / 2)
             }
-            if signals.takeHangups() > 0 { hangup(shared: shared) }
+            if signals.takeHangups() > 0 { hangup(shared: shared, kernelFilter: kernelFilter) }
             if signals.takeStatsRequests() > 0 { writeStats() }
             if let due = nextStats, now >= due {
                 writeStats()
@@ -181,17 +199,28 @@ public final class LiveSensor {
 
     /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;
     /// a ruleset that fails to load leaves the old one in place.
-    private func hangup(shared: LiveShared) {
+    private func hangup(shared: LiveShared, kernelFilter: KernelFilterInstaller) {
         notifier.send("RELOADING=1")
         for message in hooks.reopenOutputs() { log(message) }
         switch hooks.reloadRules() {
         case .success(let rules):
             engine.replaceRules(rules)
             shared.publish(interest: engine.interest)
+            if kernelFilter.mode == .auto {
+                // Compiling and fitting takes a while: off this thread, so the ring keeps draining.
+                // The capture thread installs the result, the handle being its own.
+                let reload = shared.nextKernelReload()
+                detachThread { shared.publish(kernelPlan: kernelFilter.plan(rules: rules), reload: reload) }
+            }
             log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
-            for message in failure.messages { log(message) }
-            log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
+            if failure.messages.count == 1 {
+                log("rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
+            } else {
+                for message in failure.messages { log(message) }
+                log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+            }
         }
         notifier.send("READY=1")
     }
@@ -201,6 +230,25 @@ public final class LiveSensor {
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
+}
+
+/// Runs `body` on a new thread of its own that nobody joins.
+func detachThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(Box(body))
+    guard pthread_create(&thread, nil, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, context.toOpaque()) == 0 else {
+        context.release()
+        body()
+        return
+    }
+    pthread_detach(thread)
 }
 
 /// Carries a `LiveCapture` (a class libpcap's handle lives in) to the capture thread.
@@ -221,10 +269,18 @@ final class LiveShared: Sendable {
 
     private let counters = Mutex(Counters())
     private let pendingInterest = Mutex<Interest?>(nil)
+    /// The newest reload's kernel filter plan, with the reload's number: a slower, older plan
+    /// never replaces a newer one.
+    private let pendingKernelPlan = Mutex<(plan: KernelFilterPlan?, reload: Int, published: Int)>((nil, 0, 0))
+    /// Bumped by every publish; the capture thread looks for news when it changes.
     let interestGeneration = Atomic<Int>(0)
     let initialPrefilter: Prefilter
+    let initialKernelPlan: KernelFilterPlan
 
-    init(prefilter: Prefilter) { initialPrefilter = prefilter }
+    init(prefilter: Prefilter, kernelPlan: KernelFilterPlan) {
+        initialPrefilter = prefilter
+        initialKernelPlan = kernelPlan
+    }
 
     func snapshot() -> Counters { counters.withLock { $0 } }
     func store(_ value: Counters) { counters.withLock { $0 = value } }
@@ -236,6 +292,24 @@ final class LiveShared: Sendable {
     }
 
     func takeInterest() -> Interest? { pendingInterest.withLock { value in defer { value = nil }; return value } }
+
+    /// Numbers a reload's kernel filter plan.
+    func nextKernelReload() -> Int { pendingKernelPlan.withLock { $0.reload += 1; return $0.reload } }
+
+    /// A reload's kernel filter plan, for the capture thread to install; dropped when a newer one is out.
+    func publish(kernelPlan: KernelFilterPlan, reload: Int) {
+        let newest = pendingKernelPlan.withLock { pending in
+            guard reload > pending.published else { return false }
+            pending.plan = kernelPlan
+            pending.published = reload
+            return true
+        }
+        if newest { interestGeneration.add(1, ordering: .releasing) }
+    }
+
+    func takeKernelPlan() -> KernelFilterPlan? {
+        pendingKernelPlan.withLock { pending in defer { pending.plan = nil }; return pending.plan }
+    }
 }
 
 /// The capture thread: read, prefilter, push; reopen the interface when it goes away.
@@ -245,15 +319,18 @@ final class CaptureThread: Sendable {
 
     private let captureBox: Handoff<CaptureBox>
     private let options: LiveOptions
+    private let kernelFilter: KernelFilterInstaller
     private let producerBox: Handoff<PacketProducer>
     private let shared: LiveShared
     private let signals: SignalWatcher
     private let log: @Sendable (String) -> Void
 
-    init(capture: Handoff<CaptureBox>, options: LiveOptions, producer: Handoff<PacketProducer>, shared: LiveShared,
-         signals: SignalWatcher, log: @escaping @Sendable (String) -> Void) {
+    init(capture: Handoff<CaptureBox>, options: LiveOptions, kernelFilter: KernelFilterInstaller,
+         producer: Handoff<PacketProducer>, shared: LiveShared, signals: SignalWatcher,
+         log: @escaping @Sendable (String) -> Void) {
         self.captureBox = capture
         self.options = options
+        self.kernelFilter = kernelFilter
         self.producerBox = producer
         self.shared = shared
         self.signals = signals
@@ -264,6 +341,7 @@ final class CaptureThread: Sendable {
         var producer = producerBox.take()
         var capture: LiveCapture? = captureBox.take().capture
         var prefilter = shared.initialPrefilter
+        var kernelPlan = shared.initialKernelPlan
         var generation = 0
         var counters = LiveShared.Counters()
         var received = WidenedCounter(), dropped = WidenedCounter(), interfaceDropped = WidenedCounter()
@@ -290,7 +368,10 @@ final class CaptureThread: Sendable {
         while !signals.stopRequested {
             guard let current = capture else {
                 capture = reopen(reopenOptions)
-                if capture != nil {
+                if let capture {
+                    if kernelFilter.mode == .auto {
+                        _ = kernelFilter.install(kernelPlan, on: capture)
+                    }
                     received.restart()
                     dropped.restart()
                     interfaceDropped.restart()
@@ -301,7 +382,12 @@ final class CaptureThread: Sendable {
             if shared.interestGeneration.load(ordering: .acquiring) != generation {
                 generation = shared.interestGeneration.load(ordering: .acquiring)
                 if let interest = shared.takeInterest() {
-                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies, counters: prefilter.counters)
+                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies,
+                                          counters: prefilter.counters)
+                }
+                if let plan = shared.takeKernelPlan() {
+                    kernelPlan = plan
+                    log("reload: " + kernelFilter.install(plan, on: current))
                 }
             }
             switch current.next() {

@@ -22,6 +22,8 @@ public enum OfflinePipeline {
         public var filesRead = 0
         /// What the reader's prefilter counted and kept from the engine.
         public var turnedAway = PrefilterCounters()
+        /// Reading stopped early because a stop was requested (SIGTERM, SIGINT).
+        public var interrupted = false
     }
 
     /// Progress seen from the detection thread, for a progress bar.
@@ -37,7 +39,10 @@ public enum OfflinePipeline {
     public static let slotSize = 2048
     public static let ringCapacity = 2048
 
-    public static func run(inputs: [String], engine: Engine, progressEvery: Int = 0,
+    /// Reads `inputs` through `engine`. When `signals` asks to stop, the reader stops between
+    /// packets and what it read is processed to the end, so the caller can write the flows and
+    /// the final stats of a shorter run.
+    public static func run(inputs: [String], engine: Engine, signals: SignalWatcher? = nil, progressEvery: Int = 0,
                            progress: ((Progress) -> Void)? = nil) -> Outcome {
         let ends = PacketRing.make(capacity: ringCapacity, slotSize: slotSize)
         let producerBox = Handoff(ends.producer)
@@ -47,7 +52,7 @@ public enum OfflinePipeline {
 
         var thread = pthread_t()
         let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, producer: producerBox, shared: shared,
-                                                           prefilter: engine.makePrefilter()))
+                                                           prefilter: engine.makePrefilter(), signals: signals))
         let created = pthread_create(&thread, nil, { raw in
             let context = Unmanaged<ReaderContext>.fromOpaque(raw!).takeRetainedValue()
             context.read()
@@ -57,6 +62,8 @@ public enum OfflinePipeline {
 
         var packets: UInt64 = 0
         var nextProgress = UInt64(progressEvery)
+        var stopSeen: ContinuousClock.Instant?
+        var readerStuck = false
         while true {
             let count = consumer.pop { header, bytes in
                 let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
@@ -74,7 +81,34 @@ public enum OfflinePipeline {
                 progress(Progress(bytesRead: shared.bytesRead.load(ordering: .relaxed), bytesTotal: shared.totalBytes,
                                   packets: packets, alerts: engine.stats.alerts))
             }
-            if count == 0, consumer.waitForPackets() == .closedAndDrained { break }
+            guard count == 0 else { continue }
+            guard let signals else {
+                if consumer.waitForPackets() == .closedAndDrained { break }
+                continue
+            }
+            if consumer.waitForPackets(timeout: .milliseconds(100)) == .closedAndDrained { break }
+            if signals.stopRequested {
+                // A reader blocked on a quiet pipe (standard input) never sees the request:
+                // give it a second, then finish without it.
+                let now = ContinuousClock.now
+                if let seen = stopSeen {
+                    if now - seen > .seconds(1) && !consumer.hasPackets() {
+                        readerStuck = true
+                        break
+                    }
+                } else {
+                    stopSeen = now
+                }
+            }
+        }
+        if readerStuck {
+            // It holds only its input and the ring's producer end; the process exits soon.
+            pthread_detach(thread)
+            var outcome = Outcome()
+            outcome.interrupted = true
+            outcome.problems = ["the reader was still waiting for input when asked to stop; it was left behind"]
+            outcome.packets = engine.totals.packets
+            return outcome
         }
         pthread_join(thread, nil)
         var outcome = shared.outcome.withLock { $0 }
@@ -105,11 +139,14 @@ public enum OfflinePipeline {
         let producer: Handoff<PacketProducer>
         let shared: Shared
         let prefilter: Prefilter
+        let signals: SignalWatcher?
 
         /// A slot with this link type carries only a timestamp: packet time moved on.
         static let clockTick: Int32 = -1
 
-        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter) {
+        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter,
+             signals: SignalWatcher?) {
+            self.signals = signals
             self.inputs = inputs
             self.producer = producer
             self.shared = shared
@@ -123,7 +160,12 @@ public enum OfflinePipeline {
             var problems: [String] = []
             var filesRead = 0
             var doneBytes: Int64 = 0
+            var interrupted = false
             for (index, path) in inputs.enumerated() {
+                if signals?.stopRequested == true {
+                    interrupted = true
+                    break
+                }
                 let capture: OfflineCapture
                 do {
                     capture = try OfflineCapture(path: path)
@@ -133,9 +175,16 @@ public enum OfflinePipeline {
                 }
                 filesRead += 1
                 let linkType = capture.linkType.rawValue
+                // A pipe can go quiet between packets: publish each at once, so none waits unseen
+                // for the next (or is lost with a reader left blocked at a stop).
+                let publishEach = capture.fileSize == nil
                 var sequence: UInt64 = 0
                 while let record = capture.next() {
                     sequence &+= 1
+                    if sequence & 0xFF == 0, let signals, signals.stopRequested {
+                        interrupted = true
+                        break
+                    }
                     let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
                     guard prefilter.admits(record.bytes, linkType: capture.linkType, originalLength: record.originalLength) else {
                         // Once a second of packet time, tell the engine so idle flows time out.
@@ -146,6 +195,7 @@ public enum OfflinePipeline {
                                 originalLength: 0, capturedLength: 0, storedLength: 0,
                                 linkType: Self.clockTick, sourceIndex: UInt32(index), sequence: sequence)
                             producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+                            if publishEach { producer.flush() }
                         }
                         if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
                         continue
@@ -157,6 +207,7 @@ public enum OfflinePipeline {
                         capturedLength: UInt32(truncatingIfNeeded: record.bytes.count), storedLength: 0,
                         linkType: linkType, sourceIndex: UInt32(index), sequence: sequence)
                     producer.pushWaiting(header: header, bytes: record.bytes)
+                    if publishEach { producer.flush() }
                     if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
                 }
                 doneBytes += capture.bytesRead
@@ -170,6 +221,7 @@ public enum OfflinePipeline {
                 case .endOfFile, nil:
                     break
                 }
+                if interrupted { break }
             }
             let waits = producer.waits
             producer.close()
@@ -179,6 +231,7 @@ public enum OfflinePipeline {
                 $0.problems = problems
                 $0.filesRead = filesRead
                 $0.ringWaits = waits
+                $0.interrupted = interrupted
             }
         }
     }

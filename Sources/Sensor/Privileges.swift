@@ -13,6 +13,13 @@ public enum Privileges {
 
     public static var isRoot: Bool { geteuid() == 0 }
 
+    /// The name of the effective user, or its number.
+    public static var userName: String {
+        let uid = geteuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
+
     /// Becomes `user` (its uid, gid and only that group), keeping only the capture capabilities.
     public static func drop(to user: String) throws(Failure) {
         guard let entry = getpwnam(user) else {

@@ -21,3 +21,14 @@ enum FileHandleStderr {
 func warn(_ message: String) {
     FileHandleStderr.write("ghostport: \(message)\n")
 }
+
+/// `SIGTERM`, `SIGINT`, ... for a log line.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGTERM: "SIGTERM"
+    case SIGINT: "SIGINT"
+    case SIGHUP: "SIGHUP"
+    case SIGUSR1: "SIGUSR1"
+    default: "signal \(signal)"
+    }
+}

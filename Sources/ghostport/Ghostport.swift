@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sensor
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +17,11 @@ struct Ghostport: ParsableCommand {
     /// As ArgumentParser's, except that a usage error exits 2 (tcpdump's and the README's
     /// convention) rather than 64.
     static func main() {
+        // First of all: a SIGTERM while `run` or `read` starts up waits for their watcher.
+        SignalWatcher.block()
         do {
             var command = try parseAsRoot()
+            if !(command is RunCommand || command is ReadCommand) { SignalWatcher.unblock() }
             try command.run()
         } catch {
             let code = exitCode(for: error)

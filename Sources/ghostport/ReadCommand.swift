@@ -19,7 +19,9 @@ struct ReadCommand: ParsableCommand {
             standard input) with the shipped rules unless --rules is given, and writes EVE JSON \
             lines (alert, flow, stats) to standard output or, appending, to --output. Exit status: \
             0 on success, 1 when some input could not be read (the rest are still processed), 2 for \
-            usage or rule errors.
+            usage or rule errors. SIGTERM, SIGINT or SIGHUP stop the reading: the flows and the \
+            final stats of what was read are written, every line whole, and the status is 128 plus \
+            the signal's number (143 for SIGTERM, 130 for SIGINT), as if the signal had ended it.
             """
     )
 
@@ -44,6 +46,9 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
+        // SIGHUP too: a read whose terminal went away stops as cleanly as one asked to.
+        let signals = SignalWatcher(stopOn: [SIGINT, SIGTERM, SIGHUP], watchesHangups: false, watchesStatsRequests: false)
+        SignalWatcher.unblock([SIGUSR1])
         ruleOptions.warnWritableByOthers()
         let ruleSet = try ruleOptions.load()
         var configuration = engineOptions.configuration()
@@ -73,7 +78,7 @@ struct ReadCommand: ParsableCommand {
         let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
         engine.log = { warn($0) }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
-        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine,
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals,
                                           progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
         bar?.finish()
         engine.statsExtra.outputLost = sink.lost
@@ -90,6 +95,11 @@ struct ReadCommand: ParsableCommand {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
         }
         if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, packets: outcome.packets).text) }
+        if let signal = signals.stopSignal {
+            let place = outcome.interrupted ? "stopped reading after \(outcome.packets) packets" : "the input was read to its end"
+            warn("\(signalName(signal)): \(place); the records written are complete")
+            status = 128 + signal
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Capture
+import Detect
 import Rules
+import Sensor
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +15,60 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check rules files, generate the abandoned-port rules, list watched ports.",
-        subcommands: [RulesCheck.self, RulesGenerate.self, RulesList.self]
+        subcommands: [RulesCheck.self, RulesGenerate.self, RulesList.self, RulesFilter.self]
     )
+}
+
+/// `ghostport rules filter`: the kernel filter `run --kernel-filter auto` would install.
+struct RulesFilter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter",
+        abstract: "Print the capture filter made from the rules for --kernel-filter auto.",
+        discussion: """
+            The filter as a pcap-filter expression goes to stdout (check it with tcpdump -d), or \
+            with --program the program run installs, a binary search of the ports built without \
+            libpcap's compiler; sizes go to stderr. Exit status 1 when the rules cannot be turned \
+            into a filter (an ip rule, a rule on any port), with the reason.
+            """
+    )
+
+    @OptionGroup var rules: RuleOptions
+
+    @Flag(name: .customLong("program"), help: "Print the program run installs (tcpdump -d style) instead of the expression.")
+    var program = false
+
+    @Flag(help: "Print the program run installs as decimal bytecode, as tcpdump -ddd does (the form tc and iptables -m bpf take).")
+    var bytecode = false
+
+    @Argument(help: ArgumentHelp("Rules files or directories (default: the shipped rules).", valueName: "PATH"))
+    var paths: [String] = []
+
+    func run() throws {
+        var options = rules
+        options.paths += paths
+        let ruleSet = try options.load()
+        let plan = FittedKernelFilter.plan(.auto, rules: ruleSet, anomalies: false, linkType: .ethernet, snaplen: 262_144)
+        guard case .success(let fitted?) = plan else {
+            warn(FittedKernelFilter.report(plan, userFilter: nil))
+            throw ExitCode(1)
+        }
+        warn("run installs for Ethernet: \(fitted.summary)")
+        if program {
+            print(fitted.program.listing)
+            return
+        }
+        if bytecode {
+            print(fitted.program.bytecode)
+            return
+        }
+        // The same packets (give or take merged gaps) in pcap-filter syntax, sized for libpcap's compiler.
+        guard let expression = try FittedKernelFilter.fitExpression(fitted.filter, linkType: .ethernet, snaplen: 262_144) else {
+            warn("no pcap-filter expression for these rules fits in \(BPFProgram.kernelLimit) instructions")
+            throw ExitCode(1)
+        }
+        warn("as an expression, libpcap compiles it to \(expression.summary)")
+        print(expression.expression)
+    }
 }
 
 /// `ghostport rules check`: load rules the way the sensor would and report every problem.

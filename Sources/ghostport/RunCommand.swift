@@ -54,6 +54,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A BPF filter expression, in tcpdump's syntax, applied in the kernel.")
     var bpf: String?
 
+    @Option(help: ArgumentHelp(
+        "auto: also filter in the kernel for the rules' ports when every rule names ports (the default); off: never.",
+        valueName: "auto|off"))
+    var kernelFilter: KernelFilterMode?
+
     @Option(help: "Bytes captured per packet.")
     var snaplen: Int32?
 
@@ -104,6 +109,7 @@ struct RunCommand: ParsableCommand {
         if let user { settings.user = user }
         if allowRoot { settings.allowRoot = true }
         if let bpf { settings.capture.bpf = bpf }
+        if let kernelFilter { settings.capture.kernelFilter = kernelFilter }
         if let snaplen { settings.capture.snaplen = Int(snaplen) }
         if noPromiscuous { settings.capture.promiscuous = false }
         if let bufferMib { settings.capture.bufferMiB = Int(bufferMib) }
@@ -121,6 +127,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts, so every thread inherits the blocked signals; a SIGTERM while
+        // the rules load is kept for later.
+        let signals = SignalWatcher()
         let settings = try settings()
         let ruleOptions = ruleOptions(settings)
         // Nothing that others could change is loaded: they could silence rules or forge alerts.
@@ -133,8 +142,10 @@ struct RunCommand: ParsableCommand {
             print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
             return
         }
-        // Before any thread starts, so every thread inherits the blocked signals.
-        let signals = SignalWatcher()
+        if let signal = signals.stopSignal {
+            warn("stopped by \(signalName(signal)) before the capture started")
+            return
+        }
         var options = LiveOptions()
         options.interface = settings.interface
         options.snaplen = Int32(settings.capture.snaplen)
@@ -166,6 +177,13 @@ struct RunCommand: ParsableCommand {
             }
         }
         Privileges.forbidNewPrivileges()
+        // Reloads read the rules as this user: say now if they cannot, not at the first SIGHUP.
+        let account = Privileges.isRoot ? nil : Privileges.userName
+        if let account {
+            for path in ruleOptions.unreadable() {
+                warn("\(path): not readable by user \(account), which the sensor now runs as; reloading the rules (SIGHUP) will fail until it is")
+            }
+        }
 
         let eveFile: EVEFile?
         let fd: Int32
@@ -194,11 +212,12 @@ struct RunCommand: ParsableCommand {
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
-                                         levels: syslog.levels)
+                                         levels: syslog.levels, socket: syslog.socket)
         }
 
         var sensorSettings = LiveSensor.Settings()
         sensorSettings.capture = options
+        sensorSettings.kernelFilter = settings.capture.kernelFilter
         sensorSettings.statsInterval = settings.stats.intervalSeconds
         let textfile = settings.stats.prometheusTextfile
         let hooks = LiveSensor.Hooks(
@@ -212,7 +231,7 @@ struct RunCommand: ParsableCommand {
                     return ["\(error); still writing to the old file"]
                 }
             },
-            reloadRules: { ruleOptions.reload(trust: trust) },
+            reloadRules: { ruleOptions.reload(trust: trust, runningAs: account) },
             afterStats: { engine in
                 guard let textfile else { return }
                 let metrics = SensorMetrics(stats: engine.totals, extra: engine.statsExtra, flows: engine.flows.counters)
@@ -221,6 +240,9 @@ struct RunCommand: ParsableCommand {
                 } catch {
                     warn("\(textfile): \(error)")
                 }
+            },
+            checkOutput: eveFile.map { file in
+                { sink in file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description }
             }
         )
         let log: @Sendable (String) -> Void = { message in warn(message) }
@@ -231,11 +253,14 @@ struct RunCommand: ParsableCommand {
     }
 }
 
+extension KernelFilterMode: ExpressibleByArgument {}
+
 extension RuleOptions {
     /// Loads the rules again for a reload: any error keeps the running set, so a typo in one
     /// rule never silently drops it from a sensor that was alerting on it. Rules that others
-    /// could change since the start are refused the same way.
-    func reload(trust: FileTrust) -> Result<RuleSet, LiveSensor.ReloadFailure> {
+    /// could change since the start (`trust`) are refused the same way.
+    /// `account`: the user the sensor runs as after dropping root, named when a file cannot be read.
+    func reload(trust: FileTrust, runningAs account: String? = nil) -> Result<RuleSet, LiveSensor.ReloadFailure> {
         let untrusted = untrusted(trust)
         if !untrusted.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: untrusted.map(\.description))) }
         let (paths, ruleSet, classificationErrors, errors): ([String], RuleSet, [RuleError], [RuleError])
@@ -245,10 +270,25 @@ extension RuleOptions {
             return .failure(LiveSensor.ReloadFailure(messages: ["\(error)"]))
         }
         let problems = classificationErrors + errors
-        if !problems.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: problems.map(\.description))) }
+        if !problems.isEmpty {
+            return .failure(LiveSensor.ReloadFailure(messages: problems.map { problem in
+                guard let account, problem.line == 0, problem.reason == "permission denied" else { return problem.description }
+                return "\(problem.description) (the sensor runs as user \(account))"
+            }))
+        }
         if ruleSet.count == 0 {
-            return .failure(LiveSensor.ReloadFailure(messages: ["no rules loaded from \(paths.joined(separator: ", "))"]))
+            let named = paths.map { FileSystem.kind(of: $0) == .directory ? "\($0) (a directory without *.rules files)" : $0 }
+            return .failure(LiveSensor.ReloadFailure(messages: ["no rules loaded from \(named.joined(separator: ", "))"]))
         }
         return .success(ruleSet)
+    }
+
+    /// The rules files and directories (and classification.config) this process cannot read.
+    func unreadable() -> [String] {
+        let paths = resolvedPaths
+        let (files, _) = RuleLoader.rulesFiles(in: paths)
+        let directories = paths.filter { FileSystem.kind(of: $0) == .directory }
+        let classification = RuleLoader.classificationPath(for: paths[0]).map { [$0] } ?? []
+        return (directories + files + classification).filter { access($0, R_OK) != 0 }
     }
 }

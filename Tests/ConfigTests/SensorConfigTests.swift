@@ -96,6 +96,7 @@ private func temporaryFile(_ text: String) throws -> String {
               immediate: no
               buffer_mib: 128
               bpf: "not host 192.0.2.10"
+              kernel_filter: off
             rules:
               paths: [/etc/ghostport/rules, /etc/ghostport/local.rules]
               strict: true
@@ -142,6 +143,8 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.interface == "enp3s0" && config.resolvedInterface() == "enp3s0")
         #expect(config.capture.snaplen == 1514 && !config.capture.promiscuous && !config.capture.immediate)
         #expect(config.capture.bufferMiB == 128 && config.capture.bpf == "not host 192.0.2.10")
+        #expect(config.capture.kernelFilter == .off)  // a bare `off` is the word, not YAML 1.1 false
+        #expect(config.location(of: "capture.kernel_filter") == "\(file):8")
         #expect(config.rules.paths == ["/etc/ghostport/rules", "/etc/ghostport/local.rules"] && config.rules.strict)
         #expect(config.rules.variables == [
             "HOME_NET": "[10.0.0.0/8,192.168.0.0/16]", "EXTERNAL_NET": "!$HOME_NET",
@@ -161,9 +164,9 @@ private func temporaryFile(_ text: String) throws -> String {
             icmp: .init(new: 30, established: 300, closed: 1), other: .init(new: 10, established: 300, closed: 0)))
         #expect(config.scan.ports == 10 && config.scan.hosts == 20 && config.scan.seconds == 120)
         #expect(config.location(of: "capture.snaplen") == "\(file):3")
-        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):14")
+        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):15")
         #expect(config.error(at: "rules.paths", "no such file or directory").description
-            == "\(file):9: rules.paths: no such file or directory")
+            == "\(file):10: rules.paths: no such file or directory")
 
         let engine = config.engineConfiguration()
         #expect(engine.perPacket && engine.anomalies && engine.communityIDSeed == 1234)
@@ -210,6 +213,10 @@ private func temporaryFile(_ text: String) throws -> String {
             "\(file):3: outputs.syslog.facility: must be one of auth, authpriv, cron, daemon, ftp, lpr, mail, news, security, syslog, user, uucp, local0, local1, local2, local3, local4, local5, local6, local7, got 'local9'",
         ])
         #expect(errors("outputs:\n  syslog:\n    format: xml\n") == ["\(file):3: outputs.syslog.format: must be json or text, got 'xml'"])
+        #expect(errors("capture:\n  kernel_filter: on\n") == ["\(file):2: capture.kernel_filter: must be auto or off, got 'on'"])
+        #expect(errors("outputs:\n  syslog:\n    socket: dev/log\n")
+            == ["\(file):3: outputs.syslog.socket: must be an absolute path shorter than 108 bytes, got 'dev/log'"])
+        #expect(errors("outputs:\n  syslog:\n    socket: /run/systemd/journal/dev-log\n").isEmpty)
         #expect(errors("outputs:\n  syslog:\n    level:\n      2: loud\n") == [
             "\(file):4: outputs.syslog.level.2: must be one of emerg, alert, crit, err, warning, notice, info, debug, got 'loud'",
         ])

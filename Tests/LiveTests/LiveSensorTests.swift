@@ -218,9 +218,9 @@ struct LiveSensorTests {
         defer { sensor.child.kill() }
         #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
         let traffic = try Traffic.udpInBackground(from: pair, to: 571, count: 1200, rate: 100, base: 20000)
-        Live.sleep(1)
         func sid(_ sid: Int) -> Int { EVEFile(path: sensor.eve).alerts(sid: sid).count }
-        #expect(sid(1) > 0, "no sid 1 alert before the reload")
+        // Waits, not sleeps: on a loaded machine the traffic generator can take seconds to start.
+        #expect(Live.wait(timeout: 10) { sid(1) > 0 }, "no sid 1 alert before the reload")
 
         // Broken: an unknown keyword on line 2, column 59.
         try (good + "alert udp any any -> any 571 (msg:\"broken\"; sid:3; rev:1; nosuchkeyword:1;)\n")
@@ -230,10 +230,9 @@ struct LiveSensorTests {
         let log = sensor.stderr
         #expect(log.contains(rulesFile + ":2:59: ") && log.contains("nosuchkeyword"),
                 "the error does not say file:line:column and why: \(log)")
-        Live.sleep(0.5)
         let afterFailure = sid(1)
-        Live.sleep(1.5)
-        #expect(sid(1) > afterFailure, "sid 1 stopped alerting after the failed reload (\(afterFailure) then \(sid(1)))")
+        #expect(Live.wait(timeout: 10) { sid(1) > afterFailure },
+                "sid 1 stopped alerting after the failed reload (\(afterFailure) then \(sid(1)))")
 
         // Fixed, with a new rule on 39/udp.
         try (good + "alert udp any any -> any 39 (msg:\"live test 39/udp\"; sid:2; rev:1;)\n")
@@ -242,11 +241,9 @@ struct LiveSensorTests {
         #expect(sensor.waitForLog("rules reloaded: 2 rules", timeout: 5), "no reload logged: \(sensor.stderr)")
         let sent = try Traffic.udp(from: pair, to: 39, count: 5, rate: 50, base: 45000)
         #expect(sent == 5)
-        Live.sleep(0.6)
+        #expect(Live.wait(timeout: 10) { sid(2) == 5 }, "sid 2 alerts: \(sid(2))")
         let afterReload = sid(1)
-        Live.sleep(1)
-        #expect(sid(2) == 5, "sid 2 alerts: \(sid(2))")
-        #expect(sid(1) > afterReload, "sid 1 stopped alerting after the reload")
+        #expect(Live.wait(timeout: 10) { sid(1) > afterReload }, "sid 1 stopped alerting after the reload")
         #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
         traffic.kill()
         #expect(EVEFile(path: sensor.eve).broken.isEmpty)
@@ -340,7 +337,7 @@ struct LiveSensorTests {
         defer { sensor.child.kill() }
         #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
         let traffic = try Traffic.udpInBackground(from: pair, to: 571, count: 1000, rate: 500, base: 23000)
-        Live.sleep(1)
+        #expect(Live.wait(timeout: 10) { !EVEFile(path: sensor.eve).alerts.isEmpty }, "no alert before SIGTERM")
         #expect(traffic.isRunning, "the traffic ended before SIGTERM")
         let started = Date()
         let status = sensor.stop()

@@ -7,6 +7,7 @@
 #   default binary: .build/release/ghostport, else .build/debug/ghostport
 #   RATES="10000 50000 100000 200000 topspeed"  SECONDS_PER_RATE=4  PACKETS=400000
 #   (topspeedN: N tcpreplay --topspeed at once, e.g. RATES="topspeed topspeed2")
+#   GHOSTPORT_ARGS="--kernel-filter off" adds options to ghostport run (compare with and without)
 #
 # Each rate sends min(rate * SECONDS_PER_RATE, PACKETS) packets (topspeed: PACKETS, topspeedN:
 # N * PACKETS) with tcpreplay from inside a private network namespace; the sensor or tcpdump captures the
@@ -82,7 +83,8 @@ replay() {
 
 run_ghostport() {
     rm -f "$work/eve.json"
-    "$ghostport" run -i "$root_end" -o "$work/eve.json" --allow-root --stats-interval 0 2>"$work/gp.err" &
+    # shellcheck disable=SC2086 # GHOSTPORT_ARGS is a list of words
+    "$ghostport" run -i "$root_end" -o "$work/eve.json" --allow-root --stats-interval 0 ${GHOSTPORT_ARGS:-} 2>"$work/gp.err" &
     capture_pid=$!
     wait_for "$work/gp.err" "capturing on" || { echo "ghostport did not start:" >&2; cat "$work/gp.err" >&2; exit 1; }
     replay "$1"
@@ -108,7 +110,8 @@ run_tcpdump() {
     td_dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$work/td.err")
 }
 
-echo "ghostport: $ghostport"
+echo "ghostport: $ghostport ${GHOSTPORT_ARGS:-}"
+
 echo "capture: $total packets (genpcap --seed 7), ${seconds} s per rate, veth $root_end <- $ns/$peer_end"
 printf '%-9s | %-8s %-10s | %-10s %-8s %-8s %-6s | %-8s %-10s %-10s %-8s %-6s\n' \
     rate sent "gp pps" "gp kernel" "k.drops" "r.drops" drops sent "td pps" "td recv" "k.drops" drops

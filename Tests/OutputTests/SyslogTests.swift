@@ -82,7 +82,7 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
     }
 }
 
-/// Sends alerts through syslog(3) to a real rsyslogd listening on /dev/log, and reads what
+/// Sends alerts as syslog(3) would to a real rsyslogd listening on /dev/log, and reads what
 /// it wrote. Needs root (only root may create /dev/log) and /usr/sbin/rsyslogd
 /// (`apt-get install -y rsyslog`); refuses to touch a /dev/log a running logger serves.
 @Suite(.serialized) struct SyslogEndToEndTests {
@@ -114,5 +114,89 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
             "info|local5|ghostport-test|{\"event_type\":\"stats\"}",
         ]
         #expect(daemon.waitForLines(expected.count) == expected)
+    }
+}
+
+/// The logger's socket as a plain datagram socket the test binds, removes and binds again: no
+/// root, no daemon.
+@Suite struct SyslogSocketTests {
+    /// A datagram socket bound at `path`, reading without waiting.
+    final class Listener {
+        let fd: Int32
+        init(_ path: String) {
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            precondition(bound == 0, "bind \(path): \(errno)")
+        }
+        deinit { close(fd) }
+
+        func messages() -> [String] {
+            var result: [String] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { return result }
+                result.append(String(decoding: buffer[..<n], as: UTF8.self))
+            }
+        }
+    }
+
+    @Test func missingThenServedThenGoneThenServed() throws {
+        let directory = try TempDirectory()
+        let path = directory.file("log.sock")
+        let output = SyslogOutput(ident: "gp-test", facility: .local5, format: .text, socket: path)
+        #expect(output.isFailing, "a missing socket is known before the first message")
+        #expect(output.takeTransition() == .failing(path: path, errno: ENOENT))
+        output.send(alert())
+        output.send(alert())
+        #expect(output.dropped == 2 && output.sent == 0)
+        #expect(output.takeTransition() == nil, "said once per outage")
+
+        var listener: Listener? = Listener(path)
+        output.send(alert(priority: 1))
+        #expect(output.sent == 1 && !output.isFailing)
+        #expect(output.takeTransition() == .recovered(path: path, dropped: 2))
+        let received = listener?.messages() ?? []
+        #expect(received.count == 1)
+        // <PRI> is local5 (21) * 8 + alert (1); then the time, and ident[pid].
+        #expect(received.first?.hasPrefix("<169>") == true, "\(received)")
+        #expect(received.first?.contains(" gp-test[\(getpid())]: [1:9005710:1] GHOSTPORT probe") == true, "\(received)")
+
+        listener = nil  // closed, its socket file left behind: refused
+        output.send(alert())
+        #expect(output.takeTransition() == .failing(path: path, errno: ECONNREFUSED))
+        unlink(path)
+        output.send(alert())
+        #expect(output.takeTransition() == nil)
+        listener = Listener(path)
+        output.send(alert())
+        #expect(output.takeTransition() == .recovered(path: path, dropped: 2))
+        #expect(output.dropped == 4 && output.sent == 2)
+        #expect(listener?.messages().count == 1)
+
+        #expect(SyslogOutput.Transition.failing(path: "/dev/log", errno: ENOENT).description
+            == "syslog: /dev/log: No such file or directory; alerts to syslog are dropped and counted "
+            + "(stats output.syslog_dropped) until it is back; the EVE file keeps them")
+        #expect(SyslogOutput.Transition.recovered(path: "/dev/log", dropped: 1).description
+            == "syslog: /dev/log: delivering again; 1 message was dropped meanwhile")
+    }
+
+    /// A logger that does not read: its queue fills, and the sender drops instead of waiting.
+    @Test func aFullQueueDropsWithoutBlocking() throws {
+        let directory = try TempDirectory()
+        let path = directory.file("log.sock")
+        let listener = Listener(path)
+        let output = SyslogOutput(ident: "gp-test", socket: path)
+        for _ in 0..<2000 { output.send(alert()) }
+        #expect(output.sent > 0 && output.dropped > 0 && output.sent + output.dropped == 2000)
+        #expect(output.lastError == EAGAIN)
+        _ = listener
     }
 }

@@ -145,8 +145,13 @@ struct HostileRun {
         let stderr = (try? String(contentsOfFile: child.stderrPath, encoding: .utf8)) ?? ""
         self.stderr = stderr
         #expect(child.status == 0, "\(name): exit \(child.status), stderr: \(stderr.prefix(500))", sourceLocation: sourceLocation)
-        #expect(child.peakRSSKiB > 0 && child.peakRSSKiB < HostileReadTests.rssLimitKiB,
-                "\(name): peak RSS \(child.peakRSSKiB / 1024) MiB", sourceLocation: sourceLocation)
+        if Checkout.ghostportUnderASan {
+            print("\(name): peak RSS not checked: the ghostport binary is built with AddressSanitizer "
+                  + "(set GHOSTPORT_BINARY to a release build to check it)")
+        } else {
+            #expect(child.peakRSSKiB > 0 && child.peakRSSKiB < HostileReadTests.rssLimitKiB,
+                    "\(name): peak RSS \(child.peakRSSKiB / 1024) MiB", sourceLocation: sourceLocation)
+        }
         print("\(name): \(pcap.count) frames, peak RSS \(child.peakRSSKiB / 1024) MiB, exit \(child.status)")
 
         let output = try Data(contentsOf: URL(fileURLWithPath: child.stdoutPath), options: .alwaysMapped)

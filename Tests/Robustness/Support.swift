@@ -34,9 +34,13 @@ enum Checkout {
         }
     }
 
-    /// The `ghostport` binary: beside this test bundle (SwiftPM builds it for the test target),
-    /// else in the root's .build/debug; nil when neither exists.
+    /// The `ghostport` binary: `$GHOSTPORT_BINARY` when set (CI points it at the release build
+    /// while the tests themselves run under AddressSanitizer), else beside this test bundle
+    /// (SwiftPM builds it for the test target), else in the root's .build/debug; nil when none exists.
     static let ghostport: String? = {
+        if let chosen = ProcessInfo.processInfo.environment["GHOSTPORT_BINARY"], !chosen.isEmpty {
+            return FileManager.default.isExecutableFile(atPath: chosen) ? chosen : nil
+        }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let candidates = [
@@ -44,6 +48,14 @@ enum Checkout {
             root + "/.build/debug/ghostport",
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// True when the binary under test was built with AddressSanitizer: the one beside an
+    /// ASan-built test bundle is (no `$GHOSTPORT_BINARY`). Its shadow memory and quarantine
+    /// make resident memory meaningless as a measure of ghostport's own.
+    static let ghostportUnderASan: Bool = {
+        guard ProcessInfo.processInfo.environment["GHOSTPORT_BINARY"]?.isEmpty ?? true else { return false }
+        return dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
     }()
 }
 

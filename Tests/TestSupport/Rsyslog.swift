@@ -4,11 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A real `rsyslogd` serving `/dev/log` for a test, writing what one facility receives to a
-/// file as `severity|facility|program|message` lines. Needs root and no system logger already
-/// on `/dev/log`; a stale `/dev/log` is moved aside and put back by `stop()`.
+/// A real `rsyslogd` serving `/dev/log` (or another socket) for a test, writing what one
+/// facility receives to a file as `severity|facility|program|message` lines. On `/dev/log` it
+/// needs root and no system logger already there; a stale `/dev/log` is moved aside and put back
+/// by `stop()`.
 public final class RsyslogDaemon {
     public let output: String
+    public let socket: String
     private let directory: String
     private let pid: pid_t
     private let backup: String?
@@ -25,30 +27,44 @@ public final class RsyslogDaemon {
         return nil
     }
 
-    /// Starts the daemon with `facility` (e.g. `local5`) going to `output`; waits for `/dev/log`.
-    public init(facility: String) throws {
+    /// Why a daemon on a socket of its own cannot be started here, or nil when it can.
+    public static var unavailableReasonOwnSocket: String? {
+        if getuid() != 0 { return "needs root to run rsyslogd" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") {
+            return "/usr/sbin/rsyslogd is missing (apt-get install -y rsyslog)"
+        }
+        return nil
+    }
+
+    /// Starts the daemon with `facility` (e.g. `local5`) going to `output` (default: a file of its
+    /// own, removed by `stop()`; one given is kept, and appended to); waits for `socket`.
+    public init(facility: String, socket: String = "/dev/log", output: String? = nil) throws {
         // One daemon on /dev/log at a time, across test suites running in parallel.
-        let lock = open("/tmp/ghostport-test-rsyslog.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        flock(lock, LOCK_EX)
+        let onDevLog = socket == "/dev/log"
+        let lock = onDevLog ? open("/tmp/ghostport-test-rsyslog.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600) : -1
+        if lock >= 0 { flock(lock, LOCK_EX) }
         let release = {
-            flock(lock, LOCK_UN)
-            close(lock)
+            if lock >= 0 {
+                flock(lock, LOCK_UN)
+                close(lock)
+            }
         }
         self.lock = lock
+        self.socket = socket
         directory = NSTemporaryDirectory() + "ghostport-rsyslog-\(UUID().uuidString)"
-        output = directory + "/\(facility).log"
+        self.output = output ?? directory + "/\(facility).log"
         let aside = "/dev/log.ghostport-test-\(getpid())"
         var stale = stat()
-        let hadStale = lstat("/dev/log", &stale) == 0
+        let hadStale = onDevLog && lstat("/dev/log", &stale) == 0
         backup = hadStale ? aside : nil
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if hadStale { guard rename("/dev/log", aside) == 0 else { throw POSIXError(.EBUSY) } }
             let config = """
                 global(workDirectory="\(directory)")
-                module(load="imuxsock" SysSock.Name="/dev/log" SysSock.Use="on")
+                module(load="imuxsock" SysSock.Name="\(socket)" SysSock.Use="on" SysSock.RateLimit.Interval="0")
                 template(name="ghostportTest" type="string" string="%syslogseverity-text%|%syslogfacility-text%|%programname%|%msg%\\n")
-                \(facility).* action(type="omfile" file="\(output)" template="ghostportTest")
+                \(facility).* action(type="omfile" file="\(self.output)" template="ghostportTest")
                 """
             try config.write(toFile: directory + "/rsyslog.conf", atomically: true, encoding: .utf8)
             pid = try Self.spawn("/usr/sbin/rsyslogd",
@@ -59,7 +75,7 @@ public final class RsyslogDaemon {
             release()
             throw error
         }
-        guard Self.waitFor({ Self.isLiveSocket("/dev/log") }) else {
+        guard Self.waitFor({ Self.isLiveSocket(socket) }) else {
             stop()
             throw POSIXError(.ETIMEDOUT)
         }
@@ -87,11 +103,12 @@ public final class RsyslogDaemon {
         return lines
     }
 
-    /// Stops the daemon, restores `/dev/log` as it was, removes the files.
-    public func stop() {
+    /// Stops the daemon (with `signal`: SIGKILL leaves its socket behind, unserved), restores
+    /// `/dev/log` as it was, removes its files.
+    public func stop(signal: Int32 = SIGTERM) {
         guard !stopped else { return }
         stopped = true
-        kill(pid, SIGTERM)
+        kill(pid, signal)
         var status: Int32 = 0
         var reaped = false
         for _ in 0..<100 where !reaped {
@@ -101,17 +118,21 @@ public final class RsyslogDaemon {
             kill(pid, SIGKILL)
             waitpid(pid, &status, 0)
         }
-        unlink("/dev/log")
-        if let backup { rename(backup, "/dev/log") }
+        if socket == "/dev/log" {
+            unlink("/dev/log")
+            if let backup { rename(backup, "/dev/log") }
+        }
         try? FileManager.default.removeItem(atPath: directory)
-        flock(lock, LOCK_UN)
-        close(lock)
+        if lock >= 0 {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
     }
 
     public static func isLiveSocket(_ path: String) -> Bool {
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_un()
