@@ -191,7 +191,8 @@ struct FaultTests {
         let pair = try VethPair()
         defer { pair.teardown() }
         let directory = try TempDirectory()
-        chmod(directory.path, 0o777)  // nobody writes eve.json here and reads the rules
+        // nobody writes eve.json here and reads the rules; sticky, or run refuses rules others could replace
+        chmod(directory.path, 0o1777)
         let rulesFile = directory.file("live.rules"), config = directory.file("ghostport.yaml")
         let good = "alert udp any any -> any 571 (msg:\"live test 571/udp\"; sid:1; rev:1;)\n"
         try good.write(toFile: rulesFile, atomically: true, encoding: .utf8)
@@ -260,7 +261,7 @@ struct FaultTests {
         let pair = try VethPair()
         defer { pair.teardown() }
         let directory = try TempDirectory()
-        chmod(directory.path, 0o777)
+        chmod(directory.path, 0o1777)  // sticky, or run refuses rules others could replace
         let rulesFile = directory.file("live.rules")
         try "alert udp any any -> any 571 (msg:\"live test\"; sid:1; rev:1;)\n".write(toFile: rulesFile, atomically: true, encoding: .utf8)
         chmod(rulesFile, 0o600)
