@@ -314,10 +314,9 @@ struct LiveSensorTests {
         #expect(sensor.child.isRunning)
 
         #expect(try Traffic.udp(from: pair, to: 571, count: 3, rate: 50, base: 22000) == 3)
-        Live.sleep(0.8)
-        let alerted = EVEFile(path: sensor.eve).alerts(sid: 9005712).compactMap(\.srcPort)
-        #expect(Set(alerted.filter { (22000 ..< 22003).contains($0) }).count == 3,
-                "alerts after recovery from ports \(alerted); stderr: \(sensor.stderr)")
+        func alerted() -> [Int] { EVEFile(path: sensor.eve).alerts(sid: 9005712).compactMap(\.srcPort) }
+        #expect(Live.wait(timeout: 10) { Set(alerted().filter { (22000 ..< 22003).contains($0) }).count == 3 },
+                "alerts after recovery from ports \(alerted()); stderr: \(sensor.stderr)")
         #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
         let log = sensor.stderr
         if let failed = log.range(of: "failed"), let recovered = log.range(of: "recovered") {
