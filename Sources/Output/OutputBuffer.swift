@@ -10,6 +10,10 @@ public struct OutputBuffer: ~Copyable {
     public private(set) var bytes: [UInt8] = []
     public let fd: Int32
     private let flushThreshold: Int
+    /// The second `EVE.appendTimestamp` last formatted, and its text: 19 bytes of local date
+    /// and time, then 5 of zone offset. Records come in bursts within one second.
+    var timestampSecond = Int64.min
+    var timestampText: (UInt64, UInt64, UInt64) = (0, 0, 0)
 
     public init(fd: Int32, flushThreshold: Int = 1 << 16) {
         self.fd = fd
@@ -30,6 +34,10 @@ public struct OutputBuffer: ~Copyable {
 
     @inline(__always)
     public mutating func append(byte: UInt8) { bytes.append(byte) }
+
+    /// Bytes as they are: the caller vouches they are valid where they go (ASCII in JSON).
+    @inline(__always)
+    public mutating func append(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 
     public mutating func append(decimal value: UInt64) {
         if value < 10 {
