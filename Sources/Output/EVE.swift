@@ -50,11 +50,17 @@ public enum EVE {
         let second = nanoseconds.floorDivided(by: 1_000_000_000)
         let micros = UInt64(nanoseconds - second * 1_000_000_000) / 1000
         // localtime_r costs more than the rest of a record: once per second is enough.
-        if second != out.timestampSecond {
-            out.timestampText = formatSecond(second)
-            out.timestampSecond = second
+        let text: (UInt64, UInt64, UInt64)
+        if second == out.timestampSeconds.0 {
+            text = out.timestampTexts.0
+        } else if second == out.timestampSeconds.1 {
+            text = out.timestampTexts.1
+        } else {
+            // The newer entry stays, the older gives way.
+            text = formatSecond(second)
+            out.timestampSeconds = (second, out.timestampSeconds.0)
+            out.timestampTexts = (text, out.timestampTexts.0)
         }
-        let text = out.timestampText
         withUnsafeBytes(of: text) { raw in
             out.append(raw: UnsafeRawBufferPointer(rebasing: raw[0..<19]))
             out.append(byte: 0x2E)

@@ -10,10 +10,11 @@ public struct OutputBuffer: ~Copyable {
     public private(set) var bytes: [UInt8] = []
     public let fd: Int32
     private let flushThreshold: Int
-    /// The second `EVE.appendTimestamp` last formatted, and its text: 19 bytes of local date
-    /// and time, then 5 of zone offset. Records come in bursts within one second.
-    var timestampSecond = Int64.min
-    var timestampText: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    /// The two seconds `EVE.appendTimestamp` last formatted, and their text: 19 bytes of local
+    /// date and time, then 5 of zone offset. Records come in bursts within one second, and a
+    /// flow record names two (its start and its end).
+    var timestampSeconds = (Int64.min, Int64.min)
+    var timestampTexts: ((UInt64, UInt64, UInt64), (UInt64, UInt64, UInt64)) = ((0, 0, 0), (0, 0, 0))
 
     public init(fd: Int32, flushThreshold: Int = 1 << 16) {
         self.fd = fd
