@@ -144,7 +144,17 @@ public struct EngineStats: Sendable {
     /// Ended watched flows by verdict (index = `Verdict.rawValue`).
     public var verdicts = [UInt64](repeating: 0, count: 4)
     /// Ended watched flows by "port/proto" and verdict, for the summary table.
-    public var byPort: [String: [UInt64]] = [:]
+    public var byPort: [String: [UInt64]] {
+        var named: [String: [UInt64]] = [:]
+        for (key, counts) in verdictsByPort {
+            let proto = UInt8(truncatingIfNeeded: key)
+            named["\(key >> 8)/\(IPProtocol.name(proto)?.lowercased() ?? String(proto))"] =
+                [counts[0], counts[1], counts[2], counts[3]]
+        }
+        return named
+    }
+    /// `byPort` keyed by port << 8 | proto: a flow's end builds no string.
+    var verdictsByPort: [UInt32: SIMD4<UInt64>] = [:]
     /// Watched flows by client address, for the summary's top sources.
     public var bySource: [IPAddress: UInt64] = [:]
 
@@ -157,8 +167,7 @@ public struct EngineStats: Sendable {
 
     mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8, client: IPAddress) {
         verdicts[Int(verdict.rawValue)] &+= 1
-        let key = "\(port)/\(IPProtocol.name(proto)?.lowercased() ?? String(proto))"
-        byPort[key, default: [0, 0, 0, 0]][Int(verdict.rawValue)] &+= 1
+        verdictsByPort[UInt32(port) << 8 | UInt32(proto), default: .zero][Int(verdict.rawValue)] &+= 1
         // Bounded: a spoofed flood must not grow the summary without limit.
         if bySource.count < 100_000 || bySource[client] != nil { bySource[client, default: 0] &+= 1 }
     }

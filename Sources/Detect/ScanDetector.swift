@@ -60,9 +60,15 @@ public struct ScanDetector {
     /// Returns a scan the first time the source crosses a threshold within the window.
     public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64) -> Scan? {
         let window = Int64(configuration.seconds) * 1_000_000_000
-        if sources[source] == nil && sources.count >= configuration.maxSources { forgetOldest(now: time, window: window) }
-        var state = sources[source] ?? SourceState()
-        defer { sources[source] = state }
+        if sources.count >= configuration.maxSources && sources[source] == nil { forgetOldest(now: time, window: window) }
+        // In place: one hash, and the touches array is not copied on write.
+        return Self.observe(&sources[source, default: SourceState()], configuration: configuration, window: window,
+                            source: source, host: host, port: port, proto: proto, time: time, reported: &scansReported)
+    }
+
+    private static func observe(_ state: inout SourceState, configuration: Configuration, window: Int64,
+                                source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64,
+                                reported scansReported: inout UInt64) -> Scan? {
         state.lastSeen = time
         state.touches.removeAll { time - $0.time > window }
         // One touch per distinct (port, host): that is all the thresholds count.
@@ -103,10 +109,27 @@ public struct ScanDetector {
     /// so a flood of spoofed sources costs amortised O(log n) per new source.
     private mutating func forgetOldest(now: Int64, window: Int64) {
         let before = sources.count
-        sources = sources.filter { now - $0.value.lastSeen <= window }
+        var lastSeen = sources.values.map(\.lastSeen)
+        if lastSeen.contains(where: { now - $0 > window }) {
+            sources = sources.filter { now - $0.value.lastSeen <= window }
+            lastSeen = sources.values.map(\.lastSeen)
+        }
         if sources.count >= configuration.maxSources {
-            let victims = sources.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(max(1, sources.count / 8))
-            for victim in victims { sources[victim.key] = nil }
+            // The eighth seen longest ago: below the cut-off time, then at it until there are enough.
+            lastSeen.sort()
+            let victims = max(1, sources.count / 8)
+            let cutoff = lastSeen[victims - 1]
+            var ties = victims - lastSeen.prefix(victims).count { $0 < cutoff }
+            var keys: [IPAddress] = []
+            keys.reserveCapacity(victims)
+            for (key, state) in sources where state.lastSeen <= cutoff {
+                if state.lastSeen == cutoff {
+                    guard ties > 0 else { continue }
+                    ties -= 1
+                }
+                keys.append(key)
+            }
+            for key in keys { sources[key] = nil }
         }
         sourcesForgotten += UInt64(before - sources.count)
     }

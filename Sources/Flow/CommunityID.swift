@@ -61,6 +61,16 @@ public enum CommunityID {
         }
     }
 
+    /// Writes the ID of a tracked flow (see `compute(seed:flow:)`) at the start of `output`,
+    /// which must hold 30 bytes, and returns 30. No allocation.
+    @discardableResult
+    public static func write(seed: UInt16 = 0, flow: Flow, into output: UnsafeMutableRawBufferPointer) -> Int {
+        let client = flow.client
+        let server = flow.server
+        return write(seed: seed, src: client.address, dst: server.address, proto: flow.key.proto,
+                     sport: client.port, dport: server.port, into: output)
+    }
+
     /// The ID of a tracked flow, seen from its client. Equal to the ID of any of its packets
     /// (for a later-fragment flow, which keys with ports 0, it hashes ports 0).
     public static func compute(seed: UInt16 = 0, flow: Flow) -> String {

@@ -317,12 +317,21 @@ public final class FlowTable {
     }
 
     /// Removes every flow (shutdown), handing each to `body`, oldest first within each list.
+    /// `body` must not use the table: its index is cleared once at the end, not flow by flow.
     public func drain(body: (Flow) -> Void) {
         for timeoutClass in 0..<FlowTimeouts.classCount {
-            while tails[timeoutClass] >= 0 {
-                body(release(tails[timeoutClass]))
+            while true {
+                let slot = tails[timeoutClass]
+                if slot < 0 { break }
+                let flow = flows[Int(slot)]
+                unlink(slot)
+                links[Int(slot)] = Link(previous: Link.free, next: freeHead)
+                freeHead = slot
+                state.pointee.counters.active -= 1
+                body(flow)
             }
         }
+        state.pointee.buckets.update(repeating: 0, count: state.pointee.bucketMask + 1)
     }
 
     /// Idle strictly longer than the timeout, as Suricata does (a 0 s timeout expires on the

@@ -47,28 +47,66 @@ public struct EVEHeader {
 public enum EVE {
     /// `2025-06-15T09:12:01.123456+0000`: local time, microseconds, numeric zone, as Suricata writes it.
     public static func appendTimestamp(_ nanoseconds: Int64, into out: inout OutputBuffer) {
-        var seconds = time_t(nanoseconds.floorDivided(by: 1_000_000_000))
-        let micros = UInt64(nanoseconds - Int64(seconds) * 1_000_000_000) / 1000
+        let second = nanoseconds.floorDivided(by: 1_000_000_000)
+        let micros = UInt64(nanoseconds - second * 1_000_000_000) / 1000
+        // localtime_r costs more than the rest of a record: once per second is enough.
+        let text: (UInt64, UInt64, UInt64)
+        if second == out.timestampSeconds.0 {
+            text = out.timestampTexts.0
+        } else if second == out.timestampSeconds.1 {
+            text = out.timestampTexts.1
+        } else {
+            // The newer entry stays, the older gives way.
+            text = formatSecond(second)
+            out.timestampSeconds = (second, out.timestampSeconds.0)
+            out.timestampTexts = (text, out.timestampTexts.0)
+        }
+        withUnsafeBytes(of: text) { raw in
+            out.append(raw: UnsafeRawBufferPointer(rebasing: raw[0..<19]))
+            out.append(byte: 0x2E)
+            out.append(decimal: micros, width: 6)
+            out.append(raw: UnsafeRawBufferPointer(rebasing: raw[19..<24]))
+        }
+    }
+
+    /// `2025-06-15T09:12:01` and `+0000` for one second, as 24 bytes.
+    private static func formatSecond(_ second: Int64) -> (UInt64, UInt64, UInt64) {
+        var seconds = time_t(second)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        out.append(decimal: UInt64(parts.tm_year + 1900), width: 4)
-        out.append(byte: 0x2D)
-        out.append(decimal: UInt64(parts.tm_mon + 1), width: 2)
-        out.append(byte: 0x2D)
-        out.append(decimal: UInt64(parts.tm_mday), width: 2)
-        out.append(byte: 0x54)
-        out.append(decimal: UInt64(parts.tm_hour), width: 2)
-        out.append(byte: 0x3A)
-        out.append(decimal: UInt64(parts.tm_min), width: 2)
-        out.append(byte: 0x3A)
-        out.append(decimal: UInt64(parts.tm_sec), width: 2)
-        out.append(byte: 0x2E)
-        out.append(decimal: micros, width: 6)
-        let offset = parts.tm_gmtoff
-        out.append(byte: offset < 0 ? 0x2D : 0x2B)
-        let minutes = UInt64(abs(offset) / 60)
-        out.append(decimal: minutes / 60, width: 2)
-        out.append(decimal: minutes % 60, width: 2)
+        let minutes = Int(abs(parts.tm_gmtoff) / 60)
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { raw in
+            var at = 0
+            // Int64 nanoseconds span the years 1677-2262: every field has a fixed width.
+            func put(_ value: Int, width: Int) {
+                var v = value
+                for i in stride(from: width - 1, through: 0, by: -1) {
+                    raw[at + i] = 0x30 + UInt8(v % 10)
+                    v /= 10
+                }
+                at += width
+            }
+            func put(byte: UInt8) {
+                raw[at] = byte
+                at += 1
+            }
+            put(Int(parts.tm_year) + 1900, width: 4)
+            put(byte: 0x2D)
+            put(Int(parts.tm_mon) + 1, width: 2)
+            put(byte: 0x2D)
+            put(Int(parts.tm_mday), width: 2)
+            put(byte: 0x54)
+            put(Int(parts.tm_hour), width: 2)
+            put(byte: 0x3A)
+            put(Int(parts.tm_min), width: 2)
+            put(byte: 0x3A)
+            put(Int(parts.tm_sec), width: 2)
+            put(byte: parts.tm_gmtoff < 0 ? 0x2D : 0x2B)
+            put(minutes / 60, width: 2)
+            put(minutes % 60, width: 2)
+        }
+        return text
     }
 
     /// EVE's `proto`: the IANA keyword for common protocols, the number otherwise.

@@ -10,6 +10,11 @@ public struct OutputBuffer: ~Copyable {
     public private(set) var bytes: [UInt8] = []
     public let fd: Int32
     private let flushThreshold: Int
+    /// The two seconds `EVE.appendTimestamp` last formatted, and their text: 19 bytes of local
+    /// date and time, then 5 of zone offset. Records come in bursts within one second, and a
+    /// flow record names two (its start and its end).
+    var timestampSeconds = (Int64.min, Int64.min)
+    var timestampTexts: ((UInt64, UInt64, UInt64), (UInt64, UInt64, UInt64)) = ((0, 0, 0), (0, 0, 0))
 
     public init(fd: Int32, flushThreshold: Int = 1 << 16) {
         self.fd = fd
@@ -30,6 +35,10 @@ public struct OutputBuffer: ~Copyable {
 
     @inline(__always)
     public mutating func append(byte: UInt8) { bytes.append(byte) }
+
+    /// Bytes as they are: the caller vouches they are valid where they go (ASCII in JSON).
+    @inline(__always)
+    public mutating func append(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 
     public mutating func append(decimal value: UInt64) {
         if value < 10 {

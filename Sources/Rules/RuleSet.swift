@@ -7,36 +7,47 @@
 /// a group is the list of entries to check. Entries with no narrowing port go to
 /// a per-protocol list checked for every packet of that protocol.
 public struct RuleSet: Sendable {
-    public let rules: [Rule]
+    /// Everything in one reference: a caller holding the set in a class property copies it
+    /// per packet, and one retain is what that copy should cost.
+    private let compiled: Compiled
 
-    private let tables: MatchTables
-    private let bySid: [SidKey: Int]
+    private final class Compiled: Sendable {
+        let rules: [Rule]
+        let tables: MatchTables
+        let bySid: [SidKey: Int]
+
+        init(rules: [Rule], tables: MatchTables, bySid: [SidKey: Int]) {
+            self.rules = rules
+            self.tables = tables
+            self.bySid = bySid
+        }
+    }
+
+    public var rules: [Rule] { compiled.rules }
 
     public static let empty = RuleSet(rules: [])
 
-    public var count: Int { rules.count }
+    public var count: Int { compiled.rules.count }
 
     /// The rule with this gid and sid, if loaded.
     public func rule(sid: UInt32, gid: UInt32 = 1) -> Rule? {
-        bySid[SidKey(gid: gid, sid: sid)].map { rules[$0] }
+        compiled.bySid[SidKey(gid: gid, sid: sid)].map { compiled.rules[$0] }
     }
 
     /// Memory held by the port tables and candidate lists, for stats.
-    public var tableBytes: Int { tables.byteCount }
+    public var tableBytes: Int { compiled.tables.byteCount }
 
     /// How many distinct candidate groups the port tables hold, for stats.
-    public var groupCount: Int { tables.groupCount }
+    public var groupCount: Int { compiled.tables.groupCount }
 
     /// Compiles rules as given; sids are assumed unique per gid (the loader checks).
     public init(rules: [Rule]) {
-        self.rules = rules
         var bySid: [SidKey: Int] = [:]
         bySid.reserveCapacity(rules.count)
         for (index, rule) in rules.enumerated() where bySid[SidKey(gid: rule.gid, sid: rule.sid)] == nil {
             bySid[SidKey(gid: rule.gid, sid: rule.sid)] = index
         }
-        self.bySid = bySid
-        tables = MatchTables(rules)
+        compiled = Compiled(rules: rules, tables: MatchTables(rules), bySid: bySid)
     }
 
     /// Fills `matches` with the rules that match this packet: the first matching pass
@@ -45,7 +56,7 @@ public struct RuleSet: Sendable {
     /// Allocates nothing once `matches` has capacity for the alerts.
     public func match(_ packet: PacketFacts, flow: FlowFacts = .unknown, into matches: inout RuleMatches) {
         matches.reset()
-        let tables = self.tables
+        let tables = compiled.tables
         if packet.hasPorts {
             let proto: Int
             switch packet.proto {
