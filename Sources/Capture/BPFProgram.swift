@@ -11,6 +11,13 @@ public struct BPFProgram: @unchecked Sendable {
 
     public var count: Int { instructions.count }
 
+    /// Whether both programs are the same instructions.
+    public func isSame(as other: BPFProgram) -> Bool {
+        instructions.count == other.instructions.count && zip(instructions, other.instructions).allSatisfy { a, b in
+            a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k
+        }
+    }
+
     init(instructions: [bpf_insn]) { self.instructions = instructions }
 
     /// Compiles `expression` for `linkType` without a capture, so the program is the same on

@@ -125,6 +125,17 @@ struct KernelFilterInstaller: Sendable {
                                 budget: BPFProgram.kernelLimit - (user?.count ?? 0))
     }
 
+    /// Whether `plan` installs exactly what `installed` did: then a reload leaves the kernel's
+    /// filter alone, since libpcap's pcap_setfilter briefly rejects every packet while it
+    /// swaps filters on a live socket.
+    func installsSameProgram(_ plan: KernelFilterPlan, as installed: KernelFilterPlan) -> Bool {
+        switch (plan, installed) {
+        case (.success(let new?), .success(let old?)): new.program.isSame(as: old.program)
+        case (.success(.some), _), (_, .success(.some)): false
+        default: true  // neither installs a rules' filter: both leave the user's, or none
+        }
+    }
+
     /// Installs what `plan` says on `capture` (the user's filter alone, or nothing at all, when
     /// there is no rules' filter) and returns the line to log.
     func install(_ plan: KernelFilterPlan, on capture: LiveCapture) -> String {

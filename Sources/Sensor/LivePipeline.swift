@@ -365,6 +365,23 @@ final class CaptureThread: Sendable {
             shared.store(counters)
             sincePublish = 0
         }
+        func take(_ record: CaptureRecord, from current: LiveCapture, into producer: inout PacketProducer) {
+            sequence &+= 1
+            sincePublish &+= 1
+            let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
+            if prefilter.admits(record.bytes, linkType: current.linkType, originalLength: record.originalLength) {
+                lastSent = timestamp
+                let header = SlotHeader(
+                    timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
+                    originalLength: UInt32(truncatingIfNeeded: record.originalLength),
+                    capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
+                    linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence)
+                producer.push(header: header, bytes: record.bytes)
+            } else if timestamp &- lastSent >= 1_000_000_000 {
+                lastSent = timestamp
+                Self.tick(timestamp, sequence: sequence, into: &producer)
+            }
+        }
         while !signals.stopRequested {
             guard let current = capture else {
                 capture = reopen(reopenOptions)
@@ -386,27 +403,17 @@ final class CaptureThread: Sendable {
                                           counters: prefilter.counters)
                 }
                 if let plan = shared.takeKernelPlan() {
+                    if kernelFilter.installsSameProgram(plan, as: kernelPlan) {
+                        log("reload: kernel filter unchanged")
+                    } else {
+                        log("reload: " + kernelFilter.install(plan, on: current))
+                    }
                     kernelPlan = plan
-                    log("reload: " + kernelFilter.install(plan, on: current))
                 }
             }
             switch current.next() {
             case .packet(let record):
-                sequence &+= 1
-                sincePublish &+= 1
-                let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
-                if prefilter.admits(record.bytes, linkType: current.linkType, originalLength: record.originalLength) {
-                    lastSent = timestamp
-                    let header = SlotHeader(
-                        timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
-                        originalLength: UInt32(truncatingIfNeeded: record.originalLength),
-                        capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
-                        linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence)
-                    producer.push(header: header, bytes: record.bytes)
-                } else if timestamp &- lastSent >= 1_000_000_000 {
-                    lastSent = timestamp
-                    Self.tick(timestamp, sequence: sequence, into: &producer)
-                }
+                take(record, from: current, into: &producer)
                 if sincePublish >= 65_536 { publish(current) }
             case .timeout:
                 producer.flush()
@@ -421,6 +428,23 @@ final class CaptureThread: Sendable {
                 publish(current)
                 log("capture on \(interface) failed: \(reason); retrying")
                 capture = nil
+            }
+        }
+        // A stop still takes what the kernel has already captured: read until it has nothing
+        // more to give, and at least one read timeout long (a TPACKET_V3 block is handed over
+        // up to one timeout late), for at most 2 s, so a stop stays prompt under any load.
+        if let current = capture {
+            let started = LiveSensor.wallClock()
+            let quietAfter = started + Int64(options.readTimeoutMilliseconds + 50) * 1_000_000
+            drain: while LiveSensor.wallClock() < started + 2_000_000_000 {
+                switch current.next() {
+                case .packet(let record):
+                    take(record, from: current, into: &producer)
+                case .timeout:
+                    if LiveSensor.wallClock() >= quietAfter { break drain }
+                case .failed:
+                    break drain
+                }
             }
         }
         publish(capture)

@@ -130,7 +130,9 @@ struct FaultTests {
         #expect(old.broken.isEmpty && new.broken.isEmpty, "cut lines: \(old.broken.prefix(2)) \(new.broken.prefix(2))")
         #expect(new.alerts.count > 0, "nothing in the new eve.json")
         let ports = (old.alerts(sid: 9005712) + new.alerts(sid: 9005712)).compactMap(\.srcPort)
-        #expect(ports.count == flows && Set(ports).count == flows, "alerts \(ports.count), distinct \(Set(ports).count) for \(flows) flows")
+        let missing = Set(32000 ..< 32000 + flows).subtracting(ports).sorted()
+        #expect(ports.count == flows && Set(ports).count == flows,
+                "alerts \(ports.count), distinct \(Set(ports).count) for \(flows) flows; missing \(missing); stderr: \(sensor.stderr)")
         let log = sensor.stderr
         #expect(log.components(separatedBy: "still writing to the old file").count - 1 == 2, "\(log)")
         #expect(!log.contains("write failed"), "a write failed: \(log)")
