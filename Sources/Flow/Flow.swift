@@ -109,15 +109,7 @@ public struct Flow: Sendable {
     /// captures) never move `last` back.
     @inline(__always)
     public mutating func update(with packet: borrowing DecodedPacket, toServer: Bool, timestamp: Int64, length: Int) {
-        if timestamp > last { last = timestamp }
-        let bytes = UInt64(max(0, length))
-        if toServer {
-            packetsToServer &+= 1
-            bytesToServer &+= bytes
-        } else {
-            packetsToClient &+= 1
-            bytesToClient &+= bytes
-        }
+        countRelated(toServer: toServer, timestamp: timestamp, length: length)
         if toServer { spokeToServer = true } else { spokeToClient = true }
         if packet.hasTCPFlags {
             updateTCP(flags: packet.tcpFlags, toServer: toServer)
