@@ -133,16 +133,7 @@ public final class LiveSensor {
         var draining = false
         var outputFailing = false
         while true {
-            let count = consumer.pop(maxBatch: 4096) { header, bytes in
-                let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
-                if header.linkType == CaptureThread.clockTick {
-                    engine.advanceClock(to: timestamp)
-                    return
-                }
-                engine.process(bytes, linkType: LinkType(rawValue: header.linkType), capturedLength: Int(header.capturedLength),
-                               timestamp: timestamp, originalLength: Int(header.originalLength),
-                               origin: PacketOrigin(count: header.sequence, source: -1))
-            }
+            let count = consumer.pop(maxBatch: 4096) { header, bytes in engine.consume(header, bytes, source: -1) }
             let now = clock.now
             if count == 0 || now >= nextFlush {
                 engine.flushOutput()
@@ -314,9 +305,6 @@ final class LiveShared: Sendable {
 
 /// The capture thread: read, prefilter, push; reopen the interface when it goes away.
 final class CaptureThread: Sendable {
-    /// A slot with this link type carries only a timestamp: time moved on.
-    static let clockTick: Int32 = -1
-
     private let captureBox: Handoff<CaptureBox>
     private let options: LiveOptions
     private let kernelFilter: KernelFilterInstaller
@@ -454,9 +442,8 @@ final class CaptureThread: Sendable {
 
     /// Tells the engine that time moved on, so idle flows time out while nothing it wants arrives.
     private static func tick(_ timestamp: Int64, sequence: UInt64, into producer: inout PacketProducer) {
-        let header = SlotHeader(timestampSeconds: timestamp / 1_000_000_000,
-                                timestampNanoseconds: Int32(timestamp % 1_000_000_000), originalLength: 0,
-                                capturedLength: 0, linkType: clockTick, sourceIndex: 0, sequence: sequence)
+        let header = SlotHeader.clockTick(seconds: timestamp / 1_000_000_000, nanoseconds: Int32(timestamp % 1_000_000_000),
+                                          sourceIndex: 0, sequence: sequence)
         producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 

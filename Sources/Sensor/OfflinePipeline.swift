@@ -65,16 +65,7 @@ public enum OfflinePipeline {
         var stopSeen: ContinuousClock.Instant?
         var readerStuck = false
         while true {
-            let count = consumer.pop { header, bytes in
-                let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
-                if header.linkType == ReaderContext.clockTick {
-                    engine.advanceClock(to: timestamp)
-                    return
-                }
-                engine.process(bytes, linkType: LinkType(rawValue: header.linkType), capturedLength: Int(header.capturedLength),
-                               timestamp: timestamp, originalLength: Int(header.originalLength),
-                               origin: PacketOrigin(count: header.sequence, source: Int(header.sourceIndex)))
-            }
+            let count = consumer.pop { header, bytes in engine.consume(header, bytes, source: Int(header.sourceIndex)) }
             packets &+= UInt64(count)
             if let progress, progressEvery > 0, packets >= nextProgress {
                 nextProgress = packets + UInt64(progressEvery)
@@ -141,9 +132,6 @@ public enum OfflinePipeline {
         let prefilter: Prefilter
         let signals: SignalWatcher?
 
-        /// A slot with this link type carries only a timestamp: packet time moved on.
-        static let clockTick: Int32 = -1
-
         init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter,
              signals: SignalWatcher?) {
             self.signals = signals
@@ -190,10 +178,8 @@ public enum OfflinePipeline {
                         // Once a second of packet time, tell the engine so idle flows time out.
                         if timestamp &- lastSent >= 1_000_000_000 {
                             lastSent = timestamp
-                            let tick = SlotHeader(
-                                timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
-                                originalLength: 0, capturedLength: 0, storedLength: 0,
-                                linkType: Self.clockTick, sourceIndex: UInt32(index), sequence: sequence)
+                            let tick = SlotHeader.clockTick(seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                                            sourceIndex: UInt32(index), sequence: sequence)
                             producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
                             if publishEach { producer.flush() }
                         }
