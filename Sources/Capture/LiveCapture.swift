@@ -98,13 +98,7 @@ public final class LiveCapture {
                 throw .openFailed(path: name, reason: "could not install filter: \(reason)")
             }
         }
-        let dlt = pcap_datalink(handle)
-        let linkType = LinkType(rawValue: dlt)
-        let dltName = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT_\(dlt)"
-        guard linkType.isSupported else {
-            pcap_close(handle)
-            throw .unsupportedLinkType(path: name, linkType: linkType, name: dltName)
-        }
+        let (linkType, dltName) = try supportedLinkType(of: handle, path: name)
         // Reads never block inside libpcap: `next` polls with its own timeout, because a
         // TPACKET_V3 read with no traffic at all can wait far past the configured timeout.
         let selectable = pcap_get_selectable_fd(handle)

@@ -90,13 +90,7 @@ public final class OfflineCapture {
         guard let handle = opened else {
             throw .openFailed(path: path, reason: Self.describe(libpcapError: errbuf))
         }
-        let dlt = pcap_datalink(handle)
-        let linkType = LinkType(rawValue: dlt)
-        let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT_\(dlt)"
-        guard linkType.isSupported else {
-            pcap_close(handle)
-            throw .unsupportedLinkType(path: path, linkType: linkType, name: name)
-        }
+        let (linkType, name) = try supportedLinkType(of: handle, path: path)
         self.handle = handle
         self.linkType = linkType
         self.linkTypeName = linkType.name ?? name
@@ -181,6 +175,19 @@ public final class OfflineCapture {
         let bytes = errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return bytes.isEmpty ? "not a capture file" : String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The link type of a handle just opened (offline or live), with libpcap's name for it; when
+/// ghostport cannot decode that link type, the handle is closed and `.unsupportedLinkType` thrown.
+func supportedLinkType(of handle: OpaquePointer, path: String) throws(CaptureError) -> (LinkType, name: String) {
+    let dlt = pcap_datalink(handle)
+    let linkType = LinkType(rawValue: dlt)
+    let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT_\(dlt)"
+    guard linkType.isSupported else {
+        pcap_close(handle)
+        throw .unsupportedLinkType(path: path, linkType: linkType, name: name)
+    }
+    return (linkType, name)
 }
 
 /// The capture files a path names: the file itself, or a directory's capture files sorted by name.
