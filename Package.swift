@@ -32,6 +32,8 @@ let package = Package(
         ),
         // The few Linux calls Swift cannot make directly: capabilities, prctl.
         .target(name: "CSensor"),
+        // A prefetch hint for the flow table, which Swift cannot spell.
+        .target(name: "CPrefetch"),
         // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
         .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
@@ -43,7 +45,7 @@ let package = Package(
         // The lock-free single-producer/single-consumer packet ring.
         .target(name: "Ring", swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
-        .target(name: "Flow", dependencies: ["Wire"], swiftSettings: hotPath),
+        .target(name: "Flow", dependencies: ["Wire", "CPrefetch"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
         .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.

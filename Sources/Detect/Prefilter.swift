@@ -1,3 +1,4 @@
+import Flow
 import Wire
 
 /// The capture side's half of detection: decode in place and keep only the packets some rule
@@ -7,14 +8,30 @@ public struct Prefilter: Sendable {
     public let interest: Interest
     /// Decode events need their packets when anomaly records are on.
     public let keepsAnomalies: Bool
+    /// The engine's flow table seed, for `flowHint`.
+    public let flowSeed: UInt64
     public private(set) var counters = PrefilterCounters()
     private var packet = DecodedPacket()
 
     /// `counters` carries the counts on when a reload brings a new interest.
-    public init(interest: Interest, keepsAnomalies: Bool, counters: PrefilterCounters = PrefilterCounters()) {
+    public init(interest: Interest, keepsAnomalies: Bool, flowSeed: UInt64, counters: PrefilterCounters = PrefilterCounters()) {
         self.interest = interest
         self.keepsAnomalies = keepsAnomalies
+        self.flowSeed = flowSeed
         self.counters = counters
+    }
+
+    /// The same prefilter for a reloaded ruleset's interest, its counts carried on.
+    public func reloaded(interest: Interest) -> Prefilter {
+        Prefilter(interest: interest, keepsAnomalies: keepsAnomalies, flowSeed: flowSeed, counters: counters)
+    }
+
+    /// For the packet `admits` last let through: the hash of the flow the engine will look up
+    /// first (the quoted one for an ICMP error), or 0. See `SlotHeader.flowHint`.
+    @inline(__always)
+    public var flowHint: UInt64 {
+        let found = packet.quoted.isPresent ? FlowKey.quotedFlow(of: packet) ?? FlowKey.of(packet) : FlowKey.of(packet)
+        return found?.key.hash(seed: flowSeed) ?? 0
     }
 
     /// True when the engine must see this packet; otherwise it is counted here and dropped.
@@ -45,7 +62,7 @@ public struct PrefilterCounters: Sendable {
 extension Engine {
     /// A prefilter for the capture side, matching this engine's rules.
     public func makePrefilter() -> Prefilter {
-        Prefilter(interest: interest, keepsAnomalies: configuration.anomalies)
+        Prefilter(interest: interest, keepsAnomalies: configuration.anomalies, flowSeed: flows.seed)
     }
 
     /// Packet time moved on with nothing for the engine: let idle flows time out on schedule.

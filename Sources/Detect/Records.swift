@@ -38,9 +38,9 @@ public final class EVEOutput {
     /// As `record`, and with `returningLine` the line written (without its newline), for
     /// outputs that want the same record (syslog).
     public func record(returningLine: Bool, _ body: (inout OutputBuffer) -> Void) -> String? {
-        let start = buffer.bytes.count
+        let start = buffer.count
         body(&buffer)
-        let line = returningLine ? String(decoding: buffer.bytes[start..<(buffer.bytes.count - 1)], as: UTF8.self) : nil
+        let line = returningLine ? buffer.line(from: start) : nil
         countAndFlush()
         return line
     }
@@ -51,13 +51,13 @@ public final class EVEOutput {
         pending &+= 1
         if flushEveryRecord {
             flush()
-        } else if buffer.bytes.count >= 1 << 16 {
+        } else if buffer.count >= 1 << 16 {
             flush()
         }
     }
 
     public func flush() {
-        guard !buffer.bytes.isEmpty else { return }
+        guard !buffer.isEmpty else { return }
         // A write cut short (a full disk) must not leave half a line: remember where the file
         // ended and cut it back there on failure.
         var info = stat()
@@ -155,8 +155,6 @@ public struct EngineStats: Sendable {
     }
     /// `byPort` keyed by port << 8 | proto: a flow's end builds no string.
     var verdictsByPort: [UInt32: SIMD4<UInt64>] = [:]
-    /// Watched flows by client address, for the summary's top sources.
-    public var bySource: [IPAddress: UInt64] = [:]
 
     public init() {}
 
@@ -165,11 +163,9 @@ public struct EngineStats: Sendable {
         alertsBySid[sid, default: 0] &+= 1
     }
 
-    mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8, client: IPAddress) {
+    mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8) {
         verdicts[Int(verdict.rawValue)] &+= 1
         verdictsByPort[UInt32(port) << 8 | UInt32(proto), default: .zero][Int(verdict.rawValue)] &+= 1
-        // Bounded: a spoofed flood must not grow the summary without limit.
-        if bySource.count < 100_000 || bySource[client] != nil { bySource[client, default: 0] &+= 1 }
     }
 
     func appendJSON(flows: FlowCounters, extra: StatsExtra, into out: inout OutputBuffer) {

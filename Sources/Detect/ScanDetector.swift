@@ -46,12 +46,14 @@ public struct ScanDetector {
     }
 
     public let configuration: Configuration
-    private var sources: [IPAddress: SourceState] = [:]
+    private let sources: AddressTable<SourceState>
     public private(set) var sourcesForgotten: UInt64 = 0
     public private(set) var scansReported: UInt64 = 0
 
-    public init(configuration: Configuration = Configuration()) {
+    /// `seed` keys the source table's hash (the engine gives its flow table's).
+    public init(configuration: Configuration = Configuration(), seed: UInt64 = 0) {
         self.configuration = configuration
+        sources = AddressTable(seed: seed)
     }
 
     public var trackedSources: Int { sources.count }
@@ -60,10 +62,17 @@ public struct ScanDetector {
     /// Returns a scan the first time the source crosses a threshold within the window.
     public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64) -> Scan? {
         let window = Int64(configuration.seconds) * 1_000_000_000
-        if sources.count >= configuration.maxSources && sources[source] == nil { forgetOldest(now: time, window: window) }
-        // In place: one hash, and the touches array is not copied on write.
-        return Self.observe(&sources[source, default: SourceState()], configuration: configuration, window: window,
-                            source: source, host: host, port: port, proto: proto, time: time, reported: &scansReported)
+        if sources.count >= configuration.maxSources && sources.value(for: source) == nil {
+            forgetOldest(now: time, window: window)
+        }
+        // In place: one probe, and the touches array is not copied on write.
+        let configuration = configuration
+        var reported = scansReported
+        defer { scansReported = reported }
+        return sources.update(source, default: { SourceState() }) { state in
+            Self.observe(&state, configuration: configuration, window: window, source: source, host: host,
+                         port: port, proto: proto, time: time, reported: &reported)
+        }
     }
 
     private static func observe(_ state: inout SourceState, configuration: Configuration, window: Int64,
@@ -106,31 +115,54 @@ public struct ScanDetector {
     }
 
     /// Drops sources idle for a window; if that frees nothing, the least recently seen eighth,
-    /// so a flood of spoofed sources costs amortised O(log n) per new source.
+    /// so a flood of spoofed sources costs amortised O(1) per new source.
     private mutating func forgetOldest(now: Int64, window: Int64) {
-        let before = sources.count
-        var lastSeen = sources.values.map(\.lastSeen)
+        var lastSeen: [Int64] = []
+        lastSeen.reserveCapacity(sources.count)
+        sources.forEach { _, state in lastSeen.append(state.lastSeen) }
+        var forgotten = 0
         if lastSeen.contains(where: { now - $0 > window }) {
-            sources = sources.filter { now - $0.value.lastSeen <= window }
-            lastSeen = sources.values.map(\.lastSeen)
+            forgotten = sources.removeAll { _, state in now - state.lastSeen > window }
+            lastSeen.removeAll { now - $0 > window }
         }
         if sources.count >= configuration.maxSources {
             // The eighth seen longest ago: below the cut-off time, then at it until there are enough.
-            lastSeen.sort()
             let victims = max(1, sources.count / 8)
-            let cutoff = lastSeen[victims - 1]
-            var ties = victims - lastSeen.prefix(victims).count { $0 < cutoff }
-            var keys: [IPAddress] = []
-            keys.reserveCapacity(victims)
-            for (key, state) in sources where state.lastSeen <= cutoff {
-                if state.lastSeen == cutoff {
-                    guard ties > 0 else { continue }
-                    ties -= 1
-                }
-                keys.append(key)
+            let cutoff = lastSeen.selectSmallest(victims)
+            var ties = victims - lastSeen.count { $0 < cutoff }
+            forgotten += sources.removeAll { _, state in
+                if state.lastSeen < cutoff { return true }
+                guard state.lastSeen == cutoff, ties > 0 else { return false }
+                ties -= 1
+                return true
             }
-            for key in keys { sources[key] = nil }
         }
-        sourcesForgotten += UInt64(before - sources.count)
+        sourcesForgotten += UInt64(forgotten)
+    }
+}
+
+extension Array where Element == Int64 {
+    /// The `k`-th smallest element (1-based), reordering the array: quickselect, O(n) on average.
+    mutating func selectSmallest(_ k: Int) -> Int64 {
+        precondition(k >= 1 && k <= count, "selectSmallest out of range")
+        var low = 0, high = count - 1
+        let target = k - 1
+        while low < high {
+            // Median of three as pivot, then Hoare's partition.
+            let middle = low + (high - low) / 2
+            let pivot = Swift.max(Swift.min(self[low], self[middle]), Swift.min(Swift.max(self[low], self[middle]), self[high]))
+            var i = low, j = high
+            while i <= j {
+                while self[i] < pivot { i += 1 }
+                while self[j] > pivot { j -= 1 }
+                if i <= j {
+                    swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { return self[target] }
+        }
+        return self[target]
     }
 }

@@ -7,7 +7,11 @@ import Glibc
 /// Text built in one reusable byte buffer and written to a file descriptor in large writes,
 /// so printing a packet allocates nothing once the buffer has grown.
 public struct OutputBuffer: ~Copyable {
-    public private(set) var bytes: [UInt8] = []
+    /// The text so far: `count` bytes at `storage`, room for `capacity`. Raw memory rather than
+    /// an Array, whose appends check uniqueness and capacity each time and showed in profiles.
+    private var storage: UnsafeMutablePointer<UInt8>
+    public private(set) var count = 0
+    private var capacity: Int
     public let fd: Int32
     private let flushThreshold: Int
     /// The two seconds `EVE.appendTimestamp` last formatted, and their text: 19 bytes of local
@@ -19,49 +23,95 @@ public struct OutputBuffer: ~Copyable {
     public init(fd: Int32, flushThreshold: Int = 1 << 16) {
         self.fd = fd
         self.flushThreshold = flushThreshold
-        bytes.reserveCapacity(flushThreshold + 4096)
+        capacity = flushThreshold + 4096
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// A copy of the text so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// The text from byte `start` to the end, less its last byte (a record's newline).
+    public func line(from start: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: storage + start, count: Swift.max(0, count - 1 - start)), as: UTF8.self)
+    }
+
+    /// Room for `extra` more bytes; grows (doubling) when a record outgrows the buffer.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count &+ extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newStorage.update(from: storage, count: count)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let base = buffer.baseAddress else { return }
+        reserve(buffer.count)
+        (storage + count).update(from: base, count: buffer.count)
+        count &+= buffer.count
     }
 
     @inline(__always)
     public mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        text.withUTF8Buffer { append($0) }
     }
 
     @inline(__always)
     public mutating func append(_ text: String) {
         var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { append($0) }
     }
 
     @inline(__always)
-    public mutating func append(byte: UInt8) { bytes.append(byte) }
+    public mutating func append(byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count &+= 1
+    }
 
     /// Bytes as they are: the caller vouches they are valid where they go (ASCII in JSON).
     @inline(__always)
-    public mutating func append(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+    public mutating func append(raw: UnsafeRawBufferPointer) { append(raw.assumingMemoryBound(to: UInt8.self)) }
 
     public mutating func append(decimal value: UInt64) {
         if value < 10 {
-            bytes.append(0x30 + UInt8(value))
+            append(byte: 0x30 + UInt8(value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 ASCII digits
-        var count = 0
-        var v = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            while v > 0 {
-                raw[23 - count] = 0x30 + UInt8(v % 10)
-                v /= 10
-                count += 1
-            }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        // Digits written straight into place: count them first (at most 20).
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits &+= 1
+            rest /= 10
         }
+        reserve(digits)
+        var v = value
+        var at = storage + count + digits
+        while v > 0 {
+            at -= 1
+            at.pointee = 0x30 + UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+        }
+        count &+= digits
     }
 
     @inline(__always)
     public mutating func append(decimal value: Int) {
         if value < 0 {
-            bytes.append(0x2D)
+            append(byte: 0x2D)
             append(decimal: UInt64(value.magnitude))
         } else {
             append(decimal: UInt64(value))
@@ -72,7 +122,7 @@ public struct OutputBuffer: ~Copyable {
     public mutating func append(decimal value: UInt64, width: Int) {
         var threshold: UInt64 = 10
         for _ in 1..<width {
-            if value < threshold { bytes.append(0x30) }
+            if value < threshold { append(byte: 0x30) }
             threshold = threshold &* 10
         }
         append(decimal: value)
@@ -80,12 +130,12 @@ public struct OutputBuffer: ~Copyable {
 
     /// Lowercase hex with `0x` and at least `width` digits.
     public mutating func append(hex value: UInt64, width: Int) {
-        bytes.append(0x30)
-        bytes.append(0x78)
+        append(byte: 0x30)
+        append(byte: 0x78)
         let digits = Swift.max(width, (64 - value.leadingZeroBitCount + 3) / 4)
         for i in stride(from: digits - 1, through: 0, by: -1) {
             let nibble = UInt8((value >> (4 * UInt64(i))) & 0xF)
-            bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+            append(byte: nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
         }
     }
 
@@ -96,18 +146,18 @@ public struct OutputBuffer: ~Copyable {
         }
         let v = address.ipv4Value
         append(decimal: UInt64(v >> 24))
-        bytes.append(0x2E)
+        append(byte: 0x2E)
         append(decimal: UInt64((v >> 16) & 0xFF))
-        bytes.append(0x2E)
+        append(byte: 0x2E)
         append(decimal: UInt64((v >> 8) & 0xFF))
-        bytes.append(0x2E)
+        append(byte: 0x2E)
         append(decimal: UInt64(v & 0xFF))
     }
 
     /// A JSON string literal, quotes included: control characters, quotes and backslashes
     /// escaped, invalid UTF-8 replaced, so any input yields valid JSON.
     public mutating func append(jsonString text: String) {
-        bytes.append(0x22)
+        append(byte: 0x22)
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x22: append("\\\"")
@@ -121,42 +171,38 @@ public struct OutputBuffer: ~Copyable {
                 let v = scalar.value
                 for shift in stride(from: 12, through: 0, by: -4) {
                     let nibble = UInt8((v >> UInt32(shift)) & 0xF)
-                    bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+                    append(byte: nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
                 }
             case 0x20..<0x7F:
-                bytes.append(UInt8(scalar.value))
+                append(byte: UInt8(scalar.value))
             default:
-                if let units = UTF8.encode(scalar) { for unit in units { bytes.append(unit) } }
+                if let units = UTF8.encode(scalar) { for unit in units { append(byte: unit) } }
             }
         }
-        bytes.append(0x22)
+        append(byte: 0x22)
     }
 
     @inline(__always)
     public mutating func flushIfNeeded() throws(WriteError) {
-        if bytes.count >= flushThreshold { try flush() }
+        if count >= flushThreshold { try flush() }
     }
 
     /// Writes everything buffered, retrying short writes and interrupted calls.
     public mutating func flush() throws(WriteError) {
-        defer { bytes.removeAll(keepingCapacity: true) }
-        let failure: Int32 = bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
+        defer { count = 0 }
+        var done = 0
+        while done < count {
+            let n = write(fd, storage + done, count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WriteError(errno: errno)
             }
-            return 0
+            done += n
         }
-        if failure != 0 { throw WriteError(errno: failure) }
     }
 
     /// Drops what is buffered without writing it.
-    public mutating func discard() { bytes.removeAll(keepingCapacity: true) }
+    public mutating func discard() { count = 0 }
 }
 
 public struct WriteError: Error, Sendable, CustomStringConvertible {

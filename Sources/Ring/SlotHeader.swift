@@ -1,6 +1,6 @@
 /// What the capture side knows about one packet, stored in front of its bytes in a slot.
 ///
-/// Laid out without padding (40 bytes) so a slot's header is one plain store and one plain load.
+/// Laid out without padding (48 bytes) so a slot's header is one plain store and one plain load.
 public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     /// Capture time, seconds since the Unix epoch.
     public var timestampSeconds: Int64
@@ -18,6 +18,10 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     public var sourceIndex: UInt32
     /// Packet number within its input, counting from 1 (EVE's `pcap_cnt`).
     public var sequence: UInt64
+    /// The hash of the flow the engine will look up for this packet (with the flow table's
+    /// seed), worked out by the capture side while it decodes; 0 when none. A hint only: the
+    /// detection thread uses it to fetch the flow's memory before the packet's turn.
+    public var flowHint: UInt64
 
     /// A header for `push`; `storedLength` is filled in by the ring, whatever is passed here.
     public init(
@@ -28,7 +32,8 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
         storedLength: UInt32 = 0,
         linkType: Int32,
         sourceIndex: UInt32,
-        sequence: UInt64
+        sequence: UInt64,
+        flowHint: UInt64 = 0
     ) {
         self.timestampSeconds = timestampSeconds
         self.timestampNanoseconds = timestampNanoseconds
@@ -38,6 +43,7 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
         self.linkType = linkType
         self.sourceIndex = sourceIndex
         self.sequence = sequence
+        self.flowHint = flowHint
     }
 
     /// True when the slot holds fewer bytes than libpcap captured (slot size or the capture side's choice).
@@ -54,8 +60,9 @@ enum SlotField {
     static let linkType = 24
     static let sourceIndex = 28
     static let sequence = 32
+    static let flowHint = 40
     /// Packet bytes follow the header directly.
-    static let data = 40
+    static let data = 48
 
     static var matchLayout: Bool {
         MemoryLayout<SlotHeader>.offset(of: \.timestampSeconds) == timestampSeconds
@@ -66,6 +73,7 @@ enum SlotField {
             && MemoryLayout<SlotHeader>.offset(of: \.linkType) == linkType
             && MemoryLayout<SlotHeader>.offset(of: \.sourceIndex) == sourceIndex
             && MemoryLayout<SlotHeader>.offset(of: \.sequence) == sequence
+            && MemoryLayout<SlotHeader>.offset(of: \.flowHint) == flowHint
             && MemoryLayout<SlotHeader>.size == data
     }
 
@@ -82,6 +90,13 @@ enum SlotField {
         slot.storeBytes(of: header.linkType, toByteOffset: linkType, as: Int32.self)
         slot.storeBytes(of: header.sourceIndex, toByteOffset: sourceIndex, as: UInt32.self)
         slot.storeBytes(of: header.sequence, toByteOffset: sequence, as: UInt64.self)
+        slot.storeBytes(of: header.flowHint, toByteOffset: flowHint, as: UInt64.self)
+    }
+
+    /// Just the flow hint of a slot further on (the consumer's look-ahead).
+    @inline(__always)
+    static func readFlowHint(from slot: UnsafeRawPointer) -> UInt64 {
+        slot.load(fromByteOffset: flowHint, as: UInt64.self)
     }
 
     @inline(__always)
@@ -94,6 +109,7 @@ enum SlotField {
             storedLength: slot.load(fromByteOffset: storedLength, as: UInt32.self),
             linkType: slot.load(fromByteOffset: linkType, as: Int32.self),
             sourceIndex: slot.load(fromByteOffset: sourceIndex, as: UInt32.self),
-            sequence: slot.load(fromByteOffset: sequence, as: UInt64.self))
+            sequence: slot.load(fromByteOffset: sequence, as: UInt64.self),
+            flowHint: slot.load(fromByteOffset: flowHint, as: UInt64.self))
     }
 }

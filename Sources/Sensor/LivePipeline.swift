@@ -133,7 +133,9 @@ public final class LiveSensor {
         var draining = false
         var outputFailing = false
         while true {
-            let count = consumer.pop(maxBatch: 4096) { header, bytes in engine.consume(header, bytes, source: -1) }
+            let count = consumer.pop(maxBatch: 4096, lookahead: Engine.lookahead, ahead: engine.prefetch(hint:)) {
+                header, bytes in engine.consume(header, bytes, source: -1)
+            }
             let now = clock.now
             if count == 0 || now >= nextFlush {
                 engine.flushOutput()
@@ -363,7 +365,8 @@ final class CaptureThread: Sendable {
                     timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
                     originalLength: UInt32(truncatingIfNeeded: record.originalLength),
                     capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
-                    linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence)
+                    linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence,
+                    flowHint: prefilter.flowHint)
                 producer.push(header: header, bytes: record.bytes)
             } else if timestamp &- lastSent >= 1_000_000_000 {
                 lastSent = timestamp
@@ -387,8 +390,7 @@ final class CaptureThread: Sendable {
             if shared.interestGeneration.load(ordering: .acquiring) != generation {
                 generation = shared.interestGeneration.load(ordering: .acquiring)
                 if let interest = shared.takeInterest() {
-                    prefilter = Prefilter(interest: interest, keepsAnomalies: prefilter.keepsAnomalies,
-                                          counters: prefilter.counters)
+                    prefilter = prefilter.reloaded(interest: interest)
                 }
                 if let plan = shared.takeKernelPlan() {
                     if kernelFilter.installsSameProgram(plan, as: kernelPlan) {

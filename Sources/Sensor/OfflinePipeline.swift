@@ -65,7 +65,9 @@ public enum OfflinePipeline {
         var stopSeen: ContinuousClock.Instant?
         var readerStuck = false
         while true {
-            let count = consumer.pop { header, bytes in engine.consume(header, bytes, source: Int(header.sourceIndex)) }
+            let count = consumer.pop(lookahead: Engine.lookahead, ahead: engine.prefetch(hint:)) { header, bytes in
+                engine.consume(header, bytes, source: Int(header.sourceIndex))
+            }
             packets &+= UInt64(count)
             if let progress, progressEvery > 0, packets >= nextProgress {
                 nextProgress = packets + UInt64(progressEvery)
@@ -191,7 +193,8 @@ public enum OfflinePipeline {
                         timestampSeconds: record.seconds, timestampNanoseconds: record.nanoseconds,
                         originalLength: UInt32(truncatingIfNeeded: record.originalLength),
                         capturedLength: UInt32(truncatingIfNeeded: record.bytes.count), storedLength: 0,
-                        linkType: linkType, sourceIndex: UInt32(index), sequence: sequence)
+                        linkType: linkType, sourceIndex: UInt32(index), sequence: sequence,
+                        flowHint: prefilter.flowHint)
                     producer.pushWaiting(header: header, bytes: record.bytes)
                     if publishEach { producer.flush() }
                     if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }

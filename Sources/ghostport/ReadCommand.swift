@@ -94,7 +94,7 @@ struct ReadCommand: ParsableCommand {
         if let error = evidenceWriter?.lastError {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
         }
-        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, packets: outcome.packets).text) }
+        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, topClients: engine.topClients(10), packets: outcome.packets).text) }
         if let signal = signals.stopSignal {
             let place = outcome.interrupted ? "stopped reading after \(outcome.packets) packets" : "the input was read to its end"
             warn("\(signalName(signal)): \(place); the records written are complete")
@@ -276,7 +276,8 @@ enum ShippedRules {
         if length > 0 {
             let exe = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             var parts = exe.split(separator: "/", omittingEmptySubsequences: false)
-            for _ in 0..<4 {
+            // Up to four levels up, never past the root (a binary copied to /tmp has two).
+            for _ in 0..<4 where parts.count > 1 {
                 parts.removeLast()
                 candidates.append(parts.joined(separator: "/") + "/rules")
             }
@@ -291,6 +292,7 @@ enum ShippedRules {
 /// The table `read` prints at the end: alerts by port and verdict, top sources.
 struct ReadSummary {
     let stats: EngineStats
+    let topClients: [(address: IPAddress, flows: UInt64)]
     let packets: UInt64
 
     var text: String {
@@ -310,10 +312,10 @@ struct ReadSummary {
             }
             if rows.count > 25 { lines.append("... \(rows.count - 25) more ports") }
         }
-        if !stats.bySource.isEmpty {
+        if !topClients.isEmpty {
             lines.append("")
             lines.append("top sources (flows to watched ports):")
-            for (source, count) in stats.bySource.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }).prefix(10) {
+            for (source, count) in topClients {
                 lines.append("  " + pad(source.description, 40) + String(count))
             }
         }

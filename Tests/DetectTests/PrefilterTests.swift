@@ -98,10 +98,10 @@ import Wire
         // A truncated IPv4 packet to an unwatched port.
         let broken = Packet.ethernet(.ipv4(src: "10.0.0.1", dst: "10.0.0.2", totalLength: 400, .udp(sport: 1, dport: 53)))
         let interest = Interest(rules: ruleSet(TestRules.udemon))
-        var quiet = Prefilter(interest: interest, keepsAnomalies: false)
+        var quiet = Prefilter(interest: interest, keepsAnomalies: false, flowSeed: 0)
         #expect(!admits(&quiet, broken))
         #expect(quiet.counters.decodeEvents[Int(DecodeEvent.ipv4TruncPkt.rawValue)] == 1)
-        var loud = Prefilter(interest: interest, keepsAnomalies: true)
+        var loud = Prefilter(interest: interest, keepsAnomalies: true, flowSeed: 0)
         #expect(admits(&loud, broken))
         #expect(loud.counters.packets == 0)
     }

@@ -55,7 +55,8 @@ import Wire
         #expect(h.engine.stats.alertsBySid == [9_005_710: 1])
         #expect(h.engine.stats.verdicts[Int(Verdict.unanswered.rawValue)] == 1)
         #expect(h.engine.stats.byPort["571/tcp"] == [0, 1, 0, 0])
-        #expect(h.engine.stats.bySource[IPAddress(parsing: "45.77.1.9")] == 1)
+        #expect(h.engine.watchedFlowsByClient.value(for: IPAddress(parsing: "45.77.1.9")) == 1)
+        #expect(h.engine.topClients(10).map(\.address) == [IPAddress(parsing: "45.77.1.9")])
     }
 
     /// A tiny memory bound (the table's floor is 1024 flows) and 5,000 concurrent flows:

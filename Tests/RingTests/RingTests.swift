@@ -80,13 +80,13 @@ import Testing
         let header = SlotHeader(
             timestampSeconds: -1_234_567_890_123, timestampNanoseconds: 999_999_999,
             originalLength: .max, capturedLength: 65_535, linkType: -7,
-            sourceIndex: 0xDEAD_BEEF, sequence: .max)
+            sourceIndex: 0xDEAD_BEEF, sequence: .max, flowHint: 0x0123_4567_89AB_CDEF)
         producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
         producer.flush()
         var seen: SlotHeader?
         _ = consumer.withNext { header, _ in seen = header }
         #expect(seen == header)
-        #expect(MemoryLayout<SlotHeader>.size == 40)
+        #expect(MemoryLayout<SlotHeader>.size == 48)
     }
 
     @Test func pushesStayUnseenUntilPublished() {

@@ -135,7 +135,7 @@ import Wire
             ? try FittedKernelFilter.fitExpression(filter, linkType: linkType, snaplen: 262_144)
             : try FittedKernelFilter.fit(filter, linkType: linkType, snaplen: 262_144))
         #expect(fitted.handBuilt == !expression)
-        var prefilter = Prefilter(interest: Interest(rules: ruleSet), keepsAnomalies: false)
+        var prefilter = Prefilter(interest: Interest(rules: ruleSet), keepsAnomalies: false, flowSeed: 0)
         var admitted = 0, accepted = 0, missed = 0
         for frame in frames {
             let (admits, accepts) = frame.withUnsafeBytes { bytes in
