@@ -61,7 +61,7 @@ public final class Engine {
     /// File names of the captures, indexed by `PacketOrigin.source` (offline only).
     public var sourceNames: [String] = []
 
-    private var output: EVEOutput
+    var output: EVEOutput
     private let evidence: EvidenceWriter?
     private var packet = DecodedPacket()
     private var matches = RuleMatches()
@@ -330,7 +330,7 @@ public final class Engine {
     /// `time` stamps the final stats record: the last packet's time by default (offline), the
     /// clock's when capturing live (where no packet may have come at all).
     public func finish(reason: String = "shutdown", at time: Int64? = nil) {
-        flows.drain { flow in self.flowEnded(flow, reason: reason) }
+        drainFlows(reason: reason)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         evidence?.closeAll()
         writeStats(timestamp: time ?? lastTimestamp)
@@ -338,9 +338,15 @@ public final class Engine {
     }
 
     private func flowEnded(_ flow: Flow, reason: String) {
+        if flowEndedNeedsRecord(flow) { writeFlow(flow, reason: reason) }
+    }
+
+    /// A flow's end, but for its record: evidence closed, verdict counted. True when it
+    /// gets a flow record (it was watched or alerted).
+    func flowEndedNeedsRecord(_ flow: borrowing Flow) -> Bool {
         if flow.flags & Self.evidenceFlag != 0 { evidence?.close(flowID: flowID(of: flow)) }
         if flow.alerted.count == AlertedSids.capacity { overflowSids[flowID(of: flow)] = nil }
-        guard flow.flags & (Self.watchedFlag | Self.alertedFlag) != 0 else { return }
+        guard flow.flags & (Self.watchedFlag | Self.alertedFlag) != 0 else { return false }
         if flow.flags & Self.watchedFlag != 0 {
             let verdict = Verdict(rawValue: flow.verdict) ?? .none
             stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto)
@@ -351,7 +357,7 @@ public final class Engine {
                 watchedFlowsByClient.modify(flow.client.address) { $0 &+= 1 }
             }
         }
-        writeFlow(flow, reason: reason)
+        return true
     }
 
     /// Flushes buffered records (live: after each batch, so alerts reach disk promptly).
@@ -366,7 +372,9 @@ public final class Engine {
     // MARK: Records
 
     /// A stable 51-bit flow id (as Suricata's), the same in the alert and the flow record.
-    func flowID(of flow: Flow) -> UInt64 {
+    func flowID(of flow: Flow) -> UInt64 { Self.flowID(of: flow) }
+
+    static func flowID(of flow: Flow) -> UInt64 {
         let id = (flow.key.hash(seed: 0x6768_6F73_7470_6F72) ^ UInt64(bitPattern: flow.start)) & 0x0007_FFFF_FFFF_FFFF
         return id == 0 ? 1 : id
     }
@@ -453,61 +461,15 @@ public final class Engine {
     }
 
     private func writeFlow(_ flow: Flow, reason: String) {
-        var head = EVEHeader(timestamp: flow.start)
-        head.flowID = flowID(of: flow)
-        head.inIface = configuration.interface
-        let client = flow.client, server = flow.server
-        head.ipVersion = flow.key.isIPv6 ? 6 : 4
-        head.src = client.address
-        head.dst = server.address
-        head.proto = flow.key.proto
-        head.hasPorts = PacketFacts.carriesPorts(flow.key.proto)
-        head.sport = client.port
-        head.dport = server.port
-        if flow.key.vlan != 0 {
-            head.vlanCount = 1
-            head.vlanIDs.0 = flow.key.vlan
-        }
-        let verdict = Verdict(rawValue: flow.verdict) ?? .none
-        output.record { out in
-            EVE.open(head, eventType: "flow", into: &out)
-            // Straight into the buffer: its 30 ASCII bytes need no escaping and no String.
-            out.append(",\"community_id\":\"")
-            var id: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            withUnsafeMutableBytes(of: &id) { raw in
-                let count = CommunityID.write(seed: configuration.communityIDSeed, flow: flow, into: raw)
-                out.append(raw: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-            }
-            out.append(byte: 0x22)
-            EVEOutput.appendFlowCounters(flow, end: true, into: &out)
-            out.append(",\"state\":\"")
-            out.append(flow.key.proto == IPProtocol.tcp ? flow.tcpState.name : (flow.established ? "established" : "new"))
-            out.append("\",\"reason\":")
-            out.append(jsonString: reason)
-            out.append(",\"alerted\":")
-            out.append(flow.flags & Self.alertedFlag != 0 ? "true" : "false")
-            out.append(byte: 0x7D)
-            out.append(",\"ghostport\":{")
-            var comma = false
-            if verdict != .none {
-                out.append("\"verdict\":\"")
-                out.append(verdict.name)
-                out.append(byte: 0x22)
-                EVE.appendField("watched_port", number: UInt64(flow.watchedPort), into: &out)
-                if let service = watchlist.service(port: flow.watchedPort, proto: flow.key.proto), !service.isEmpty {
-                    EVE.appendField("service", string: service, into: &out)
-                }
-                comma = true
-            }
-            out.append(comma ? ",\"sids\":[" : "\"sids\":[")
-            for (i, sid) in flow.alerted.enumerated() {
-                if i > 0 { out.append(byte: 0x2C) }
-                out.append(decimal: UInt64(sid))
-            }
-            out.append(byte: 0x5D)
-            EVE.appendField("repeats", number: UInt64(flow.alerted.repeats), into: &out)
-            out.append("}}\n")
-        }
+        let format = flowRecordFormat
+        output.record { out in format.write(flow, reason: reason, into: &out) }
+    }
+
+    /// What a flow record needs of the engine, apart from it, so records can be written on
+    /// another thread (see `drainFlows`).
+    var flowRecordFormat: FlowRecordFormat {
+        FlowRecordFormat(interface: configuration.interface, communityIDSeed: configuration.communityIDSeed,
+                         watchlist: watchlist)
     }
 
     private func writeScan(_ scan: ScanDetector.Scan, timestamp: Int64, origin: PacketOrigin) {

@@ -45,6 +45,14 @@ public final class EVEOutput {
         return line
     }
 
+    /// Appends `count` whole records that `other` holds (written on another thread).
+    func append(records count: Int, from other: borrowing OutputBuffer) {
+        other.withBytes { buffer.append(raw: $0) }
+        records &+= UInt64(count)
+        pending &+= UInt64(count)
+        if flushEveryRecord || buffer.count >= 1 << 16 { flush() }
+    }
+
     @inline(__always)
     private func countAndFlush() {
         records &+= 1

@@ -39,8 +39,33 @@ public struct ScanDetector {
         var time: Int64
     }
 
+    /// One source's touches, oldest first: the first held inline, the rest in an array only
+    /// once a source touches a second (port, host), so a new source allocates nothing.
+    private struct TouchList: RandomAccessCollection {
+        private var head: Touch?
+        private var rest: [Touch] = []
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { head == nil ? 0 : 1 + rest.count }
+        subscript(position: Int) -> Touch { position == 0 ? head! : rest[position - 1] }
+
+        mutating func append(_ touch: Touch) {
+            if head == nil { head = touch } else { rest.append(touch) }
+        }
+
+        mutating func removeFirst() {
+            head = rest.isEmpty ? nil : rest.removeFirst()
+        }
+
+        mutating func removeAll(where drop: (Touch) -> Bool) {
+            guard let first = head else { return }
+            if !rest.isEmpty { rest.removeAll(where: drop) }
+            if drop(first) { removeFirst() }
+        }
+    }
+
     private struct SourceState {
-        var touches: [Touch] = []
+        var touches = TouchList()
         var lastSeen: Int64 = 0
         var quietUntil: Int64 = .min
     }

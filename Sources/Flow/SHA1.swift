@@ -64,20 +64,26 @@ public struct SHA1: Sendable {
     /// Pads (0x80, zeros, the bit length) and returns the digest.
     public mutating func finalize() -> Digest {
         let bitLength = messageLength &* 8
-        var marker: UInt8 = 0x80
-        let savedLength = messageLength
-        withUnsafeBytes(of: &marker) { update($0) }
-        var zero: UInt8 = 0
-        while blockCount != 56 {
-            withUnsafeBytes(of: &zero) { update($0) }
+        // The padding goes straight into the block: 0x80, zeros to byte 56, the bit length.
+        var used = blockCount
+        withUnsafeMutableBytes(of: &block) { raw in
+            raw[used] = 0x80
+            used += 1
+            if used > 56 {
+                for i in used..<64 { raw[i] = 0 }
+                used = 0
+            }
         }
-        var lengthField = bitLength.bigEndian
-        withUnsafeBytes(of: &lengthField) { update($0) }
-        messageLength = savedLength
+        if used == 0 { compressBlock() }
+        withUnsafeMutableBytes(of: &block) { raw in
+            for i in used..<56 { raw[i] = 0 }
+            raw.storeBytes(of: bitLength.bigEndian, toByteOffset: 56, as: UInt64.self)
+        }
+        compressBlock()
+        blockCount = 0
         return Digest(words: state)
     }
 
-    /// The digest of one buffer.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
         var sha = SHA1()
         sha.update(bytes)
@@ -100,35 +106,28 @@ public struct SHA1: Sendable {
         withUnsafeMutableBytes(of: &w) { raw in
             @inline(__always) func word(_ i: Int) -> UInt32 { raw.load(fromByteOffset: i &* 4, as: UInt32.self) }
             for i in 0..<16 { raw.storeBytes(of: UInt32(bigEndian: word(i)), toByteOffset: i &* 4, as: UInt32.self) }
-            for t in 0..<80 {
+            /// Round `t`'s message word: the block's for the first 16, then mixed in place.
+            @inline(__always) func schedule(_ t: Int) -> UInt32 {
                 let s = t & 15
                 if t >= 16 {
                     let mixed = Self.rotl(word((s + 13) & 15) ^ word((s + 8) & 15) ^ word((s + 2) & 15) ^ word(s), 1)
                     raw.storeBytes(of: mixed, toByteOffset: s &* 4, as: UInt32.self)
                 }
-                let f: UInt32
-                let k: UInt32
-                switch t {
-                case 0..<20:
-                    f = (b & c) | (~b & d)
-                    k = 0x5A82_7999
-                case 20..<40:
-                    f = b ^ c ^ d
-                    k = 0x6ED9_EBA1
-                case 40..<60:
-                    f = (b & c) | (b & d) | (c & d)
-                    k = 0x8F1B_BCDC
-                default:
-                    f = b ^ c ^ d
-                    k = 0xCA62_C1D6
-                }
-                let temp = Self.rotl(a, 5) &+ f &+ e &+ k &+ word(s)
+                return word(s)
+            }
+            @inline(__always) func round(_ f: UInt32, _ k: UInt32, _ t: Int) {
+                let temp = Self.rotl(a, 5) &+ f &+ e &+ k &+ schedule(t)
                 e = d
                 d = c
                 c = Self.rotl(b, 30)
                 b = a
                 a = temp
             }
+            // Four loops of twenty, one per round function: no branch on the round number.
+            for t in 0..<20 { round((b & c) | (~b & d), 0x5A82_7999, t) }
+            for t in 20..<40 { round(b ^ c ^ d, 0x6ED9_EBA1, t) }
+            for t in 40..<60 { round((b & c) | (b & d) | (c & d), 0x8F1B_BCDC, t) }
+            for t in 60..<80 { round(b ^ c ^ d, 0xCA62_C1D6, t) }
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e)
     }

@@ -34,6 +34,11 @@ public struct OutputBuffer: ~Copyable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// The text so far, lent to `body`.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
     /// The text from byte `start` to the end, less its last byte (a record's newline).
     public func line(from start: Int) -> String {
         String(decoding: UnsafeBufferPointer(start: storage + start, count: Swift.max(0, count - 1 - start)), as: UTF8.self)
@@ -90,23 +95,42 @@ public struct OutputBuffer: ~Copyable {
             append(byte: 0x30 + UInt8(value))
             return
         }
-        // Digits written straight into place: count them first (at most 20).
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
+        // Digits written straight into place, two at a time from a table: count them first.
+        var digits = 2
+        var limit: UInt64 = 100
+        while digits < 20 && value >= limit {
             digits &+= 1
-            rest /= 10
+            limit &*= 10
         }
         reserve(digits)
-        var v = value
-        var at = storage + count + digits
-        while v > 0 {
-            at -= 1
-            at.pointee = 0x30 + UInt8(truncatingIfNeeded: v % 10)
-            v /= 10
+        let end = storage + count + digits
+        Self.twoDigits.withUTF8Buffer { pairs in
+            var v = value
+            var at = end
+            while v >= 100 {
+                let pair = Int(truncatingIfNeeded: v % 100) &* 2
+                v /= 100
+                at -= 2
+                at[0] = pairs[pair]
+                at[1] = pairs[pair &+ 1]
+            }
+            if v >= 10 {
+                at -= 2
+                at[0] = pairs[Int(truncatingIfNeeded: v) &* 2]
+                at[1] = pairs[Int(truncatingIfNeeded: v) &* 2 &+ 1]
+            } else {
+                at -= 1
+                at[0] = 0x30 + UInt8(truncatingIfNeeded: v)
+            }
         }
         count &+= digits
     }
+
+    private static let twoDigits: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
 
     @inline(__always)
     public mutating func append(decimal value: Int) {
