@@ -6,32 +6,35 @@ import Wire
 /// instead, seeded like the flow table), copy-on-write checks and the resizes of a table
 /// that starts small: per new source that was about a microsecond with 100,000 sources.
 ///
-/// Removal is by `removeAll(where:)`, which rebuilds the table: the users bound their tables
-/// by dropping many entries at once, never one at a time. A class: its owners share it rather
-/// than copy it. Single-threaded, like the engine.
+/// Removal is by `removeAll(where:)`: the users bound their tables by dropping many entries
+/// at once. A class: its owners share it rather than copy it. Single-threaded, like the engine.
 public final class AddressTable<Value> {
-    /// 0 for an empty bucket, otherwise the key's hash with the low bit set.
-    private var tags: UnsafeMutablePointer<UInt64>
-    private var keys: UnsafeMutablePointer<IPAddress>
-    private var values: UnsafeMutablePointer<Value>
+    /// One bucket: tag, key and value together, so a probe touches one place. The tag is 0 for
+    /// an empty bucket (whose key and value are not initialized), otherwise the key's hash
+    /// with the low bit set.
+    private struct Entry {
+        var tag: UInt64
+        var key: IPAddress
+        var value: Value
+    }
+
+    private var entries: UnsafeMutablePointer<Entry>
     private var mask: Int
     public private(set) var count = 0
     public let seed: UInt64
 
     public init(seed: UInt64, minimumCapacity: Int = 16) {
+        precondition(MemoryLayout<Entry>.offset(of: \Entry.tag) == 0, "an entry's tag must come first")
         self.seed = seed
         var buckets = 16
         while buckets / 2 < minimumCapacity { buckets *= 2 }
-        (tags, keys, values) = Self.allocate(buckets)
+        entries = Self.allocate(buckets)
         mask = buckets - 1
     }
 
     deinit {
-        for bucket in 0...mask where tags[bucket] != 0 {
-            (keys + bucket).deinitialize(count: 1)
-            (values + bucket).deinitialize(count: 1)
-        }
-        Self.deallocate(tags, keys, values)
+        for bucket in 0...mask where tag(at: bucket) != 0 { (entries + bucket).deinitialize(count: 1) }
+        entries.deallocate()
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -39,7 +42,7 @@ public final class AddressTable<Value> {
     /// The value for `key`, if present.
     public func value(for key: IPAddress) -> Value? {
         guard let bucket = find(key, tag: tag(of: key)).found else { return nil }
-        return values[bucket]
+        return entries[bucket].value
     }
 
     /// Runs `body` on the value for `key` if present; returns whether it was.
@@ -47,7 +50,7 @@ public final class AddressTable<Value> {
     @discardableResult
     public func modify(_ key: IPAddress, _ body: (inout Value) -> Void) -> Bool {
         guard let bucket = find(key, tag: tag(of: key)).found else { return false }
-        body(&values[bucket])
+        body(&entries[bucket].value)
         return true
     }
 
@@ -56,41 +59,51 @@ public final class AddressTable<Value> {
     public func update<R>(_ key: IPAddress, default make: () -> Value, _ body: (inout Value) -> R) -> R {
         let tag = tag(of: key)
         let (found, empty) = find(key, tag: tag)
-        if let found { return body(&values[found]) }
+        if let found { return body(&entries[found].value) }
         if 2 * (count + 1) > mask + 1 {
             grow()
             return update(key, default: make, body)
         }
-        tags[empty] = tag
-        (keys + empty).initialize(to: key)
-        (values + empty).initialize(to: make())
+        (entries + empty).initialize(to: Entry(tag: tag, key: key, value: make()))
         count += 1
-        return body(&values[empty])
+        return body(&entries[empty].value)
     }
 
     /// Calls `body` with every entry, in no particular order.
     public func forEach(_ body: (IPAddress, Value) throws -> Void) rethrows {
-        for bucket in 0...mask where tags[bucket] != 0 { try body(keys[bucket], values[bucket]) }
+        for bucket in 0...mask where tag(at: bucket) != 0 { try body(entries[bucket].key, entries[bucket].value) }
     }
 
-    /// Removes every entry `shouldRemove` says to, and returns how many went.
+    /// Removes every entry `shouldRemove` says to, and returns how many went. In place, by
+    /// backward-shift deletion: an entry shifted into the bucket just emptied is asked again
+    /// (one from the start of the table, at the wrap, may be asked twice).
     @discardableResult
     public func removeAll(where shouldRemove: (IPAddress, Value) -> Bool) -> Int {
-        let (oldTags, oldKeys, oldValues, oldMask) = (tags, keys, values, mask)
-        (tags, keys, values) = Self.allocate(oldMask + 1)
-        let before = count
-        count = 0
-        for bucket in 0...oldMask where oldTags[bucket] != 0 {
-            let key = (oldKeys + bucket).move()
-            let value = (oldValues + bucket).move()
-            if shouldRemove(key, value) { continue }
-            place(key, tag: oldTags[bucket], value)
+        var removed = 0
+        var bucket = 0
+        while bucket <= mask {
+            if tag(at: bucket) != 0 && shouldRemove(entries[bucket].key, entries[bucket].value) {
+                delete(at: bucket)
+                removed += 1
+            } else {
+                bucket += 1
+            }
         }
-        Self.deallocate(oldTags, oldKeys, oldValues)
-        return before - count
+        return removed
     }
 
     // MARK: Internals
+
+    /// A bucket's tag, read as raw memory: an empty bucket holds only its tag.
+    @inline(__always)
+    private func tag(at bucket: Int) -> UInt64 {
+        UnsafeRawPointer(entries + bucket).load(as: UInt64.self)
+    }
+
+    @inline(__always)
+    private func markEmpty(_ bucket: Int) {
+        UnsafeMutableRawPointer(entries + bucket).storeBytes(of: 0, as: UInt64.self)
+    }
 
     @inline(__always)
     private func tag(of key: IPAddress) -> UInt64 {
@@ -106,45 +119,48 @@ public final class AddressTable<Value> {
     private func find(_ key: IPAddress, tag: UInt64) -> (found: Int?, empty: Int) {
         var bucket = Int(truncatingIfNeeded: tag >> 1) & mask
         while true {
-            let entry = tags[bucket]
+            let entry = self.tag(at: bucket)
             if entry == 0 { return (nil, bucket) }
-            if entry == tag && keys[bucket] == key { return (bucket, bucket) }
+            if entry == tag && entries[bucket].key == key { return (bucket, bucket) }
             bucket = (bucket + 1) & mask
         }
     }
 
-    /// Inserts a key known to be absent, with room to spare.
-    private func place(_ key: IPAddress, tag: UInt64, _ value: consuming Value) {
-        var bucket = Int(truncatingIfNeeded: tag >> 1) & mask
-        while tags[bucket] != 0 { bucket = (bucket + 1) & mask }
-        tags[bucket] = tag
-        (keys + bucket).initialize(to: key)
-        (values + bucket).initialize(to: value)
-        count += 1
+    /// Knuth's algorithm R: later entries of the probe run move into the hole when it lies
+    /// between their home bucket and where they are.
+    private func delete(at position: Int) {
+        (entries + position).deinitialize(count: 1)
+        var hole = position
+        var next = position
+        while true {
+            next = (next + 1) & mask
+            let tag = tag(at: next)
+            if tag == 0 { break }
+            let home = Int(truncatingIfNeeded: tag >> 1) & mask
+            if (next &- home) & mask >= (next &- hole) & mask {
+                (entries + hole).moveInitialize(from: entries + next, count: 1)
+                hole = next
+            }
+        }
+        markEmpty(hole)
+        count -= 1
     }
 
     private func grow() {
-        let (oldTags, oldKeys, oldValues, oldMask) = (tags, keys, values, mask)
-        (tags, keys, values) = Self.allocate(2 * (oldMask + 1))
+        let (old, oldMask) = (entries, mask)
+        entries = Self.allocate(2 * (oldMask + 1))
         mask = 2 * (oldMask + 1) - 1
-        count = 0
-        for bucket in 0...oldMask where oldTags[bucket] != 0 {
-            place((oldKeys + bucket).move(), tag: oldTags[bucket], (oldValues + bucket).move())
+        for bucket in 0...oldMask where UnsafeRawPointer(old + bucket).load(as: UInt64.self) != 0 {
+            var target = Int(truncatingIfNeeded: old[bucket].tag >> 1) & mask
+            while tag(at: target) != 0 { target = (target + 1) & mask }
+            (entries + target).moveInitialize(from: old + bucket, count: 1)
         }
-        Self.deallocate(oldTags, oldKeys, oldValues)
+        old.deallocate()
     }
 
-    private static func allocate(_ buckets: Int)
-        -> (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<IPAddress>, UnsafeMutablePointer<Value>) {
-        let tags = UnsafeMutablePointer<UInt64>.allocate(capacity: buckets)
-        tags.initialize(repeating: 0, count: buckets)
-        return (tags, .allocate(capacity: buckets), .allocate(capacity: buckets))
-    }
-
-    private static func deallocate(_ tags: UnsafeMutablePointer<UInt64>, _ keys: UnsafeMutablePointer<IPAddress>,
-                                   _ values: UnsafeMutablePointer<Value>) {
-        tags.deallocate()
-        keys.deallocate()
-        values.deallocate()
+    private static func allocate(_ buckets: Int) -> UnsafeMutablePointer<Entry> {
+        let entries = UnsafeMutablePointer<Entry>.allocate(capacity: buckets)
+        for bucket in 0..<buckets { UnsafeMutableRawPointer(entries + bucket).storeBytes(of: 0, as: UInt64.self) }
+        return entries
     }
 }

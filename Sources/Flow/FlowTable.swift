@@ -195,27 +195,51 @@ public final class FlowTable {
         gp_prefetch(state.pointee.buckets + Int(truncatingIfNeeded: (hash >> 32) >> state.pointee.homeShift))
     }
 
-    /// Starts fetching the flow a key with this hash most likely is: the first entry of its
-    /// probe run with the same tag. Reads the bucket, so call it a while after
-    /// `prefetchBucket`. A hint: nothing changes, and a new flow fetches nothing.
+    /// Starts fetching the flow a key with this hash most likely is, and its list links. Reads
+    /// the bucket, so call it a while after `prefetchBucket`. A hint: nothing changes, and a
+    /// new flow fetches nothing.
     @inline(__always)
     public func prefetchFlow(hash: UInt64) {
+        guard let slot = candidate(hash: hash) else { return }
+        Self.prefetch(flows + slot)
+        gp_prefetch(links + slot)
+    }
+
+    /// Starts fetching the list neighbours of that flow when its packet will move it to the
+    /// front of its list (see `relinkInterval`): with many flows, a packet's costliest misses
+    /// after the flow itself. Reads the flow and its links, so call it after `prefetchFlow`.
+    @inline(__always)
+    public func prefetchNeighbours(hash: UInt64) {
+        guard let slot = candidate(hash: hash),
+              state.pointee.clock &- flows[slot].linkedAt >= Self.relinkInterval else { return }
+        let link = links[slot]
+        if link.previous >= 0 { gp_prefetch(links + Int(link.previous)) }
+        if link.next >= 0 { gp_prefetch(links + Int(link.next)) }
+    }
+
+    /// The slot of the first entry in the probe run with this hash's tag: the flow, unless two
+    /// keys share the 32-bit tag (then a hint goes astray, nothing worse).
+    @inline(__always)
+    private func candidate(hash: UInt64) -> Int? {
         let tag = hash & 0xFFFF_FFFF_0000_0000
         let buckets = state.pointee.buckets, bucketMask = state.pointee.bucketMask
         var bucket = Int(truncatingIfNeeded: (hash >> 32) >> state.pointee.homeShift)
         for _ in 0..<4 {
             let entry = buckets[bucket]
-            if entry == 0 { return }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                // A flow spans three cache lines: the key and times, the counters, the sids.
-                let flow = UnsafeRawPointer(flows + (Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1))
-                gp_prefetch(flow)
-                gp_prefetch(flow + 64)
-                gp_prefetch(flow + (MemoryLayout<Flow>.size - 1))
-                return
-            }
+            if entry == 0 { return nil }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag { return Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1 }
             bucket = (bucket + 1) & bucketMask
         }
+        return nil
+    }
+
+    /// A flow spans three cache lines: the key and times, the counters, the sids.
+    @inline(__always)
+    private static func prefetch(_ flow: UnsafeMutablePointer<Flow>) {
+        let start = UnsafeRawPointer(flow)
+        gp_prefetch(start)
+        gp_prefetch(start + 64)
+        gp_prefetch(start + (MemoryLayout<Flow>.size - 1))
     }
 
     /// Finds the flow or creates it. A new flow's client is the packet's sender: endpoint A when
@@ -354,6 +378,9 @@ public final class FlowTable {
             while true {
                 let slot = tails[timeoutClass]
                 if slot < 0 { break }
+                // The list is in no order in memory: fetch the next flow while this one is handled.
+                let next = links[Int(slot)].previous
+                if next >= 0 { Self.prefetch(flows + Int(next)) }
                 let flow = flows[Int(slot)]
                 unlink(slot)
                 links[Int(slot)] = Link(previous: Link.free, next: freeHead)

@@ -64,7 +64,13 @@ public struct OutputBuffer: ~Copyable {
     private mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
         guard let base = buffer.baseAddress else { return }
         reserve(buffer.count)
-        (storage + count).update(from: base, count: buffer.count)
+        let target = storage + count
+        // Most pieces of a record are a few bytes: a loop beats a call to memmove for those.
+        if buffer.count <= 16 {
+            for i in 0..<buffer.count { target[i] = base[i] }
+        } else {
+            target.update(from: base, count: buffer.count)
+        }
         count &+= buffer.count
     }
 
@@ -181,6 +187,19 @@ public struct OutputBuffer: ~Copyable {
     /// A JSON string literal, quotes included: control characters, quotes and backslashes
     /// escaped, invalid UTF-8 replaced, so any input yields valid JSON.
     public mutating func append(jsonString text: String) {
+        // Most strings need no escaping at all: copied as they are after one scan of their bytes.
+        var text = text
+        let plain = text.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            append(byte: 0x22)
+            append(utf8)
+            append(byte: 0x22)
+            return true
+        }
+        if !plain { appendEscaped(jsonString: text) }
+    }
+
+    private mutating func appendEscaped(jsonString text: String) {
         append(byte: 0x22)
         for scalar in text.unicodeScalars {
             switch scalar.value {

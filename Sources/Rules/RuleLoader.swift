@@ -98,21 +98,42 @@ private struct SidKey: Hashable {
 
 /// Accumulates rules across files so sids are unique per gid over the whole ruleset.
 private struct Loader {
+    /// Two parsers, as each keeps caches: the second parses the back half of a long file on
+    /// another thread.
     let parser: RuleParser
+    let helperParser: RuleParser
     var rules: [Rule] = []
     var errors: [RuleError] = []
     var firstSeen: [SidKey: RuleLocation] = [:]
+    /// Files with at least this many rules are parsed on two threads.
+    static let parallelRules = 2_000
 
     init(variables: [String: String], classification: Classification) {
-        parser = RuleParser(
-            variables: RuleLoader.defaultVariables.merging(variables) { _, caller in caller },
-            classification: classification)
+        let variables = RuleLoader.defaultVariables.merging(variables) { _, caller in caller }
+        parser = RuleParser(variables: variables, classification: classification)
+        helperParser = RuleParser(variables: variables, classification: classification)
     }
 
     mutating func add(_ bytes: [UInt8], file: String) {
-        for logical in LogicalRule.split(bytes) {
+        let logicals = LogicalRule.split(bytes)
+        // Parsed in two halves at once for a long file; then taken in file order, so sids,
+        // duplicates and errors come out exactly as from one pass.
+        var results = [Result<RuleParser.Parsed, SyntaxError>?](repeating: nil, count: logicals.count)
+        let (parser, helperParser) = (parser, helperParser)
+        results.withUnsafeMutableBufferPointer { results in
+            func parse(_ range: Range<Int>, with parser: RuleParser) {
+                for i in range { results[i] = Result { () throws(SyntaxError) in try parser.parse(logicals[i], file: file) } }
+            }
+            if logicals.count >= Self.parallelRules {
+                let half = logicals.count / 2
+                Concurrently.run({ parse(0..<half, with: parser) }, alongside: { parse(half..<logicals.count, with: helperParser) })
+            } else {
+                parse(0..<logicals.count, with: parser)
+            }
+        }
+        for (logical, result) in zip(logicals, results) {
             do {
-                let parsed = try parser.parse(logical, file: file)
+                let parsed = try result!.get()
                 let key = SidKey(gid: parsed.rule.gid, sid: parsed.rule.sid)
                 if let first = firstSeen[key] {
                     let (line, column) = logical.position(of: parsed.sidOffset, in: bytes)

@@ -69,17 +69,20 @@ public struct RuleSet: Sendable {
                 let destination = tables.candidates(side: proto * 2, port: packet.dport)
                 let source = tables.candidates(side: proto * 2 + 1, port: packet.sport)
                 let anyPort = tables.lists[proto]
-                if tables.check(destination, packet, flow, &matches)
-                    || tables.check(source, packet, flow, &matches)
-                    || tables.check(anyPort, packet, flow, &matches) {
+                // Most ranges are empty: test that here rather than call into `check` for it.
+                if !destination.isEmpty && tables.check(destination, packet, flow, &matches)
+                    || !source.isEmpty && tables.check(source, packet, flow, &matches)
+                    || !anyPort.isEmpty && tables.check(anyPort, packet, flow, &matches) {
                     return
                 }
             }
         }
         if packet.proto == 1 || packet.proto == 58 {
-            if tables.check(tables.lists[MatchTables.icmpList], packet, flow, &matches) { return }
+            let icmp = tables.lists[MatchTables.icmpList]
+            if !icmp.isEmpty && tables.check(icmp, packet, flow, &matches) { return }
         }
-        if tables.check(tables.lists[MatchTables.ipList], packet, flow, &matches) { return }
+        let ip = tables.lists[MatchTables.ipList]
+        if !ip.isEmpty && tables.check(ip, packet, flow, &matches) { return }
         sortAlerts(&matches.alerts)
     }
 
@@ -140,6 +143,9 @@ private struct SideTable: BitwiseCopyable {
 private struct MemberRange: BitwiseCopyable {
     var start: Int32
     var end: Int32
+
+    @inline(__always)
+    var isEmpty: Bool { start >= end }
 }
 
 /// Owns the memory the matcher reads through raw pointers, so the per-packet path

@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two pieces of work at once: one on this thread, one on a helper thread started for it.
+public enum Concurrently {
+    private final class Work: @unchecked Sendable {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    /// Runs `other` on a new thread while `body` runs on this one; returns when both are done.
+    /// Without a thread (pthread_create failed), runs both here, `body` first.
+    public static func run(_ body: () -> Void, alongside other: () -> Void) {
+        withoutActuallyEscaping(other) { other in
+            let work = Unmanaged.passRetained(Work(other))
+            var thread = pthread_t()
+            let started = pthread_create(&thread, nil, { raw in
+                Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, work.toOpaque())
+            body()
+            if started == 0 {
+                pthread_join(thread, nil)
+            } else {
+                work.takeRetainedValue().body()
+            }
+        }
+    }
+}
