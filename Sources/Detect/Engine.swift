@@ -50,7 +50,7 @@ public final class Engine {
     public private(set) var interest: Interest
     public let flows: FlowTable
     public private(set) var scans: ScanDetector
-    /// Watched flows by client address, for the summary's top sources; bounded (see `flowEnded`).
+    /// Watched flows by client address, for the summary's top sources; bounded (see `countWatchedFlow`).
     public let watchedFlowsByClient: AddressTable<UInt64>
     static let maxClientsCounted = 100_000
     public private(set) var thresholds = Thresholds()
@@ -187,6 +187,7 @@ public final class Engine {
                 flows[handle].watchedPort = packet.dport
                 flows[handle].verdict = Verdict.unanswered.rawValue
                 stats.watchedFlows &+= 1
+                countWatchedFlow(client: packet.src)
                 if let scan = scans.observe(source: packet.src, host: packet.dst, port: packet.dport,
                                             proto: packet.proto, time: timestamp) {
                     writeScan(scan, timestamp: timestamp, origin: origin)
@@ -361,12 +362,6 @@ public final class Engine {
         if flow.flags & Self.watchedFlag != 0 {
             let verdict = Verdict(rawValue: flow.verdict) ?? .none
             stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto)
-            // Bounded: a spoofed flood must not grow the summary without limit.
-            if watchedFlowsByClient.count < Self.maxClientsCounted {
-                watchedFlowsByClient.update(flow.client.address, default: { 0 }) { $0 &+= 1 }
-            } else {
-                watchedFlowsByClient.modify(flow.client.address) { $0 &+= 1 }
-            }
         }
         return true
     }
@@ -529,6 +524,17 @@ public final class Engine {
             out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
             out.append(event.name)
             out.append("\"}}\n")
+        }
+    }
+
+    /// Counted as the flow starts (its sender is its client), not as it ends: at shutdown every
+    /// flow ends at once, and this work would wait for the last record. Bounded: a spoofed
+    /// flood must not grow the summary without limit.
+    private func countWatchedFlow(client: IPAddress) {
+        if watchedFlowsByClient.count < Self.maxClientsCounted {
+            watchedFlowsByClient.update(client, default: { 0 }) { $0 &+= 1 }
+        } else {
+            watchedFlowsByClient.modify(client) { $0 &+= 1 }
         }
     }
 

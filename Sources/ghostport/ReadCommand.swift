@@ -100,8 +100,19 @@ struct ReadCommand: ParsableCommand {
             warn("\(signalName(signal)): \(place); the records written are complete")
             status = 128 + signal
         }
+        // The process ends here: freeing the flow table and the per-source tables (a million
+        // flows' worth after a flood) would only delay the exit.
+        ProcessLifetime.keep(engine)
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+/// Objects left for the process's exit to reclaim rather than freed one by one.
+enum ProcessLifetime {
+    nonisolated(unsafe) private static var kept: [AnyObject] = []
+
+    /// Call from the main thread only, at the end of a command.
+    static func keep(_ object: AnyObject) { kept.append(object) }
 }
 
 /// What the engine does, shared by `read` and `run`.
