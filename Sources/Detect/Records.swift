@@ -154,15 +154,19 @@ public struct EngineStats: Sendable {
     /// Ended watched flows by "port/proto" and verdict, for the summary table.
     public var byPort: [String: [UInt64]] {
         var named: [String: [UInt64]] = [:]
-        for (key, counts) in verdictsByPort {
+        for (key, counts) in zip(verdictRowKeys, verdictRows) {
             let proto = UInt8(truncatingIfNeeded: key)
             named["\(key >> 8)/\(IPProtocol.name(proto)?.lowercased() ?? String(proto))"] =
                 [counts[0], counts[1], counts[2], counts[3]]
         }
         return named
     }
-    /// `byPort` keyed by port << 8 | proto: a flow's end builds no string.
-    var verdictsByPort: [UInt32: SIMD4<UInt64>] = [:]
+    /// `byPort`'s counts, a row per port and protocol (`verdictRowKeys`: port << 8 | proto),
+    /// found through `verdictRowIndex` (TCP, UDP, SCTP × 65,536 ports, made at the first
+    /// verdict): a flow's end hashes nothing and builds no string.
+    var verdictRows: [SIMD4<UInt64>] = []
+    var verdictRowKeys: [UInt32] = []
+    var verdictRowIndex: [Int32] = []
 
     public init() {}
 
@@ -173,7 +177,18 @@ public struct EngineStats: Sendable {
 
     mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8) {
         verdicts[Int(verdict.rawValue)] &+= 1
-        verdictsByPort[UInt32(port) << 8 | UInt32(proto), default: .zero][Int(verdict.rawValue)] &+= 1
+        // Watched ports are TCP, UDP or SCTP (see `Watchlist`).
+        guard let protoIndex = Watchlist.protocolIndex(proto) else { return }
+        if verdictRowIndex.isEmpty { verdictRowIndex = [Int32](repeating: -1, count: 3 * 65_536) }
+        let slot = protoIndex * 65_536 + Int(port)
+        var row = Int(verdictRowIndex[slot])
+        if row < 0 {
+            row = verdictRows.count
+            verdictRowIndex[slot] = Int32(row)
+            verdictRows.append(.zero)
+            verdictRowKeys.append(UInt32(port) << 8 | UInt32(proto))
+        }
+        verdictRows[row][Int(verdict.rawValue)] &+= 1
     }
 
     func appendJSON(flows: FlowCounters, extra: StatsExtra, into out: inout OutputBuffer) {

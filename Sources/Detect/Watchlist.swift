@@ -12,7 +12,7 @@ public struct Watchlist: Sendable {
     public private(set) var services: [String]
     public private(set) var count = 0
 
-    private static func protocolIndex(_ proto: UInt8) -> Int? {
+    static func protocolIndex(_ proto: UInt8) -> Int? {
         switch proto {
         case IPProtocol.tcp: 0
         case IPProtocol.udp: 1

@@ -101,22 +101,16 @@ public struct SHA1: Sendable {
 
     /// One 64-byte block; the message schedule is a 16-word ring on the stack.
     private mutating func compressBlock() {
-        var w: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = block
         var (a, b, c, d, e) = state
-        withUnsafeMutableBytes(of: &w) { raw in
-            @inline(__always) func word(_ i: Int) -> UInt32 { raw.load(fromByteOffset: i &* 4, as: UInt32.self) }
-            for i in 0..<16 { raw.storeBytes(of: UInt32(bigEndian: word(i)), toByteOffset: i &* 4, as: UInt32.self) }
-            /// Round `t`'s message word: the block's for the first 16, then mixed in place.
-            @inline(__always) func schedule(_ t: Int) -> UInt32 {
-                let s = t & 15
-                if t >= 16 {
-                    let mixed = Self.rotl(word((s + 13) & 15) ^ word((s + 8) & 15) ^ word((s + 2) & 15) ^ word(s), 1)
-                    raw.storeBytes(of: mixed, toByteOffset: s &* 4, as: UInt32.self)
-                }
-                return word(s)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+            // The whole message schedule first, then the rounds read it: no index arithmetic
+            // or stores among the rounds.
+            withUnsafeBytes(of: &block) { raw in
+                for i in 0..<16 { w[i] = UInt32(bigEndian: raw.load(fromByteOffset: i &* 4, as: UInt32.self)) }
             }
+            for t in 16..<80 { w[t] = Self.rotl(w[t &- 3] ^ w[t &- 8] ^ w[t &- 14] ^ w[t &- 16], 1) }
             @inline(__always) func round(_ f: UInt32, _ k: UInt32, _ t: Int) {
-                let temp = Self.rotl(a, 5) &+ f &+ e &+ k &+ schedule(t)
+                let temp = Self.rotl(a, 5) &+ f &+ e &+ k &+ w[t]
                 e = d
                 d = c
                 c = Self.rotl(b, 30)
