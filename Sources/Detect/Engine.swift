@@ -23,6 +23,8 @@ public struct EngineConfiguration: Sendable {
     public var flowHashSeed: UInt64?
     /// The sensor-wide alert rate limit; unlimited unless the command or config sets one.
     public var alertLimits = AlertLimits.unlimited
+    /// At shutdown, flow records are written on two threads once this many end at once.
+    public var parallelFlowRecords = 512
 
     public init() {}
 

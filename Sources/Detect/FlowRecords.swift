@@ -73,9 +73,6 @@ struct FlowRecordFormat: Sendable {
 }
 
 extension Engine {
-    /// Flow records written on two threads past this many at once (a shutdown with many flows).
-    static let parallelFlowRecords = 512
-
     /// Ends every flow at shutdown. The bookkeeping (verdict counts, evidence files) runs here,
     /// in order; the flow records, which cost about a microsecond each, are written in batches
     /// split between this thread (the first 7/16) and a helper (the rest) and appended in
@@ -86,7 +83,7 @@ extension Engine {
         batch.reserveCapacity(Self.flowRecordBatch)
         var helperOutput = OutputBuffer(fd: -1, flushThreshold: 1 << 20)
         func writeBatch() {
-            if batch.count < Self.parallelFlowRecords {
+            if batch.count < max(2, configuration.parallelFlowRecords) {
                 for flow in batch { output.record { out in format.write(flow, reason: reason, into: &out) } }
             } else {
                 // This thread also did each flow's bookkeeping (about a fifth of the cost of
