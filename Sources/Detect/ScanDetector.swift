@@ -41,13 +41,21 @@ public struct ScanDetector {
 
     /// One source's touches, oldest first: the first held inline, the rest in an array only
     /// once a source touches a second (port, host), so a new source allocates nothing.
-    private struct TouchList: RandomAccessCollection {
+    /// Concrete methods only, not a Collection: the generic defaults allocated their type
+    /// metadata on first use in a debug build, in the middle of the packet path.
+    private struct TouchList {
         private var head: Touch?
         private var rest: [Touch] = []
 
-        var startIndex: Int { 0 }
-        var endIndex: Int { head == nil ? 0 : 1 + rest.count }
+        var count: Int { head == nil ? 0 : 1 + rest.count }
+        var first: Touch? { head }
         subscript(position: Int) -> Touch { position == 0 ? head! : rest[position - 1] }
+
+        /// Whether a touch among the first `limit` (all by default) satisfies `test`.
+        func contains(before limit: Int? = nil, where test: (Touch) -> Bool) -> Bool {
+            for i in 0..<min(limit ?? count, count) where test(self[i]) { return true }
+            return false
+        }
 
         mutating func append(_ touch: Touch) {
             if head == nil { head = touch } else { rest.append(touch) }
@@ -114,17 +122,18 @@ public struct ScanDetector {
             state.touches.append(Touch(port: port, proto: proto, host: host, time: time))
         }
         guard time >= state.quietUntil else { return nil }
-        // Counted in place: lists are built only for a scan, so a new source costs one array, not three.
+        // Counted in place: lists are built only for a scan, so a new source costs no array.
         var portCount = 0, hostCount = 0
-        for (i, touch) in state.touches.enumerated() {
-            let earlier = state.touches[..<i]
-            if !earlier.contains(where: { $0.port == touch.port && $0.proto == touch.proto }) { portCount += 1 }
-            if !earlier.contains(where: { $0.host == touch.host }) { hostCount += 1 }
+        for i in 0..<state.touches.count {
+            let touch = state.touches[i]
+            if !state.touches.contains(before: i, where: { $0.port == touch.port && $0.proto == touch.proto }) { portCount += 1 }
+            if !state.touches.contains(before: i, where: { $0.host == touch.host }) { hostCount += 1 }
         }
         guard portCount >= configuration.ports || hostCount >= configuration.hosts else { return nil }
         var ports: [(UInt16, UInt8)] = []
         var hosts: [IPAddress] = []
-        for touch in state.touches {
+        for i in 0..<state.touches.count {
+            let touch = state.touches[i]
             if !ports.contains(where: { $0 == (touch.port, touch.proto) }) { ports.append((touch.port, touch.proto)) }
             if !hosts.contains(touch.host) { hosts.append(touch.host) }
         }
