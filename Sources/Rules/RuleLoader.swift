@@ -105,8 +105,8 @@ private struct Loader {
     var rules: [Rule] = []
     var errors: [RuleError] = []
     var firstSeen: [SidKey: RuleLocation] = [:]
-    /// Files with at least this many rules are parsed on two threads.
-    static let parallelRules = 2_000
+    /// Files with at least this many rules are parsed on two threads (the shipped 1,148 are).
+    static let parallelRules = 500
 
     init(variables: [String: String], classification: Classification) {
         let variables = RuleLoader.defaultVariables.merging(variables) { _, caller in caller }
