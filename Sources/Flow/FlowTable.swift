@@ -205,18 +205,6 @@ public final class FlowTable {
         gp_prefetch(links + slot)
     }
 
-    /// Starts fetching the list neighbours of that flow when its packet will move it to the
-    /// front of its list (see `relinkInterval`): with many flows, a packet's costliest misses
-    /// after the flow itself. Reads the flow and its links, so call it after `prefetchFlow`.
-    @inline(__always)
-    public func prefetchNeighbours(hash: UInt64) {
-        guard let slot = candidate(hash: hash),
-              state.pointee.clock &- flows[slot].linkedAt >= Self.relinkInterval else { return }
-        let link = links[slot]
-        if link.previous >= 0 { gp_prefetch(links + Int(link.previous)) }
-        if link.next >= 0 { gp_prefetch(links + Int(link.next)) }
-    }
-
     /// The slot of the first entry in the probe run with this hash's tag: the flow, unless two
     /// keys share the 32-bit tag (then a hint goes astray, nothing worse).
     @inline(__always)
