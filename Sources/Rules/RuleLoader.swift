@@ -131,9 +131,11 @@ private struct Loader {
                 parse(0..<logicals.count, with: parser)
             }
         }
-        for (logical, result) in zip(logicals, results) {
+        rules.reserveCapacity(rules.count + logicals.count)
+        for (index, logical) in logicals.enumerated() {
             do {
-                let parsed = try result!.get()
+                // Taken out of the array, not copied: a rule holds a dozen references.
+                let parsed = try results[index].take()!.get()
                 let key = SidKey(gid: parsed.rule.gid, sid: parsed.rule.sid)
                 if let first = firstSeen[key] {
                     let (line, column) = logical.position(of: parsed.sidOffset, in: bytes)
