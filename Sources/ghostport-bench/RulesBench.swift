@@ -1,5 +1,6 @@
 import Flow
 import Rules
+import TestSupport
 import Wire
 
 // MARK: rules
@@ -24,7 +25,7 @@ func generatedRules(count: Int, flags571: String = "S,CE") -> String {
 
 /// 1M packets: 99% to ports no rule names (ending in 7), 1% to 571, which both sets watch.
 func generatedPackets(_ count: Int) -> [PacketFacts] {
-    var rng = SplitMix64(state: 571)
+    var rng = SplitMix64(seed: 571)
     return (0..<count).map { i in
         let dport: UInt16 = i % 100 == 0 ? 571 : UInt16(1007 + 10 * Int(rng.next() % 6000))
         return PacketFacts.ipv4(src: UInt32(truncatingIfNeeded: rng.next()), dst: UInt32(truncatingIfNeeded: rng.next()),
@@ -68,7 +69,7 @@ func benchFlows() {
     let widths = [10, 11, 16, 11, 16, 10]
     row(["flows", "insert ns", "insert mallocs", "lookup ns", "lookup mallocs", "bytes/flow"], widths)
     for count in [10_000, 100_000, 1_000_000] {
-        var rng = SplitMix64(state: UInt64(count))
+        var rng = SplitMix64(seed: UInt64(count))
         let keys = (0..<count).map { _ in
             FlowKey.make(src: IPAddress(ipv4: UInt32(truncatingIfNeeded: rng.next())),
                          dst: IPAddress(ipv4: UInt32(truncatingIfNeeded: rng.next())), proto: 6,

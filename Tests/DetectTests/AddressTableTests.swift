@@ -1,21 +1,10 @@
 @testable import Detect
 import Testing
+import TestSupport
 import Wire
 
 /// The engine's per-source table against a Swift Dictionary doing the same things.
 @Suite struct AddressTableTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    private struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     /// Few distinct addresses (so updates hit existing keys), IPv4 and IPv6 with equal low bits.
     private static func address(_ n: Int) -> IPAddress {
@@ -34,13 +23,13 @@ import Wire
 
     @Test("random updates and bulk removals agree with a dictionary, through growth and wrap-around")
     func churn() {
-        var random = Random(state: 571)
+        var random = SplitMix64(seed: 571)
         for seed in [UInt64(0), 1, 0xDEAD_BEEF] {
             let table = AddressTable<UInt64>(seed: seed)
             var model: [IPAddress: UInt64] = [:]
             for round in 0..<40 {
-                for _ in 0..<random.below(3_000) {
-                    let address = Self.address(random.below(5_000))
+                for _ in 0..<random.next(below: 3_000) {
+                    let address = Self.address(random.next(below: 5_000))
                     let add = random.next() % 100
                     table.update(address, default: { 0 }) { $0 &+= add }
                     model[address, default: 0] &+= add
@@ -76,9 +65,9 @@ import Wire
 
     @Test("selectSmallest finds the k-th smallest, duplicates included")
     func selection() {
-        var random = Random(state: 9)
+        var random = SplitMix64(seed: 9)
         for count in [1, 2, 3, 10, 1_000] {
-            let values = (0..<count).map { _ in Int64(random.below(50)) }
+            let values = (0..<count).map { _ in Int64(random.next(below: 50)) }
             let sorted = values.sorted()
             for k in Set([1, count, (count + 1) / 2, min(count, 7)]) {
                 var copy = values

@@ -1,6 +1,7 @@
 import Capture
 import Flow
 import Foundation
+import TestSupport
 import Testing
 import Wire
 

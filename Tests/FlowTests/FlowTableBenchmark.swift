@@ -1,5 +1,6 @@
 import Flow
 import Foundation
+import TestSupport
 import Testing
 import Wire
 

@@ -1,4 +1,5 @@
 import Flow
+import TestSupport
 import Testing
 import Wire
 

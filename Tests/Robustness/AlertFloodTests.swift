@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The sensor-wide alert limit under a flood: `ghostport read` of a capture in which spoofed

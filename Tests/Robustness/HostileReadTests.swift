@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `ghostport read --flow-memory 1 --quiet` on captures built to hurt it: a spoofed SYN flood to a

@@ -1,5 +1,6 @@
 import Foundation
 import Output
+import TestSupport
 import Testing
 
 /// `OutputBuffer.append(jsonString:)` must give, for any String, one JSON string literal that a JSON

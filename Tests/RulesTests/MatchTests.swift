@@ -1,4 +1,5 @@
 import Rules
+import TestSupport
 import Testing
 
 /// Loads rules that must all be valid.
@@ -193,16 +194,6 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
 
 /// The compiled tables must agree with a rule-by-rule reading of the same rules.
 @Suite struct TableAgreesWithNaiveMatchTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func naive(_ set: RuleSet, _ packet: PacketFacts, _ flow: FlowFacts) -> (pass: Bool, alerts: [Int]) {
         var alerts: [Int] = []
@@ -230,7 +221,7 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
 
     @Test(arguments: [1, 2, 3, 4])
     func randomRulesAndPackets(seed: UInt64) {
-        var random = Generator(state: seed)
+        var random = SplitMix64(seed: seed)
         let ports = ["any", "571", "1:1023", "1024:", "[80:100,!99]", "!22", "[7,9,13]", "[1:80,![2,4]]", "60000:"]
         let addresses = ["any", "$HOME_NET", "$EXTERNAL_NET", "10.0.0.0/8", "!10.0.0.5", "[10.0.0.0/24,!10.0.0.7]", "fe80::/10"]
         let protocols = ["tcp", "udp", "sctp", "icmp", "ip"]

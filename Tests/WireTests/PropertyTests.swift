@@ -12,17 +12,6 @@ private func expectOffsetsInside(_ packet: DecodedPacket, _ label: @autoclosure 
     #expect(ok, "\(label()): l3 \(packet.l3Offset) l4 \(packet.l4Offset)+\(packet.l4Length) payload \(packet.payloadLength) of \(captured)")
 }
 
-/// SplitMix64: deterministic, so a failing mutation is found again.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The clean corpus plus a frame per decode event: every path the decoder has.
 private let allFrames: [(name: String, frame: [UInt8], linkType: LinkType)] =
@@ -60,7 +49,7 @@ struct PropertyTests {
     }
 
     @Test func singleByteMutationsDecode() {
-        var random = SplitMix64(state: 0x6768_6F73_7470_6F72)  // "ghostpor"
+        var random = SplitMix64(seed: 0x6768_6F73_7470_6F72)  // "ghostpor"
         var mutations = 0
         for (name, frame, linkType) in allFrames where !frame.isEmpty {
             for _ in 0..<300 {
