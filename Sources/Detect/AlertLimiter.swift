@@ -57,7 +57,7 @@ public struct AlertLimiter {
 
     public let limits: AlertLimits
     private let window: Int64
-    private var sources: [IPAddress: Window] = [:]
+    private let sources: AddressTable<Window>
     private var sids: [UInt32: Window] = [:]
     /// Alerts shed because their source was over `perSource`.
     public private(set) var shedBySource: UInt64 = 0
@@ -67,9 +67,11 @@ public struct AlertLimiter {
     public private(set) var evicted: UInt64 = 0
     public private(set) var episode: Episode?
 
-    public init(limits: AlertLimits) {
+    /// `seed` keys the source table's hash (the engine gives its flow table's).
+    public init(limits: AlertLimits, seed: UInt64 = 0) {
         self.limits = limits
         window = Int64(max(1, limits.seconds)) * 1_000_000_000
+        sources = AddressTable(seed: seed)
     }
 
     /// Sources tracked now (at most `limits.sourceCapacity`).
@@ -81,11 +83,11 @@ public struct AlertLimiter {
         if limits.isUnlimited { return .allowed }
         var sourceWindow: Window?
         if limits.perSource > 0 {
-            var current = sources[source] ?? Window(start: time, alerts: 0, shed: 0)
+            var current = sources.value(for: source) ?? Window(start: time, alerts: 0, shed: 0)
             if time - current.start >= window { current = Window(start: time, alerts: 0, shed: 0) }
             if current.alerts >= limits.perSource {
                 current.shed += 1
-                sources[source] = current
+                store(current, for: source)
                 shedBySource &+= 1
                 noteShed(.shedBySource, time: time, sid: sid, sidShed: 0, source: source, sourceShed: current.shed)
                 return .shedBySource
@@ -107,10 +109,14 @@ public struct AlertLimiter {
         }
         if var current = sourceWindow {
             current.alerts += 1
-            if sources[source] == nil && sources.count >= limits.sourceCapacity { makeRoom(now: time) }
-            sources[source] = current
+            if sources.value(for: source) == nil && sources.count >= limits.sourceCapacity { makeRoom(now: time) }
+            store(current, for: source)
         }
         return .allowed
+    }
+
+    private func store(_ current: Window, for source: IPAddress) {
+        sources.update(source, default: { current }) { $0 = current }
     }
 
     /// The episode in progress once packet time `now` is a window past its start: it is over
@@ -147,18 +153,16 @@ public struct AlertLimiter {
     }
 
     private mutating func makeRoom(now: Int64) {
-        sources = sources.filter { now - $0.value.start < window }
+        let window = window, perSource = limits.perSource
+        sources.removeAll { _, open in now - open.start >= window }
         // Keep the sources being shed: they are the ones the limit is for.
         if sources.count > limits.sourceCapacity / 2 {
-            let before = sources.count
-            sources = sources.filter { $0.value.alerts >= limits.perSource }
-            evicted &+= UInt64(before - sources.count)
+            evicted &+= UInt64(sources.removeAll { _, open in open.alerts < perSource })
         }
         // Still more than half full (a flood of sources all at their limit): start afresh, so
         // each sweep frees at least half the table and the cost per alert stays constant.
         if sources.count > limits.sourceCapacity / 2 {
-            evicted &+= UInt64(sources.count)
-            sources.removeAll(keepingCapacity: true)
+            evicted &+= UInt64(sources.removeAll { _, _ in true })
         }
     }
 }

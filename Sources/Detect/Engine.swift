@@ -92,7 +92,7 @@ public final class Engine {
                                seed: configuration.flowHashSeed ?? UInt64.random(in: .min ... .max))
         self.scans = ScanDetector(configuration: configuration.scan, seed: flows.seed)
         self.watchedFlowsByClient = AddressTable(seed: flows.seed)
-        self.limiter = AlertLimiter(limits: configuration.alertLimits)
+        self.limiter = AlertLimiter(limits: configuration.alertLimits, seed: flows.seed)
         self.output = output
         self.evidence = evidence
         hints = .allocate(capacity: Self.hintSlots + 1)
