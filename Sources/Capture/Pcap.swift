@@ -79,6 +79,8 @@ public final class OfflineCapture {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         var opened: OpaquePointer?
         var size: Int64?
+        // Kept in a local until the capture is accepted: an init that throws runs no deinit.
+        var buffer: UnsafeMutablePointer<CChar>?
         if path == "-" {
             opened = pcap_fopen_offline_with_tstamp_precision(fdopen(STDIN_FILENO, "rb"), UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
         } else {
@@ -98,21 +100,26 @@ public final class OfflineCapture {
             }
             // glibc ignores the size without a buffer: the stream gets one of ours, freed after
             // pcap_close has closed the stream.
-            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.streamBuffer)
-            setvbuf(file, buffer, _IOFBF, Self.streamBuffer)
+            let storage = UnsafeMutablePointer<CChar>.allocate(capacity: Self.streamBuffer)
+            buffer = storage
+            setvbuf(file, storage, _IOFBF, Self.streamBuffer)
             opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
             // On failure libpcap leaves the stream to its opener; on success pcap_close closes it.
-            if opened == nil {
-                fclose(file)
-                buffer.deallocate()
-            } else {
-                streamStorage = buffer
-            }
+            if opened == nil { fclose(file) }
         }
         guard let handle = opened else {
+            buffer?.deallocate()
             throw .openFailed(path: path, reason: Self.describe(libpcapError: errbuf))
         }
-        let (linkType, name) = try supportedLinkType(of: handle, path: path)
+        let linkType: LinkType, name: String
+        do {
+            (linkType, name) = try supportedLinkType(of: handle, path: path)
+        } catch {
+            // supportedLinkType closed the handle, and with it the stream.
+            buffer?.deallocate()
+            throw error
+        }
+        self.streamStorage = buffer
         self.handle = handle
         self.linkType = linkType
         self.linkTypeName = linkType.name ?? name
