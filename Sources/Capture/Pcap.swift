@@ -68,8 +68,12 @@ public final class OfflineCapture {
     private var recordOffset: Int64
     private var canTell: Bool
 
-    /// The stdio buffer of a capture file's stream.
-    static let streamBuffer = 1 << 20
+    /// The stdio buffer of a capture file's stream: 1 MiB, or the file's size if smaller (a
+    /// directory of small captures, or the fuzzer, should not pay for a megabyte each).
+    static func streamBufferSize(forFileSize size: Int64?) -> Int {
+        guard let size else { return 1 << 20 }
+        return Int(max(4096, min(1 << 20, size)))
+    }
 
     /// Opens `path`, or standard input for `-`.
     /// The corresponding C functions are `fopen`, `setvbuf` and
@@ -92,7 +96,7 @@ public final class OfflineCapture {
             }
             if info.st_mode & S_IFMT == S_IFDIR { throw .openFailed(path: path, reason: "is a directory") }
             if info.st_mode & S_IFMT == S_IFREG { size = Int64(info.st_size) }
-            // Opened here rather than by libpcap, to give the stream a 1 MiB buffer: libpcap
+            // Opened here rather than by libpcap, to give the stream a larger buffer: libpcap
             // reads record by record, and stdio's default (the 4 KiB block size) made that a
             // read(2) for every dozen packets.
             guard let file = fopen(path, "rb") else {
@@ -100,9 +104,10 @@ public final class OfflineCapture {
             }
             // glibc ignores the size without a buffer: the stream gets one of ours, freed after
             // pcap_close has closed the stream.
-            let storage = UnsafeMutablePointer<CChar>.allocate(capacity: Self.streamBuffer)
+            let bufferSize = Self.streamBufferSize(forFileSize: size)
+            let storage = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
             buffer = storage
-            setvbuf(file, storage, _IOFBF, Self.streamBuffer)
+            setvbuf(file, storage, _IOFBF, bufferSize)
             opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
             // On failure libpcap leaves the stream to its opener; on success pcap_close closes it.
             if opened == nil { fclose(file) }
