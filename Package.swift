@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
-        .testTarget(name: "RingTests", dependencies: ["Ring"]),
+        .testTarget(name: "RingTests", dependencies: ["Ring", "TestSupport"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "Config", "ghostport", "TestSupport"],
                     path: "Tests/Robustness"),

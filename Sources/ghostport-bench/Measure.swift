@@ -146,29 +146,6 @@ func row(_ columns: [String], _ widths: [Int]) {
     print(line)
 }
 
-/// A joinable thread (pthreads), for the ring's producer and consumer.
-final class BenchThread: @unchecked Sendable {
-    // @unchecked: `thread` is written once in init, before anything else can see it.
-    private var thread = pthread_t()
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        let context = Unmanaged.passRetained(Closure(body)).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let closure = Unmanaged<Closure>.fromOpaque(context!).takeRetainedValue()
-            closure.body()
-            return nil
-        }, context)
-        precondition(status == 0, "pthread_create failed: \(status)")
-    }
-
-    func join() { pthread_join(thread, nil) }
-
-    private final class Closure {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-}
-
 /// `--name VALUE` from the arguments, or `fallback`.
 func option(_ name: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments

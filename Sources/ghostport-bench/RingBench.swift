@@ -1,5 +1,6 @@
 import Ring
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ func runRing(total: Int, packetSize: Int, gapNanoseconds: UInt64 = 0, latencyEve
     let samples = total / latencyEvery + 1
     let run = RingRun(samples: samples)
 
-    let producerThread = BenchThread {
+    let producerThread = JoinableThread {
         var producer = producerEnd.take()
         // One capture buffer reused, as libpcap's is: the ring copies out of it.
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: packetSize, alignment: 8)
@@ -69,7 +70,7 @@ func runRing(total: Int, packetSize: Int, gapNanoseconds: UInt64 = 0, latencyEve
         run.figures.producerWaits = producer.waits
         producer.close()
     }
-    let consumerThread = BenchThread {
+    let consumerThread = JoinableThread {
         var consumer = consumerEnd.take()
         let latencies = run.latencies
         var recorded = 0

@@ -6,32 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A joinable thread (pthreads), so a test can wait for its producer and consumer.
-final class TestThread: @unchecked Sendable {
-    // @unchecked: `thread` is written once in init, before anything else can see it.
-    private var thread = pthread_t()
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        let context = Unmanaged.passRetained(Closure(body)).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let closure = Unmanaged<Closure>.fromOpaque(context!).takeRetainedValue()
-            closure.body()
-            return nil
-        }, context)
-        precondition(status == 0, "pthread_create failed: \(status)")
-    }
-
-    /// Waits for the thread to finish; its writes are visible afterwards.
-    func join() {
-        pthread_join(thread, nil)
-    }
-
-    private final class Closure {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-}
-
 /// What a thread found, read after `join()` (which orders its writes before the reads).
 final class Outcome<Value: Sendable>: @unchecked Sendable {
     var value: Value

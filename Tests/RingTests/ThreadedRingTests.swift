@@ -1,5 +1,6 @@
 import Ring
 import Testing
+import TestSupport
 
 /// A producer thread and a consumer thread on one ring, as capture and detection will run.
 @Suite struct ThreadedRingTests {
@@ -21,7 +22,7 @@ import Testing
         let undelivered = Outcome(0)
         let received = Outcome(Received())
 
-        let producerThread = TestThread {
+        let producerThread = JoinableThread {
             var producer = producerEnd.take()
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize, alignment: 8)
             defer { scratch.deallocate() }
@@ -32,7 +33,7 @@ import Testing
             waits.value = producer.waits
             producer.close()
         }
-        let consumerThread = TestThread {
+        let consumerThread = JoinableThread {
             var consumer = consumerEnd.take()
             var result = Received()
             var expected: UInt64 = 1
@@ -69,7 +70,7 @@ import Testing
         let counts = Outcome((pushed: 0, drops: 0, returnedFalse: 0))
         let received = Outcome(Received())
 
-        let producerThread = TestThread {
+        let producerThread = JoinableThread {
             var producer = producerEnd.take()
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize, alignment: 8)
             defer { scratch.deallocate() }
@@ -81,7 +82,7 @@ import Testing
             counts.value = (producer.pushed, producer.drops, returnedFalse)
             producer.close()
         }
-        let consumerThread = TestThread {
+        let consumerThread = JoinableThread {
             var consumer = consumerEnd.take()
             var result = Received()
             var last: UInt64 = 0
