@@ -99,28 +99,10 @@ extension SensorConfig {
     }
 
     /// Runs `body` on a thread with a stack of `bytes` and waits for it; on this thread if no
-    /// thread can be started. The corresponding C functions are `pthread_create` and `pthread_join`.
+    /// thread can be started.
     static func onLargeStack<Result>(_ bytes: Int, _ body: () -> Result) -> Result {
         var result: Result?
-        withoutActuallyEscaping(body) { body in
-            let work = StackWork { result = body() }
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            defer { pthread_attr_destroy(&attributes) }
-            pthread_attr_setstacksize(&attributes, bytes)
-            let context = Unmanaged.passRetained(work)
-            var thread = pthread_t()
-            let started = pthread_create(&thread, &attributes, { raw in
-                Unmanaged<StackWork>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, context.toOpaque())
-            if started == 0 {
-                pthread_join(thread, nil)
-            } else {
-                context.release()
-                work.run()
-            }
-        }
+        Concurrently.run({}, alongside: { result = body() }, stackSize: bytes)
         return result!
     }
 
@@ -176,13 +158,6 @@ extension SensorConfig {
         }
         return line
     }
-}
-
-/// A closure handed to the thread `onLargeStack` starts.
-/// @unchecked: it runs there while the thread that made it waits in pthread_join.
-private final class StackWork: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }
 
 /// Walks the composed YAML, filling a `SensorConfig` and collecting errors with lines.

@@ -3,10 +3,6 @@ import Output
 import Rules
 import Wire
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Everything a flow record needs besides the flow: plain values, so records can be written
 /// on more than one thread (see `Engine.drainFlows`).
 struct FlowRecordFormat: Sendable {

@@ -10,12 +10,17 @@ public enum Concurrently {
     }
 
     /// Runs `other` on a new thread while `body` runs on this one; returns when both are done.
-    /// Without a thread (pthread_create failed), runs both here, `body` first.
-    public static func run(_ body: () -> Void, alongside other: () -> Void) {
+    /// Without a thread (pthread_create failed), runs both here, `body` first. `stackSize`
+    /// sets the new thread's stack (the system's default otherwise).
+    public static func run(_ body: () -> Void, alongside other: () -> Void, stackSize: Int? = nil) {
         withoutActuallyEscaping(other) { other in
             let work = Unmanaged.passRetained(Work(other))
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
             var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { raw in
+            let started = pthread_create(&thread, &attributes, { raw in
                 Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue().body()
                 return nil
             }, work.toOpaque())
