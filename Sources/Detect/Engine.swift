@@ -127,9 +127,10 @@ public final class Engine {
         (watchlist, interest) = Self.tables(for: newRules)
     }
 
-    /// The watched ports and the prefilter's port bits, built at once (10,000 rules take a
-    /// few milliseconds each).
+    /// The watched ports and the prefilter's port bits, built at once for a large ruleset
+    /// (10,000 rules take a few milliseconds each).
     private static func tables(for rules: RuleSet) -> (Watchlist, Interest) {
+        guard rules.rules.count >= RuleLoader.parallelRules else { return (Watchlist(rules: rules), Interest(rules: rules)) }
         var watchlist: Watchlist?
         var interest: Interest?
         Concurrently.run({ watchlist = Watchlist(rules: rules) }, alongside: { interest = Interest(rules: rules) })

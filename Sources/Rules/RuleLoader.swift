@@ -14,6 +14,11 @@ public struct RuleSource: Sendable {
 /// As in Suricata, a bad rule is reported and the rest load; with `strict`, any
 /// error leaves the ruleset empty so a sensor never runs on a partial ruleset.
 public enum RuleLoader {
+    /// From this many rules, work over them is worth a second thread: a file this long is
+    /// parsed in two halves, and the engine builds its port tables at once (the shipped 1,148
+    /// rules are past it; a test's handful are not, and start no thread).
+    public static let parallelRules = 500
+
     /// Suricata's defaults; caller variables override them.
     public static let defaultVariables: [String: String] = [
         "HOME_NET": "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]",
@@ -105,8 +110,6 @@ private struct Loader {
     var rules: [Rule] = []
     var errors: [RuleError] = []
     var firstSeen: [SidKey: RuleLocation] = [:]
-    /// Files with at least this many rules are parsed on two threads (the shipped 1,148 are).
-    static let parallelRules = 500
 
     init(variables: [String: String], classification: Classification) {
         let variables = RuleLoader.defaultVariables.merging(variables) { _, caller in caller }
@@ -124,7 +127,7 @@ private struct Loader {
             func parse(_ range: Range<Int>, with parser: RuleParser) {
                 for i in range { results[i] = Result { () throws(SyntaxError) in try parser.parse(logicals[i], file: file) } }
             }
-            if logicals.count >= Self.parallelRules {
+            if logicals.count >= RuleLoader.parallelRules {
                 let half = logicals.count / 2
                 Concurrently.run({ parse(0..<half, with: parser) }, alongside: { parse(half..<logicals.count, with: helperParser) })
             } else {
