@@ -22,13 +22,7 @@ struct KernelFilterLiveTests {
     private func replay(_ capture: String, _ arguments: [String]) throws -> (eve: EVEFile, log: String) {
         let pair = try VethPair()
         defer { pair.teardown() }
-        let sensor = try Sensor(interface: pair.rootEnd, ["--allow-root"] + arguments)
-        defer { sensor.child.kill() }
-        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
-        let replay = try pair.run(["tcpreplay", "-i", pair.peerEnd, "--pps", "5000", capture], timeout: 30)
-        #expect(replay.status == 0, "tcpreplay: \(replay.stdout) \(replay.stderr)")
-        Live.sleep(1)
-        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+        let (sensor, _) = try pair.replay(capture, into: ["--allow-root"] + arguments)
         return (EVEFile(path: sensor.eve), sensor.stderr)
     }
 

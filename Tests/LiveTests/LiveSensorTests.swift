@@ -111,13 +111,7 @@ struct LiveSensorTests {
         let capture = work.file("replay.pcap"), truth = work.file("replay.truth.json")
         try sh("python3", Live.genpcap ?? "", capture, "--packets", "20000", "--seed", "7", timeout: 60)
 
-        let sensor = try Sensor(interface: pair.rootEnd)
-        defer { sensor.child.kill() }
-        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
-        let replay = try pair.run(["tcpreplay", "-i", pair.peerEnd, "--pps", "5000", capture], timeout: 30)
-        #expect(replay.status == 0, "tcpreplay: \(replay.stdout) \(replay.stderr)")
-        Live.sleep(1)
-        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+        let (sensor, replay) = try pair.replay(capture)
 
         let eve = EVEFile(path: sensor.eve)
         #expect(eve.broken.isEmpty)

@@ -216,6 +216,20 @@ final class VethPair {
         try Child.run(["ip", "netns", "exec", namespace] + arguments, timeout: timeout)
     }
 
+    /// Starts a sensor on the root end with `arguments`, replays `capture` into it from the peer
+    /// at `pps`, gives it a second to drain and stops it (its exit status checked): the stopped
+    /// sensor (EVE file, log) and what tcpreplay said.
+    func replay(_ capture: String, pps: Int = 5_000, into arguments: [String] = ["--allow-root"]) throws
+        -> (sensor: Sensor, tcpreplay: CommandResult) {
+        let sensor = try Sensor(interface: rootEnd, arguments)
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        let replay = try run(["tcpreplay", "-i", peerEnd, "--pps", String(pps), capture], timeout: 30)
+        #expect(replay.status == 0, "tcpreplay: \(replay.stdout) \(replay.stderr)")
+        Live.sleep(1)
+        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+        return (sensor, replay)
+    }
+
     /// Starts `arguments` inside the peer namespace; killed at teardown if it still runs.
     func start(_ arguments: [String]) throws -> Child {
         let child = try Child(["ip", "netns", "exec", namespace] + arguments)
