@@ -20,6 +20,9 @@ let usage = """
       allocs [--packets N]
                         mallocs on decode -> prefilter -> ring -> engine (flow lookup, match) for N
                         packets that do not alert (after a warm-up), then for packets that do
+      phases RULES CAPTURE [--rounds N]
+                        read's three phases timed apart on one thread: rules and engine set-up,
+                        the engine on every admitted packet (no reader thread, no ring), the shutdown
       all               every mode above but allocs
       gen-rules N OUT   N rules in the shipped style, one port each from 1000 up (ports ending in 7 skipped)
       gen-flows OUT --flows N --packets P [--syn]
@@ -48,6 +51,12 @@ case "rules":
 case "json":
     print(Mallocs.statusLine)
     benchJSON()
+case "phases":
+    guard arguments.count >= 3 else {
+        print(usage)
+        exit(2)
+    }
+    exit(benchPhases(rulesPath: arguments[1], capturePath: arguments[2], rounds: option("--rounds", 5)))
 case "allocs":
     exit(checkAllocations(packets: option("--packets", 100_000)))
 case "all":
