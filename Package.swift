@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "CSensor"),
         // A prefetch hint for the flow table, which Swift cannot spell.
         .target(name: "CPrefetch"),
+        // SHA-1's compression on the x86 SHA extensions, for Community ID.
+        .target(name: "CHash"),
         // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
         .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
@@ -45,7 +47,7 @@ let package = Package(
         // The lock-free single-producer/single-consumer packet ring.
         .target(name: "Ring", swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
-        .target(name: "Flow", dependencies: ["Wire", "CPrefetch"], swiftSettings: hotPath),
+        .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
         .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.

@@ -29,7 +29,7 @@ extension SensorMetrics {
         alertsShedBySid = stats.alertsShedBySid
         alertSourcesEvicted = stats.alertSourcesEvicted
         for verdict in [Verdict.unanswered, .rejected, .answered] where Int(verdict.rawValue) < stats.verdicts.count {
-            verdicts[verdict.name] = stats.verdicts[Int(verdict.rawValue)]
+            verdicts["\(verdict.name)"] = stats.verdicts[Int(verdict.rawValue)]
         }
         kernelPackets = extra.kernelPackets
         kernelDrops = extra.kernelDrops

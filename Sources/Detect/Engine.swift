@@ -343,7 +343,7 @@ public final class Engine {
     /// The end of input: every flow ends, the final stats record is written.
     /// `time` stamps the final stats record: the last packet's time by default (offline), the
     /// clock's when capturing live (where no packet may have come at all).
-    public func finish(reason: String = "shutdown", at time: Int64? = nil) {
+    public func finish(reason: StaticString = "shutdown", at time: Int64? = nil) {
         drainFlows(reason: reason)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         evidence?.closeAll()
@@ -351,7 +351,7 @@ public final class Engine {
         output.flush()
     }
 
-    private func flowEnded(_ flow: Flow, reason: String) {
+    private func flowEnded(_ flow: Flow, reason: StaticString) {
         if flowEndedNeedsRecord(flow) { writeFlow(flow, reason: reason) }
     }
 
@@ -468,7 +468,7 @@ public final class Engine {
         }
     }
 
-    private func writeFlow(_ flow: Flow, reason: String) {
+    private func writeFlow(_ flow: Flow, reason: StaticString) {
         let format = flowRecordFormat
         output.record { out in format.write(flow, reason: reason, into: &out) }
     }
@@ -524,7 +524,7 @@ public final class Engine {
             out.append(jsonString: configuration.packetSource)
             if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
             out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
-            out.append(event.name)
+            out.append(string: event.name)
             out.append("\"}}\n")
         }
     }

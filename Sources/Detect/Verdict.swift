@@ -9,7 +9,8 @@ public enum Verdict: UInt8, Sendable, CaseIterable {
     /// The watched side replied: something listens on an abandoned port.
     case answered = 3
 
-    public var name: String {
+    /// Static text: records append it without a reference count.
+    public var name: StaticString {
         switch self {
         case .none: "none"
         case .unanswered: "unanswered"
@@ -19,7 +20,7 @@ public enum Verdict: UInt8, Sendable, CaseIterable {
     }
 
     /// The verdict while the flow is still open, as alerts report it: a probe not yet answered.
-    public var liveName: String { self == .unanswered ? "probe" : name }
+    public var liveName: StaticString { self == .unanswered ? "probe" : name }
 }
 
 /// ICMP errors that mean "refused": port unreachable and administratively prohibited.

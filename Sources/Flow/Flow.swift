@@ -27,8 +27,9 @@ public enum TCPState: UInt8, Sendable, Comparable {
 
     public static func < (a: TCPState, b: TCPState) -> Bool { a.rawValue < b.rawValue }
 
-    /// The name Suricata's EVE `flow` event uses.
-    public var name: String {
+    /// The name Suricata's EVE `flow` event uses (static text: records append it without a
+    /// reference count).
+    public var name: StaticString {
         switch self {
         case .none: "none"
         case .synSent: "syn_sent"

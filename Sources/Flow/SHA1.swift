@@ -1,6 +1,12 @@
+import CHash
+
 /// SHA-1 (FIPS 180-4), for Community ID only: it is the hash the spec names, not a security
-/// choice. Streaming, no heap: the partial block lives inline.
+/// choice. Streaming, no heap: the partial block lives inline. Blocks go through the CPU's SHA
+/// instructions where it has them (x86 SHA-NI), else through the rounds below.
 public struct SHA1: Sendable {
+    /// Whether this CPU has the SHA instructions `init()` uses.
+    public static let hasHardware = gp_sha1_has_hardware()
+
     /// Twenty bytes, as five big-endian words.
     public struct Digest: Sendable, Equatable, CustomStringConvertible {
         public var words: (UInt32, UInt32, UInt32, UInt32, UInt32)
@@ -34,8 +40,12 @@ public struct SHA1: Sendable {
     private var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     private var blockCount = 0
     private var messageLength: UInt64 = 0
+    private let hardware: Bool
 
-    public init() {}
+    /// `hardware: false` keeps to the portable rounds (tests compare the two).
+    public init(hardware: Bool = SHA1.hasHardware) {
+        self.hardware = hardware && SHA1.hasHardware
+    }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         messageLength &+= UInt64(bytes.count)
@@ -99,8 +109,21 @@ public struct SHA1: Sendable {
     @inline(__always)
     private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
 
-    /// One 64-byte block; the message schedule is a 16-word ring on the stack.
     private mutating func compressBlock() {
+        if hardware {
+            withUnsafeMutableBytes(of: &state) { words in
+                withUnsafeBytes(of: &block) { bytes in
+                    gp_sha1_compress_hardware(words.baseAddress!.assumingMemoryBound(to: UInt32.self),
+                                              bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        } else {
+            compressBlockPortably()
+        }
+    }
+
+    /// One 64-byte block, the message schedule on the stack.
+    private mutating func compressBlockPortably() {
         var (a, b, c, d, e) = state
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
             // The whole message schedule first, then the rounds read it: no index arithmetic

@@ -111,7 +111,7 @@ public enum EVE {
 
     /// EVE's `proto`: the IANA keyword for common protocols, the number otherwise.
     public static func appendProto(_ proto: UInt8, into out: inout OutputBuffer) {
-        if let name = IPProtocol.name(proto) {
+        if let name = IPProtocol.keyword(proto) {
             out.append(byte: 0x22)
             out.append(name)
             out.append(byte: 0x22)

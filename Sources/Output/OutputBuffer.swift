@@ -64,14 +64,24 @@ public struct OutputBuffer: ~Copyable {
     private mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
         guard let base = buffer.baseAddress else { return }
         reserve(buffer.count)
-        let target = storage + count
-        // Most pieces of a record are a few bytes: a loop beats a call to memmove for those.
-        if buffer.count <= 16 {
-            for i in 0..<buffer.count { target[i] = base[i] }
+        let target = UnsafeMutableRawPointer(storage + count)
+        let source = UnsafeRawPointer(base)
+        let n = buffer.count
+        // Most pieces of a record are a few bytes to a few dozen: word moves (the last one
+        // overlapping) beat a call to memmove for those.
+        if n >= 8 && n <= 64 {
+            var i = 0
+            while i &+ 8 < n {
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+                i &+= 8
+            }
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self), toByteOffset: n &- 8, as: UInt64.self)
+        } else if n < 8 {
+            for i in 0..<n { target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
         } else {
-            target.update(from: base, count: buffer.count)
+            target.copyMemory(from: source, byteCount: n)
         }
-        count &+= buffer.count
+        count &+= n
     }
 
     @inline(__always)
@@ -79,8 +89,10 @@ public struct OutputBuffer: ~Copyable {
         text.withUTF8Buffer { append($0) }
     }
 
+    /// A String's bytes as they are. Named apart from `append(_: StaticString)` so a literal
+    /// takes the static path (no String, no reference count).
     @inline(__always)
-    public mutating func append(_ text: String) {
+    public mutating func append(string text: String) {
         var text = text
         text.withUTF8 { append($0) }
     }
@@ -101,13 +113,8 @@ public struct OutputBuffer: ~Copyable {
             append(byte: 0x30 + UInt8(value))
             return
         }
-        // Digits written straight into place, two at a time from a table: count them first.
-        var digits = 2
-        var limit: UInt64 = 100
-        while digits < 20 && value >= limit {
-            digits &+= 1
-            limit &*= 10
-        }
+        // Digits written straight into place, two at a time from a table: counted first.
+        let digits = Self.digitCount(value)
         reserve(digits)
         let end = storage + count + digits
         Self.twoDigits.withUTF8Buffer { pairs in
@@ -132,6 +139,42 @@ public struct OutputBuffer: ~Copyable {
         count &+= digits
     }
 
+    /// Decimal digits of `value` (1 for 0): a guess from the bit length (1233/4096 is just
+    /// above log10(2)), then one comparison.
+    @inline(__always)
+    static func digitCount(_ value: UInt64) -> Int {
+        let guess = ((64 &- value.leadingZeroBitCount) &* 1233) >> 12
+        return Swift.max(1, guess &+ (value >= powerOfTen(guess) ? 1 : 0))
+    }
+
+    /// 10^`power` for 0 ... 19: a switch, which the compiler makes a constant table (a static
+    /// array would be checked for initialization on every use).
+    @inline(__always)
+    static func powerOfTen(_ power: Int) -> UInt64 {
+        switch power {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        case 8: 100_000_000
+        case 9: 1_000_000_000
+        case 10: 10_000_000_000
+        case 11: 100_000_000_000
+        case 12: 1_000_000_000_000
+        case 13: 10_000_000_000_000
+        case 14: 100_000_000_000_000
+        case 15: 1_000_000_000_000_000
+        case 16: 10_000_000_000_000_000
+        case 17: 100_000_000_000_000_000
+        case 18: 1_000_000_000_000_000_000
+        default: 10_000_000_000_000_000_000
+        }
+    }
+
     private static let twoDigits: StaticString = """
         00010203040506070809101112131415161718192021222324252627282930313233343536373839\
         40414243444546474849505152535455565758596061626364656667686970717273747576777879\
@@ -150,11 +193,7 @@ public struct OutputBuffer: ~Copyable {
 
     /// `value` zero-padded to `width` digits.
     public mutating func append(decimal value: UInt64, width: Int) {
-        var threshold: UInt64 = 10
-        for _ in 1..<width {
-            if value < threshold { append(byte: 0x30) }
-            threshold = threshold &* 10
-        }
+        for _ in Swift.min(width, Self.digitCount(value))..<width { append(byte: 0x30) }
         append(decimal: value)
     }
 
@@ -171,7 +210,7 @@ public struct OutputBuffer: ~Copyable {
 
     public mutating func append(address: IPAddress) {
         if address.isIPv6 {
-            append(address.description)
+            append(string: address.description)
             return
         }
         let v = address.ipv4Value

@@ -208,7 +208,10 @@ extension Decoder {
 
 extension IPProtocol {
     /// IANA's keyword for the protocols ghostport names (EVE's `proto` spelling), nil for others.
-    public static func name(_ proto: UInt8) -> String? {
+    public static func name(_ proto: UInt8) -> String? { keyword(proto).map { "\($0)" } }
+
+    /// `name` as static text, which records append without a reference count.
+    public static func keyword(_ proto: UInt8) -> StaticString? {
         switch proto {
         case hopByHop: "HOPOPT"
         case icmp: "ICMP"

@@ -106,7 +106,7 @@ enum RowFormat {
         out.append(byte: 0x2C)
         timestamp(record, into: &out)
         out.append(byte: 0x2C)
-        out.append(packet.linkType.description)
+        out.append(string: packet.linkType.description)
         out.append(byte: 0x2C)
         if packet.hasIP {
             out.append(address: packet.src)
@@ -131,7 +131,7 @@ enum RowFormat {
         var first = true
         for event in packet.events {
             if !first { out.append(byte: 0x7C) }
-            out.append(event.name)
+            out.append(string: event.name)
             first = false
         }
         out.append(byte: 0x0A)
@@ -145,7 +145,7 @@ enum RowFormat {
         out.append(",\"ts\":\"")
         timestamp(record, into: &out)
         out.append("\",\"linktype\":\"")
-        out.append(packet.linkType.description)
+        out.append(string: packet.linkType.description)
         out.append("\",\"caplen\":")
         out.append(decimal: packet.capturedLength)
         out.append(",\"len\":")
@@ -208,7 +208,7 @@ enum RowFormat {
         for event in packet.events {
             if !first { out.append(byte: 0x2C) }
             out.append(byte: 0x22)
-            out.append(event.name)
+            out.append(string: event.name)
             out.append(byte: 0x22)
             first = false
         }

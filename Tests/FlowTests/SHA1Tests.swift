@@ -1,4 +1,5 @@
 import Flow
+import TestSupport
 import Testing
 
 @Suite("SHA-1 and base64")
@@ -14,6 +15,22 @@ struct SHA1Tests {
     ])
     func vectors(message: String, hex: String) {
         #expect(SHA1.hash(Array(message.utf8)).description == hex)
+        var portable = SHA1(hardware: false)
+        portable.update(Array(message.utf8))
+        #expect(portable.finalize().description == hex)
+    }
+
+    @Test("the CPU's SHA instructions and the portable rounds agree on 2,000 random messages")
+    func hardwareMatchesPortable() throws {
+        try #require(SHA1.hasHardware, "this CPU has no SHA instructions: only the portable rounds run here")
+        var random = SplitMix64(seed: 0x5A1)
+        for _ in 0..<2_000 {
+            let message = (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var hardware = SHA1(hardware: true), portable = SHA1(hardware: false)
+            hardware.update(message)
+            portable.update(message)
+            #expect(hardware.finalize() == portable.finalize())
+        }
     }
 
     @Test("one million 'a', fed in uneven pieces")

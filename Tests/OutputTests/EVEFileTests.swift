@@ -21,7 +21,7 @@ private func writeRecord(_ n: Int, to eve: EVEOutput) {
         out.append("{\"event_type\":\"alert\",\"n\":")
         out.append(decimal: n)
         out.append(",\"pad\":\"")
-        out.append(String(repeating: "x", count: 100 + n % 50))
+        out.append(string: String(repeating: "x", count: 100 + n % 50))
         out.append("\"}\n")
     }
 }
