@@ -17,21 +17,24 @@ public struct Interest: Sendable {
 
     public init(rules: RuleSet) {
         ports = [UInt64](repeating: 0, count: 3 * 1024)
-        for rule in rules.rules {
-            switch rule.proto {
+        let all = rules.rules
+        // By index: `for rule in all` would copy each rule, a dozen references.
+        for i in all.indices {
+            switch all[i].proto {
             case .ip:
                 everything = true
             case .icmp:
                 icmp = true
             case .tcp, .udp, .sctp:
                 let base: Int
-                switch rule.proto {
+                switch all[i].proto {
                 case .tcp: base = 0
                 case .udp: base = 1024
                 default: base = 2048
                 }
-                guard let side = Self.watchedPorts(of: rule) else {
-                    switch rule.proto {
+                guard let side = Self.watchedPorts(proto: all[i].proto, source: all[i].sourcePorts,
+                                                   destination: all[i].destinationPorts) else {
+                    switch all[i].proto {
                     case .tcp: anyPort.tcp = true
                     case .udp: anyPort.udp = true
                     default: anyPort.sctp = true
@@ -49,10 +52,12 @@ public struct Interest: Sendable {
     /// it: the narrower side is enough, since a packet must match both. Nil when the rule takes
     /// any port on both sides (or has no ports).
     public static func watchedPorts(of rule: Rule) -> PortSet? {
-        guard rule.proto.hasPorts, !(rule.sourcePorts.isFull && rule.destinationPorts.isFull) else { return nil }
-        return rule.sourcePorts.isFull
-            || (!rule.destinationPorts.isFull && rule.destinationPorts.count <= rule.sourcePorts.count)
-            ? rule.destinationPorts : rule.sourcePorts
+        watchedPorts(proto: rule.proto, source: rule.sourcePorts, destination: rule.destinationPorts)
+    }
+
+    static func watchedPorts(proto: RuleProtocol, source: PortSet, destination: PortSet) -> PortSet? {
+        guard proto.hasPorts, !(source.isFull && destination.isFull) else { return nil }
+        return source.isFull || (!destination.isFull && destination.count <= source.count) ? destination : source
     }
 
     /// Whether any rule could match `packet` (either way round, for `<>` and replies).

@@ -24,22 +24,24 @@ public struct Watchlist: Sendable {
     public init(rules: RuleSet) {
         slots = [UInt16](repeating: 0, count: 3 * 65_536)
         services = []
-        let tagged = rules.rules.contains { $0.action == .alert && $0.metadata["ghostport_role"] != nil }
+        let all = rules.rules
+        let tagged = all.contains { $0.action == .alert && $0.metadata["ghostport_role"] != nil }
         var serviceIndex: [String: UInt16] = [:]
-        for rule in rules.rules where rule.action == .alert {
-            if tagged && rule.metadata["ghostport_role"] == nil { continue }
-            let protos: [UInt8]
-            switch rule.proto {
-            case .tcp: protos = [IPProtocol.tcp]
-            case .udp: protos = [IPProtocol.udp]
-            case .sctp: protos = [IPProtocol.sctp]
+        // By index: `for rule in all` would copy each rule, a dozen references.
+        for i in all.indices where all[i].action == .alert {
+            let p: Int
+            switch all[i].proto {
+            case .tcp: p = 0
+            case .udp: p = 1
+            case .sctp: p = 2
             default: continue
             }
+            let role = all[i].metadata["ghostport_role"]?.first
+            if tagged && role == nil { continue }
             // The probe rule names the port as destination; the answered rule as source.
-            let role = rule.metadata["ghostport_role"]?.first
-            let ports = role == "answered" ? rule.sourcePorts : rule.destinationPorts
+            let ports = role == "answered" ? all[i].sourcePorts : all[i].destinationPorts
             guard !ports.isFull, Int(ports.count) <= 4096 else { continue }
-            let service = rule.metadata["service"]?.first ?? ""
+            let service = all[i].metadata["service"]?.first ?? ""
             let index: UInt16
             if let known = serviceIndex[service] {
                 index = known
@@ -48,13 +50,10 @@ public struct Watchlist: Sendable {
                 index = UInt16(services.count)
                 serviceIndex[service] = index
             }
-            for proto in protos {
-                guard let p = Self.protocolIndex(proto) else { continue }
-                for range in ports.ranges {
-                    for port in range where slots[p * 65_536 + Int(port)] == 0 {
-                        slots[p * 65_536 + Int(port)] = index
-                        count += 1
-                    }
+            for range in ports.ranges {
+                for port in range where slots[p * 65_536 + Int(port)] == 0 {
+                    slots[p * 65_536 + Int(port)] = index
+                    count += 1
                 }
             }
         }

@@ -135,6 +135,7 @@ private struct Loader {
             }
         }
         rules.reserveCapacity(rules.count + logicals.count)
+        firstSeen.reserveCapacity(firstSeen.count + logicals.count)
         for (index, logical) in logicals.enumerated() {
             do {
                 // Taken out of the array, not copied: a rule holds a dozen references.

@@ -27,10 +27,57 @@ final class RuleParser {
 
 /// One option between the parentheses: `keyword[: value];`.
 struct RuleOption {
-    var keyword: String
-    var keywordOffset: Int
+    /// The keyword as written, trimmed.
+    var name: ArraySlice<UInt8>
+    /// Nil for a keyword ghostport does not support.
+    var keyword: OptionKeyword?
+    var keywordOffset: Int { name.startIndex }
     /// Trimmed; its indices are offsets in the logical rule.
     var value: ArraySlice<UInt8>?
+
+    init(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>?) {
+        self.name = name
+        self.value = value
+        keyword = OptionKeyword(name)
+    }
+
+    /// The keyword in lower case, as messages name it.
+    var keywordText: String { name.text.lowercased() }
+}
+
+/// The option keywords ghostport supports (`tcp.flags` is `flags`).
+enum OptionKeyword: Int, CaseIterable {
+    case msg, sid, rev, gid, classtype, priority, metadata, reference, flags, flow, threshold, detectionFilter
+
+    var spelling: StaticString {
+        switch self {
+        case .msg: "msg"
+        case .sid: "sid"
+        case .rev: "rev"
+        case .gid: "gid"
+        case .classtype: "classtype"
+        case .priority: "priority"
+        case .metadata: "metadata"
+        case .reference: "reference"
+        case .flags: "flags"
+        case .flow: "flow"
+        case .threshold: "threshold"
+        case .detectionFilter: "detection_filter"
+        }
+    }
+
+    /// May appear only once in a rule.
+    var isSingle: Bool { self != .metadata && self != .reference }
+
+    /// The keyword `name` spells, in any case; nil for any other word.
+    init?(_ name: ArraySlice<UInt8>) {
+        if name.equalsIgnoringCase("tcp.flags") {
+            self = .flags
+            return
+        }
+        guard let keyword = Self.allCases.first(where: { name.equalsIgnoringCase($0.spelling) }) else { return nil }
+        self = keyword
+    }
 }
 
 private let headerFields = [
@@ -40,11 +87,6 @@ private let headerFields = [
 
 /// Suricata actions ghostport does not take (it only watches).
 private let suricataOnlyActions: Set<String> = ["drop", "reject", "rejectsrc", "rejectdst", "rejectboth", "config"]
-
-/// Options that may appear only once in a rule.
-private let singleOptions: Set<String> = [
-    "msg", "sid", "rev", "gid", "classtype", "priority", "flags", "flow", "threshold", "detection_filter",
-]
 
 private struct SingleRule {
     let bytes: [UInt8]
@@ -74,7 +116,7 @@ private struct SingleRule {
             optionsError = split.error
         }
         var sidOffset = 0
-        if let sidOption = options.first(where: { $0.keyword == "sid" }), let value = sidOption.value {
+        if let sidOption = options.first(where: { $0.keyword == .sid }), let value = sidOption.value {
             sidOffset = value.startIndex
             if let number = value.decimalUInt32, number > 0 { sid = number }
         }
@@ -246,9 +288,7 @@ private struct SingleRule {
                 let tail = slice(keywordStart..<count).trimmingSpaces()
                 if tail.last == UInt8(ascii: ")") {
                     let name = (keyword.last == UInt8(ascii: ")") ? keyword.dropLast() : keyword).trimmingSpaces()
-                    options.append(RuleOption(
-                        keyword: name.text.lowercased(), keywordOffset: name.startIndex,
-                        value: value.map { $0.dropLast().trimmingSpaces() }))
+                    options.append(RuleOption(name: name, value: value.map { $0.dropLast().trimmingSpaces() }))
                     return (options, firstError ?? SyntaxError(offset: tail.endIndex - 1, reason: "missing ';' after option '\(name.text)'"))
                 }
                 return (options, firstError ?? SyntaxError(offset: open, reason: "unbalanced parentheses: missing ')'"))
@@ -258,95 +298,83 @@ private struct SingleRule {
                     firstError = SyntaxError(offset: keywordStart, reason: "missing option keyword before ';'")
                 }
             } else {
-                options.append(RuleOption(keyword: keyword.text.lowercased(), keywordOffset: keyword.startIndex, value: value))
+                options.append(RuleOption(name: keyword, value: value))
             }
             index += 1
         }
     }
 
     mutating func applyOptions(_ options: [RuleOption], to rule: inout Rule) throws(SyntaxError) {
-        var seen: Set<String> = []
+        var seen: UInt32 = 0
         var priority: Int?
         for option in options {
-            let keyword = option.keyword == "tcp.flags" ? "flags" : option.keyword
-            guard isSupported(keyword) else {
-                throw fail(option.keywordOffset, "unsupported keyword '\(option.keyword)'")
+            guard let keyword = option.keyword else {
+                throw fail(option.keywordOffset, "unsupported keyword '\(option.keywordText)'")
             }
-            if singleOptions.contains(keyword) && !seen.insert(keyword).inserted {
-                throw fail(option.keywordOffset, "duplicate option '\(option.keyword)'")
+            let bit: UInt32 = 1 << UInt32(keyword.rawValue)
+            if keyword.isSingle && seen & bit != 0 {
+                throw fail(option.keywordOffset, "duplicate option '\(option.keywordText)'")
             }
+            seen |= bit
             guard let value = option.value, !value.isEmpty else {
-                throw fail(option.keywordOffset, "option '\(option.keyword)' needs a value")
+                throw fail(option.keywordOffset, "option '\(option.keywordText)' needs a value")
             }
             let at = value.startIndex
             switch keyword {
-            case "msg":
+            case .msg:
                 rule.msg = try parseMsg(value)
-            case "sid":
+            case .sid:
                 guard let number = value.decimalUInt32, number > 0 else {
                     throw fail(at, "invalid sid '\(value.text)'")
                 }
                 rule.sid = number
-            case "rev":
+            case .rev:
                 guard let number = value.decimalUInt32 else { throw fail(at, "invalid rev '\(value.text)'") }
                 rule.rev = number
-            case "gid":
+            case .gid:
                 guard let number = value.decimalUInt32 else { throw fail(at, "invalid gid '\(value.text)'") }
                 rule.gid = number
-            case "classtype":
+            case .classtype:
                 guard let classtype = parser.classification[value.text] else {
                     throw fail(at, "unknown classtype '\(value.text)'")
                 }
                 rule.classtype = classtype.name
                 rule.category = classtype.description
                 rule.priority = classtype.priority
-            case "priority":
+            case .priority:
                 guard let number = value.decimalUInt32, number >= 1, number <= 255 else {
                     throw fail(at, "invalid priority '\(value.text)': expected 1 to 255")
                 }
                 priority = Int(number)
-            case "metadata":
+            case .metadata:
                 try parseMetadata(value, into: &rule.metadata)
-            case "reference":
+            case .reference:
                 guard let comma = value.firstIndex(of: UInt8(ascii: ",")),
                       case let system = value[..<comma].trimmingSpaces(), !system.isEmpty,
                       case let id = value[(comma + 1)...].trimmingSpaces(), !id.isEmpty else {
                     throw fail(at, "invalid reference '\(value.text)': expected 'system, id'")
                 }
                 rule.references.append(RuleReference(system: system.text, id: id.text))
-            case "flags":
+            case .flags:
                 guard rule.proto == .tcp || rule.proto == .ip else {
-                    throw fail(option.keywordOffset, "keyword '\(option.keyword)' needs protocol tcp, not \(rule.proto.rawValue)")
+                    throw fail(option.keywordOffset, "keyword '\(option.keywordText)' needs protocol tcp, not \(rule.proto.rawValue)")
                 }
                 rule.flags = try parseFlags(value)
-            case "flow":
+            case .flow:
                 rule.flow = try parseFlow(value)
-            case "threshold":
-                if seen.contains("detection_filter") {
+            case .threshold:
+                if seen & 1 << UInt32(OptionKeyword.detectionFilter.rawValue) != 0 {
                     throw fail(option.keywordOffset, "'threshold' and 'detection_filter' can't be used in the same rule")
                 }
                 rule.threshold = try parseThreshold(value)
-            case "detection_filter":
-                if seen.contains("threshold") {
+            case .detectionFilter:
+                if seen & 1 << UInt32(OptionKeyword.threshold.rawValue) != 0 {
                     throw fail(option.keywordOffset, "'threshold' and 'detection_filter' can't be used in the same rule")
                 }
                 rule.detectionFilter = try parseDetectionFilter(value)
-            default:
-                // isSupported and this switch list the same keywords.
-                throw fail(option.keywordOffset, "unsupported keyword '\(option.keyword)'")
             }
         }
         if let priority { rule.priority = priority }
-    }
-
-    func isSupported(_ keyword: String) -> Bool {
-        switch keyword {
-        case "msg", "sid", "rev", "gid", "classtype", "priority", "metadata", "reference",
-             "flags", "flow", "threshold", "detection_filter":
-            true
-        default:
-            false
-        }
     }
 
     /// A quoted string; a backslash keeps the next character (`\"`, `\;`, `\\`), as Suricata does.

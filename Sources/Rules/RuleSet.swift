@@ -44,8 +44,10 @@ public struct RuleSet: Sendable {
     public init(rules: [Rule]) {
         var bySid: [SidKey: Int] = [:]
         bySid.reserveCapacity(rules.count)
-        for (index, rule) in rules.enumerated() where bySid[SidKey(gid: rule.gid, sid: rule.sid)] == nil {
-            bySid[SidKey(gid: rule.gid, sid: rule.sid)] = index
+        // By index: `for rule in rules` would copy each rule, a dozen references.
+        for index in rules.indices {
+            let key = SidKey(gid: rules[index].gid, sid: rules[index].sid)
+            if bySid[key] == nil { bySid[key] = index }
         }
         compiled = Compiled(rules: rules, tables: MatchTables(rules), bySid: bySid)
     }
@@ -197,16 +199,20 @@ private struct MatchTables: @unchecked Sendable {
         var keyed = [[KeyedEntry]](repeating: [], count: 6)
         var lists = [[KeyedEntry]](repeating: [], count: 5)
 
-        for (index, rule) in rules.enumerated() {
+        // By index: `for rule in rules` would copy each rule, a dozen references.
+        for index in rules.indices {
+            let bidirectional = rules[index].direction == .both
+            let isPass = rules[index].action == .pass
             compiled.append(CompiledRule(
-                source: addresses.intern(rule.source), destination: addresses.intern(rule.destination),
-                sourcePorts: ports.intern(rule.sourcePorts), destinationPorts: ports.intern(rule.destinationPorts),
-                flags: rule.flags, flow: rule.flow,
-                isPass: rule.action == .pass, bidirectional: rule.direction == .both))
-            for reversed in rule.direction == .both ? [false, true] : [false] {
-                let entry = KeyedEntry(entry: UInt32(index) << 1 | (reversed ? 1 : 0), isPass: rule.action == .pass, ports: .all)
+                source: addresses.intern(rules[index].source), destination: addresses.intern(rules[index].destination),
+                sourcePorts: ports.intern(rules[index].sourcePorts),
+                destinationPorts: ports.intern(rules[index].destinationPorts),
+                flags: rules[index].flags, flow: rules[index].flow, isPass: isPass, bidirectional: bidirectional))
+            for way in 0..<(bidirectional ? 2 : 1) {
+                let reversed = way == 1
+                let entry = KeyedEntry(entry: UInt32(index) << 1 | UInt32(way), isPass: isPass, ports: .all)
                 let proto: Int
-                switch rule.proto {
+                switch rules[index].proto {
                 case .ip:
                     lists[Self.ipList].append(entry)
                     continue
@@ -218,8 +224,8 @@ private struct MatchTables: @unchecked Sendable {
                 case .sctp: proto = 2
                 }
                 // Seen from this orientation, which ports must the packet carry?
-                let destinationPorts = reversed ? rule.sourcePorts : rule.destinationPorts
-                let sourcePorts = reversed ? rule.destinationPorts : rule.sourcePorts
+                let destinationPorts = reversed ? rules[index].sourcePorts : rules[index].destinationPorts
+                let sourcePorts = reversed ? rules[index].destinationPorts : rules[index].sourcePorts
                 var placed = entry
                 if destinationPorts.isFull && sourcePorts.isFull {
                     lists[proto].append(placed)
@@ -418,36 +424,59 @@ private func appendGroups(_ keyed: [KeyedEntry], slots: inout [UInt16], groupSta
     let slotBase = slots.count
     let groupBase = groupStarts.count - 1
     slots.append(contentsOf: repeatElement(0, count: 65536))
-    var ids: [[UInt32]: UInt16] = [:]
-    var events: [(port: Int, item: Int, opens: Bool)] = []
-    for (item, keyedEntry) in keyed.enumerated() {
+    // Entries sort pass first, then in rule order (see `passFirst`): as one number each.
+    func order(_ item: KeyedEntry) -> UInt64 { (item.isPass ? 0 : 1 << 32) | UInt64(item.entry) }
+    var events: [(port: Int, order: UInt64, opens: Bool)] = []
+    events.reserveCapacity(keyed.count * 2)
+    for keyedEntry in keyed {
         for range in keyedEntry.ports.ranges {
-            events.append((Int(range.lowerBound), item, true))
-            if range.upperBound < UInt16.max { events.append((Int(range.upperBound) + 1, item, false)) }
+            events.append((Int(range.lowerBound), order(keyedEntry), true))
+            if range.upperBound < UInt16.max { events.append((Int(range.upperBound) + 1, order(keyedEntry), false)) }
         }
     }
     events.sort { $0.port < $1.port }
-    var active: Set<Int> = []
+    // The entries covering the current run, kept in match order; each distinct list gets a group.
+    var active: [UInt64] = []
+    var ids: [[UInt64]: UInt16] = [:]
     var eventIndex = 0
     var port = 0
     while port < 65536 {
         while eventIndex < events.count && events[eventIndex].port == port {
             let event = events[eventIndex]
-            if event.opens { active.insert(event.item) } else { active.remove(event.item) }
+            let at = active.partitioningIndex { $0 >= event.order }
+            if event.opens {
+                active.insert(event.order, at: at)
+            } else if at < active.count && active[at] == event.order {
+                active.remove(at: at)
+            }
             eventIndex += 1
         }
         let end = eventIndex < events.count ? events[eventIndex].port : 65536
-        let key = passFirst(active.map { keyed[$0] })
         let group: UInt16
-        if let id = ids[key] {
+        if let id = ids[active] {
             group = id
         } else {
             group = UInt16(groupStarts.count - 1 - groupBase)
-            members.append(contentsOf: key)
+            members.append(contentsOf: active.lazy.map { UInt32(truncatingIfNeeded: $0) })
             groupStarts.append(Int32(members.count))
-            ids[key] = group
+            ids[active] = group
         }
-        for slot in port..<end { slots[slotBase + slot] = group }
+        slots.withUnsafeMutableBufferPointer { slots in
+            for slot in port..<end { slots[slotBase + slot] = group }
+        }
         port = end
+    }
+}
+
+extension Array where Element == UInt64 {
+    /// The first index whose element satisfies `belongs` (which must hold for a suffix).
+    fileprivate func partitioningIndex(where belongs: (UInt64) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 }

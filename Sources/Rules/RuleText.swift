@@ -98,6 +98,19 @@ extension ArraySlice<UInt8> {
 
     var text: String { String(decoding: self, as: UTF8.self) }
 
+    /// Whether these bytes spell `word` (ASCII, lower case) in any case.
+    func equalsIgnoringCase(_ word: StaticString) -> Bool {
+        guard count == word.utf8CodeUnitCount else { return false }
+        var index = startIndex
+        for i in 0..<word.utf8CodeUnitCount {
+            let byte = self[index]
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if lower != word.utf8Start[i] { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Decimal digits only, within UInt32.
     var decimalUInt32: UInt32? {
         guard !isEmpty, count <= 10 else { return nil }
