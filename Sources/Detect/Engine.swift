@@ -25,6 +25,9 @@ public struct EngineConfiguration: Sendable {
     public var alertLimits = AlertLimits.unlimited
     /// At shutdown, flow records are written on two threads once this many end at once.
     public var parallelFlowRecords = 512
+    /// Count watched flows per client for `Engine.topClients` (the summary `read` prints).
+    /// Off unless asked: a table entry per client, which nothing else reads.
+    public var countsClients = false
 
     public init() {}
 
@@ -52,7 +55,8 @@ public final class Engine {
     public private(set) var interest: Interest
     public let flows: FlowTable
     public private(set) var scans: ScanDetector
-    /// Watched flows by client address, for the summary's top sources; bounded (see `countWatchedFlow`).
+    /// Watched flows by client address, for the summary's top sources; bounded (see `countWatchedFlow`),
+    /// and empty unless `EngineConfiguration.countsClients`.
     public let watchedFlowsByClient: AddressTable<UInt64>
     static let maxClientsCounted = 100_000
     public private(set) var thresholds = Thresholds()
@@ -189,7 +193,7 @@ public final class Engine {
                 flows[handle].watchedPort = packet.dport
                 flows[handle].verdict = Verdict.unanswered.rawValue
                 stats.watchedFlows &+= 1
-                countWatchedFlow(client: packet.src)
+                if configuration.countsClients { countWatchedFlow(client: packet.src) }
                 if let scan = scans.observe(source: packet.src, host: packet.dst, port: packet.dport,
                                             proto: packet.proto, time: timestamp) {
                     writeScan(scan, timestamp: timestamp, origin: origin)
@@ -540,7 +544,8 @@ public final class Engine {
         }
     }
 
-    /// The `limit` clients with the most watched flows, most first (ties by address).
+    /// The `limit` clients with the most watched flows, most first (ties by address); empty
+    /// unless `EngineConfiguration.countsClients`.
     public func topClients(_ limit: Int) -> [(address: IPAddress, flows: UInt64)] {
         var all: [(address: IPAddress, flows: UInt64)] = []
         all.reserveCapacity(watchedFlowsByClient.count)

@@ -94,7 +94,10 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                 capture.headers.withUnsafeBufferPointer { headers in
                     capture.offsets.withUnsafeBufferPointer { offsets in
                         let count = headers.count
+                        let split = Int(getenv("SPLIT").map { atoi($0) } ?? 0)
+                        var t0 = ContinuousClock.now
                         for i in 0..<count {
+                            if split > 0 && i == split { let t1 = ContinuousClock.now; print("first \(split): \((t1 - t0) / split)"); t0 = t1 }
                             engine.prefetch(hint: i + lookahead < count ? headers[i + lookahead].flowHint : 0)
                             let header = headers[i]
                             let start = offsets[i]

@@ -53,6 +53,7 @@ struct ReadCommand: ParsableCommand {
         let ruleSet = try ruleOptions.load()
         var configuration = engineOptions.configuration()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
+        configuration.countsClients = !quiet  // for the summary's top clients
 
         var status: Int32 = 0
         let (inputs, missing) = CaptureInputs.expand(files)

@@ -48,7 +48,7 @@ import Wire
     }
 
     @Test func engineStatsMatchTheRecord() throws {
-        let h = try EngineHarness(rules: TestRules.udemon)
+        let h = try EngineHarness(rules: TestRules.udemon) { $0.countsClients = true }
         h.feed(Probe().syn, at: 0)
         _ = try h.finish()
         #expect(h.engine.stats.alerts == 1)
@@ -57,6 +57,16 @@ import Wire
         #expect(h.engine.stats.byPort["571/tcp"] == [0, 1, 0, 0])
         #expect(h.engine.watchedFlowsByClient.value(for: IPAddress(parsing: "45.77.1.9")) == 1)
         #expect(h.engine.topClients(10).map(\.address) == [IPAddress(parsing: "45.77.1.9")])
+    }
+
+    @Test("clients are counted only when asked (read's summary asks, --quiet and run do not)")
+    func clientsCountedOnlyWhenAsked() throws {
+        let h = try EngineHarness(rules: TestRules.udemon)
+        h.feed(Probe().syn, at: 0)
+        _ = try h.finish()
+        #expect(h.engine.stats.watchedFlows == 1)
+        #expect(h.engine.watchedFlowsByClient.isEmpty)
+        #expect(h.engine.topClients(10).isEmpty)
     }
 
     /// A tiny memory bound (the table's floor is 1024 flows) and 5,000 concurrent flows:

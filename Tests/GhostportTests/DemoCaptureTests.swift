@@ -44,5 +44,14 @@ struct DemoCaptureTests {
         #expect(verdicts["192.0.2.66 571"] == "unanswered")
         #expect(scanners == ["192.0.2.66"])
         #expect(result.stderr.contains("571/tcp"))
+        // The summary's top sources: the scanner's six watched flows first.
+        let top = result.stderr.components(separatedBy: "top sources (flows to watched ports):\n").last ?? ""
+        #expect(top.split(separator: "\n").first?.split(separator: " ").map(String.init) == ["192.0.2.66", "6"])
+        #expect(top.split(separator: "\n").count == 5)
+
+        // --quiet: no summary, the same records.
+        let quiet = try Tool.ghostport(["read", "--quiet", Self.path])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(quiet.lines.filter { !$0.contains("\"stats\"") } == result.lines.filter { !$0.contains("\"stats\"") })
     }
 }
