@@ -91,6 +91,9 @@ public struct ScanDetector {
 
     public var trackedSources: Int { sources.count }
 
+    /// Whether `source` is tracked now (not yet forgotten).
+    public func isTracking(_ source: IPAddress) -> Bool { sources.value(for: source) != nil }
+
     /// Records a packet from `source` to a watched `port` on `host` at `time` (nanoseconds).
     /// Returns a scan the first time the source crosses a threshold within the window.
     public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64) -> Scan? {
@@ -148,27 +151,35 @@ public struct ScanDetector {
         )
     }
 
-    /// Drops sources idle for a window; if that frees nothing, the least recently seen eighth,
-    /// so a flood of spoofed sources costs amortised O(1) per new source.
+    /// Drops the sources idle for a window, and at least about the least recently seen eighth,
+    /// so a flood of spoofed sources costs amortised O(1) per new source. The eighth's cut-off
+    /// is read from a sample of the table (512 buckets): one pass over the table, not a
+    /// gathering and a selection over all of it, which cost more than the rest of a new source.
     private mutating func forgetOldest(now: Int64, window: Int64) {
-        var lastSeen: [Int64] = []
-        lastSeen.reserveCapacity(sources.count)
-        sources.forEach { _, state in lastSeen.append(state.lastSeen) }
-        var forgotten = 0
-        if lastSeen.contains(where: { now - $0 > window }) {
-            forgotten = sources.removeAll { _, state in now - state.lastSeen > window }
-            lastSeen.removeAll { now - $0 > window }
+        var sample: [Int64] = []
+        sample.reserveCapacity(512)
+        sources.sample(buckets: 512) { _, state in sample.append(state.lastSeen) }
+        // Idle for a window: seen before `now - window` (as in `now - lastSeen > window`).
+        var cutoff = now - window
+        if !sample.isEmpty {
+            cutoff = max(cutoff, sample.selectSmallest(max(1, sample.count / 8)))
         }
+        var forgotten = sources.removeAll { _, state in now - state.lastSeen > window || state.lastSeen < cutoff }
         if sources.count >= configuration.maxSources {
-            // The eighth seen longest ago: below the cut-off time, then at it until there are enough.
-            let victims = max(1, sources.count / 8)
-            let cutoff = lastSeen.selectSmallest(victims)
-            var ties = victims - lastSeen.count { $0 < cutoff }
+            // Many sources seen at the cut-off instant itself (or an unlucky sample): take enough of those too.
+            var needed = max(1, sources.count / 8)
             forgotten += sources.removeAll { _, state in
-                if state.lastSeen < cutoff { return true }
-                guard state.lastSeen == cutoff, ties > 0 else { return false }
-                ties -= 1
+                guard needed > 0, state.lastSeen <= cutoff else { return false }
+                needed -= 1
                 return true
+            }
+            if sources.count >= configuration.maxSources {
+                needed = max(1, sources.count / 8)
+                forgotten += sources.removeAll { _, _ in
+                    guard needed > 0 else { return false }
+                    needed -= 1
+                    return true
+                }
             }
         }
         sourcesForgotten += UInt64(forgotten)

@@ -83,6 +83,7 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
             var configuration = EngineConfiguration()
             configuration.flowHashSeed = 0x6768_6F73_7470_6F72
             configuration.parallelFlowRecords = parallelRecords
+            if let m = getenv("MAXSRC") { configuration.scan.maxSources = Int(atoi(m)) }
             engine = Engine(rules: ruleSet, configuration: configuration, output: EVEOutput(fd: devNull))
         })
         var prefilter = engine.makePrefilter()

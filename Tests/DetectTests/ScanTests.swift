@@ -122,4 +122,25 @@ import Wire
         #expect(detector.trackedSources <= 16)
         #expect(detector.sourcesForgotten >= 84)
     }
+
+    @Test("a full detector forgets about the least recently seen eighth, and only those")
+    func detectorForgetsTheLeastRecentlySeen() {
+        var detector = ScanDetector(configuration: .init(ports: 3, hosts: 3, seconds: 3_600, maxSources: 4_096))
+        let host = IPAddress(parsing: "192.168.1.1")
+        func source(_ i: Int) -> IPAddress { IPAddress(ipv4: 0x0A00_0000 + UInt32(i)) }
+        for i in 0..<4_096 {
+            _ = detector.observe(source: source(i), host: host, port: 1, proto: 6, time: Int64(i) * 1_000_000)
+        }
+        // Source 0 is seen again: it is now among the most recent.
+        _ = detector.observe(source: source(0), host: host, port: 1, proto: 6, time: 4_096 * 1_000_000)
+        #expect(detector.sourcesForgotten == 0)
+        _ = detector.observe(source: source(4_096), host: host, port: 1, proto: 6, time: 4_097 * 1_000_000)
+        // An eighth is 512, read from a sample: within a quarter of it either way.
+        #expect((384...640).contains(detector.sourcesForgotten), "\(detector.sourcesForgotten) forgotten")
+        #expect(detector.trackedSources == 4_097 - Int(detector.sourcesForgotten))
+        // The forgotten are the oldest: sources 1 to N (0 was seen again, 4,096 is the newest).
+        let kept = (0...4_096).filter { detector.isTracking(source($0)) }
+        #expect(kept.first == 0 && kept.dropFirst().first == Int(detector.sourcesForgotten) + 1, "the oldest kept")
+        #expect(kept.count == detector.trackedSources)
+    }
 }
