@@ -63,18 +63,19 @@ enum OfflineSlot {
     static let size = 2048
 }
 
-/// `phases RULES CAPTURE [--rounds N] [--parallel-records N]`: the three phases of `read --output /dev/null`, each
+/// `phases RULES CAPTURE [--rounds N] [--parallel-records N] [--first N]`: the three phases of `read --output /dev/null`, each
 /// timed alone: loading and compiling the rules and building the engine; the engine's work on
 /// every admitted packet (as the detection thread does it, prefetch hints included, without
 /// the reader thread or the ring); and the shutdown (a record per flow; on two threads from
 /// `--parallel-records` flows, as `EngineConfiguration.parallelFlowRecords`). Medians over rounds.
-func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRecords: Int) -> Int32 {
+/// `--first N` also times the first N packets of the stream apart (where gen-flows' flows start).
+func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRecords: Int, firstPackets: Int) -> Int32 {
     guard var capture = LoadedCapture.read(capturePath) else {
         print("phases: \(capturePath): not a little-endian microsecond pcap")
         return 2
     }
     let devNull = open("/dev/null", O_WRONLY)
-    var setup: [Double] = [], stream: [Double] = [], finish: [Double] = []
+    var setup: [Double] = [], stream: [Double] = [], finish: [Double] = [], first: [Double] = []
     var packets = 0
     for _ in 0..<rounds {
         var engine: Engine!
@@ -83,7 +84,6 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
             var configuration = EngineConfiguration()
             configuration.flowHashSeed = 0x6768_6F73_7470_6F72
             configuration.parallelFlowRecords = parallelRecords
-            if let m = getenv("MAXSRC") { configuration.scan.maxSources = Int(atoi(m)) }
             engine = Engine(rules: ruleSet, configuration: configuration, output: EVEOutput(fd: devNull))
         })
         var prefilter = engine.makePrefilter()
@@ -95,10 +95,10 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                 capture.headers.withUnsafeBufferPointer { headers in
                     capture.offsets.withUnsafeBufferPointer { offsets in
                         let count = headers.count
-                        let split = Int(getenv("SPLIT").map { atoi($0) } ?? 0)
-                        var t0 = ContinuousClock.now
+                        let clock = ContinuousClock()
+                        let start = clock.now
                         for i in 0..<count {
-                            if split > 0 && i == split { let t1 = ContinuousClock.now; print("first \(split): \((t1 - t0) / split)"); t0 = t1 }
+                            if i == firstPackets { first.append(seconds(clock.now - start)) }
                             engine.prefetch(hint: i + lookahead < count ? headers[i + lookahead].flowHint : 0)
                             let header = headers[i]
                             let start = offsets[i]
@@ -121,6 +121,10 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                  median(setup) * 1e3, setup.min()! * 1e3))
     print(String(format: "  stream %8.1f ms (best %.1f)  %.1f ns/packet: the engine alone, one thread",
                  median(stream) * 1e3, stream.min()! * 1e3, median(stream) * 1e9 / Double(max(1, packets))))
+    if !first.isEmpty {
+        print(String(format: "         %8.1f ms (best %.1f)  %.1f ns/packet: its first %d packets", median(first) * 1e3,
+                     first.min()! * 1e3, median(first) * 1e9 / Double(firstPackets), firstPackets))
+    }
     print(String(format: "  finish %8.1f ms (best %.1f)  flow records, stats", median(finish) * 1e3, finish.min()! * 1e3))
     return 0
 }

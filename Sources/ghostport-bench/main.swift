@@ -20,7 +20,7 @@ let usage = """
       allocs [--packets N]
                         mallocs on decode -> prefilter -> ring -> engine (flow lookup, match) for N
                         packets that do not alert (after a warm-up), then for packets that do
-      phases RULES CAPTURE [--rounds N] [--parallel-records N]
+      phases RULES CAPTURE [--rounds N] [--parallel-records N] [--first N]
                         read's three phases timed apart on one thread: rules and engine set-up,
                         the engine on every admitted packet (no reader thread, no ring), the shutdown
       all               every mode above but allocs
@@ -57,7 +57,8 @@ case "phases":
         exit(2)
     }
     exit(benchPhases(rulesPath: arguments[1], capturePath: arguments[2], rounds: option("--rounds", 5),
-                     parallelRecords: option("--parallel-records", EngineConfiguration().parallelFlowRecords)))
+                     parallelRecords: option("--parallel-records", EngineConfiguration().parallelFlowRecords),
+                     firstPackets: option("--first", 0)))
 case "allocs":
     exit(checkAllocations(packets: option("--packets", 100_000)))
 case "all":
