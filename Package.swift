@@ -49,7 +49,7 @@ let package = Package(
         // Flow keys, the bounded flow table, TCP state, Community ID.
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
-        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output"], swiftSettings: hotPath),
+        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output", "CPrefetch"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
         .target(name: "Config", dependencies: ["Rules", "Flow", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),

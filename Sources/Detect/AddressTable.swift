@@ -1,3 +1,4 @@
+import CPrefetch
 import Wire
 
 /// A hash table keyed by IP address for the engine's per-source state (the scan detector,
@@ -69,6 +70,15 @@ public final class AddressTable<Value> {
         return body(&entries[empty].value)
     }
 
+    /// Starts fetching the bucket where the key with this `AddressTableHash` is, or would go.
+    /// A hint only: nothing changes.
+    @inline(__always)
+    public func prefetch(hash: UInt64) {
+        let entry = UnsafeRawPointer(entries + (Int(truncatingIfNeeded: hash >> 1) & mask))
+        gp_prefetch(entry)
+        if MemoryLayout<Entry>.stride > 64 { gp_prefetch(entry + 64) }
+    }
+
     /// Calls `body` with every entry, in no particular order.
     public func forEach(_ body: (IPAddress, Value) throws -> Void) rethrows {
         for bucket in 0...mask where tag(at: bucket) != 0 { try body(entries[bucket].key, entries[bucket].value) }
@@ -115,13 +125,7 @@ public final class AddressTable<Value> {
     }
 
     @inline(__always)
-    private func tag(of key: IPAddress) -> UInt64 {
-        var h = (seed ^ key.high) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 29
-        h = (h ^ key.low ^ (key.isIPv6 ? 0x9E37_79B9_7F4A_7C15 : 0)) &* 0x94D0_49BB_1331_11EB
-        h ^= h >> 32
-        return h | 1
-    }
+    private func tag(of key: IPAddress) -> UInt64 { AddressTableHash.of(key, seed: seed) }
 
     /// The key's bucket, or the empty bucket that ends its probe.
     @inline(__always)
@@ -171,5 +175,19 @@ public final class AddressTable<Value> {
         let entries = UnsafeMutablePointer<Entry>.allocate(capacity: buckets)
         for bucket in 0..<buckets { UnsafeMutableRawPointer(entries + bucket).storeBytes(of: 0, as: UInt64.self) }
         return entries
+    }
+}
+
+/// The hash `AddressTable` keys an address by (its tag): a seeded multiply-mix, never 0. The
+/// capture side works it out for each packet's source (`Prefilter.sourceHint`) so the engine
+/// can fetch a table entry ahead.
+public enum AddressTableHash {
+    @inline(__always)
+    public static func of(_ key: IPAddress, seed: UInt64) -> UInt64 {
+        var h = (seed ^ key.high) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        h = (h ^ key.low ^ (key.isIPv6 ? 0x9E37_79B9_7F4A_7C15 : 0)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 32
+        return h | 1
     }
 }

@@ -34,6 +34,13 @@ public struct Prefilter: Sendable {
         return found?.key.hash(seed: flowSeed) ?? 0
     }
 
+    /// For the packet `admits` last let through: its source address's `AddressTableHash`, or 0
+    /// without IP. See `SlotHeader.sourceHint`.
+    @inline(__always)
+    public var sourceHint: UInt64 {
+        packet.hasIP ? AddressTableHash.of(packet.src, seed: flowSeed) : 0
+    }
+
     /// True when the engine must see this packet; otherwise it is counted here and dropped.
     @inline(__always)
     public mutating func admits(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> Bool {

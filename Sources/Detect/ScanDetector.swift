@@ -91,6 +91,11 @@ public struct ScanDetector {
 
     public var trackedSources: Int { sources.count }
 
+    /// Starts fetching the entry of the source whose `AddressTable.hash` (with this detector's
+    /// seed) is `sourceHint`, for a flow about to start. A hint only.
+    @inline(__always)
+    public func prefetch(sourceHint: UInt64) { sources.prefetch(hash: sourceHint) }
+
     /// Whether `source` is tracked now (not yet forgotten).
     public func isTracking(_ source: IPAddress) -> Bool { sources.value(for: source) != nil }
 

@@ -197,12 +197,14 @@ public final class FlowTable {
 
     /// Starts fetching the flow a key with this hash most likely is, and its list links. Reads
     /// the bucket, so call it a while after `prefetchBucket`. A hint: nothing changes, and a
-    /// new flow fetches nothing.
+    /// new flow fetches nothing. False when the key has no flow (most likely a new one).
     @inline(__always)
-    public func prefetchFlow(hash: UInt64) {
-        guard let slot = candidate(hash: hash) else { return }
+    @discardableResult
+    public func prefetchFlow(hash: UInt64) -> Bool {
+        guard let slot = candidate(hash: hash) else { return false }
         Self.prefetch(flows + slot)
         gp_prefetch(links + slot)
+        return true
     }
 
     /// The slot of the first entry in the probe run with this hash's tag: the flow, unless two

@@ -72,15 +72,15 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
     /// Calls `body` for up to `maxBatch` published packets, in order; returns how many.
     /// Zero means nothing was published (see `waitForPackets` for whether more will come).
     ///
-    /// With a `lookahead` distance, `ahead` gets, before each packet, the flow hint of the
-    /// packet that many slots further on (0 when that one is not published yet), so the reader
+    /// With a `lookahead` distance, `ahead` gets, before each packet, the hints of the packet
+    /// that many slots further on (`.none` when that one is not published yet), so the reader
     /// can fetch what it will need while it works on this one: one call per packet, in order.
     @inline(__always)
     @discardableResult
     public mutating func pop<E: Error>(
         maxBatch: Int = .max,
         lookahead: Int = 0,
-        ahead: (UInt64) -> Void = { _ in },
+        ahead: (SlotHints) -> Void = { _ in },
         _ body: (SlotHeader, UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) -> Int {
         guard hasPackets() else { return 0 }
@@ -91,7 +91,7 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
             if lookahead > 0 {
                 // Acquired with `cachedHead`, like the slots this batch reads.
                 ahead(cachedHead &- readIndex > lookahead
-                      ? SlotField.readFlowHint(from: UnsafeRawPointer(storage.slot(readIndex &+ lookahead))) : 0)
+                      ? SlotField.readHints(from: UnsafeRawPointer(storage.slot(readIndex &+ lookahead))) : .none)
             }
             // Per packet, so a long batch hands slots back as it goes; a throwing body
             // still consumes the packet it was given.

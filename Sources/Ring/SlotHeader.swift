@@ -1,6 +1,6 @@
 /// What the capture side knows about one packet, stored in front of its bytes in a slot.
 ///
-/// Laid out without padding (48 bytes) so a slot's header is one plain store and one plain load.
+/// Laid out without padding (56 bytes) so a slot's header is one plain store and one plain load.
 public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     /// Capture time, seconds since the Unix epoch.
     public var timestampSeconds: Int64
@@ -22,6 +22,10 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     /// seed), worked out by the capture side while it decodes; 0 when none. A hint only: the
     /// detection thread uses it to fetch the flow's memory before the packet's turn.
     public var flowHint: UInt64
+    /// The hash of the packet's source address as the engine's per-source tables key it (same
+    /// seed); 0 when none. A hint only: when the packet turns out to start a flow, the
+    /// detection thread fetches the source's entry ahead (the scan detector's, see `Engine.prefetch`).
+    public var sourceHint: UInt64
 
     /// A header for `push`; `storedLength` is filled in by the ring, whatever is passed here.
     public init(
@@ -33,7 +37,8 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
         linkType: Int32,
         sourceIndex: UInt32,
         sequence: UInt64,
-        flowHint: UInt64 = 0
+        flowHint: UInt64 = 0,
+        sourceHint: UInt64 = 0
     ) {
         self.timestampSeconds = timestampSeconds
         self.timestampNanoseconds = timestampNanoseconds
@@ -44,10 +49,24 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
         self.sourceIndex = sourceIndex
         self.sequence = sequence
         self.flowHint = flowHint
+        self.sourceHint = sourceHint
     }
 
     /// True when the slot holds fewer bytes than libpcap captured (slot size or the capture side's choice).
     public var isCutBySlot: Bool { storedLength < capturedLength }
+}
+
+/// A slot's two hints, as the consumer's look-ahead hands them on (zero: none).
+public struct SlotHints: Sendable, Equatable {
+    public var flow: UInt64
+    public var source: UInt64
+
+    public init(flow: UInt64, source: UInt64) {
+        self.flow = flow
+        self.source = source
+    }
+
+    public static let none = SlotHints(flow: 0, source: 0)
 }
 
 /// Byte offsets of the header's fields in a slot (checked against `MemoryLayout` at ring creation).
@@ -61,8 +80,9 @@ enum SlotField {
     static let sourceIndex = 28
     static let sequence = 32
     static let flowHint = 40
+    static let sourceHint = 48
     /// Packet bytes follow the header directly.
-    static let data = 48
+    static let data = 56
 
     static var matchLayout: Bool {
         MemoryLayout<SlotHeader>.offset(of: \.timestampSeconds) == timestampSeconds
@@ -74,6 +94,7 @@ enum SlotField {
             && MemoryLayout<SlotHeader>.offset(of: \.sourceIndex) == sourceIndex
             && MemoryLayout<SlotHeader>.offset(of: \.sequence) == sequence
             && MemoryLayout<SlotHeader>.offset(of: \.flowHint) == flowHint
+            && MemoryLayout<SlotHeader>.offset(of: \.sourceHint) == sourceHint
             && MemoryLayout<SlotHeader>.size == data
     }
 
@@ -91,12 +112,14 @@ enum SlotField {
         slot.storeBytes(of: header.sourceIndex, toByteOffset: sourceIndex, as: UInt32.self)
         slot.storeBytes(of: header.sequence, toByteOffset: sequence, as: UInt64.self)
         slot.storeBytes(of: header.flowHint, toByteOffset: flowHint, as: UInt64.self)
+        slot.storeBytes(of: header.sourceHint, toByteOffset: sourceHint, as: UInt64.self)
     }
 
-    /// Just the flow hint of a slot further on (the consumer's look-ahead).
+    /// Just the hints of a slot further on (the consumer's look-ahead).
     @inline(__always)
-    static func readFlowHint(from slot: UnsafeRawPointer) -> UInt64 {
-        slot.load(fromByteOffset: flowHint, as: UInt64.self)
+    static func readHints(from slot: UnsafeRawPointer) -> SlotHints {
+        SlotHints(flow: slot.load(fromByteOffset: flowHint, as: UInt64.self),
+                  source: slot.load(fromByteOffset: sourceHint, as: UInt64.self))
     }
 
     @inline(__always)
@@ -110,6 +133,7 @@ enum SlotField {
             linkType: slot.load(fromByteOffset: linkType, as: Int32.self),
             sourceIndex: slot.load(fromByteOffset: sourceIndex, as: UInt32.self),
             sequence: slot.load(fromByteOffset: sequence, as: UInt64.self),
-            flowHint: slot.load(fromByteOffset: flowHint, as: UInt64.self))
+            flowHint: slot.load(fromByteOffset: flowHint, as: UInt64.self),
+            sourceHint: slot.load(fromByteOffset: sourceHint, as: UInt64.self))
     }
 }

@@ -133,7 +133,7 @@ public final class LiveSensor {
         var draining = false
         var outputFailing = false
         while true {
-            let count = consumer.pop(maxBatch: 4096, lookahead: Engine.lookahead, ahead: engine.prefetch(hint:)) {
+            let count = consumer.pop(maxBatch: 4096, lookahead: Engine.lookahead, ahead: { engine.prefetch(flow: $0.flow, source: $0.source) }) {
                 header, bytes in engine.consume(header, bytes, source: -1)
             }
             let now = clock.now
@@ -366,7 +366,7 @@ final class CaptureThread: Sendable {
                     originalLength: UInt32(truncatingIfNeeded: record.originalLength),
                     capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
                     linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence,
-                    flowHint: prefilter.flowHint)
+                    flowHint: prefilter.flowHint, sourceHint: prefilter.sourceHint)
                 producer.push(header: header, bytes: record.bytes)
             } else if timestamp &- lastSent >= 1_000_000_000 {
                 lastSent = timestamp

@@ -65,7 +65,7 @@ public enum OfflinePipeline {
         var stopSeen: ContinuousClock.Instant?
         var readerStuck = false
         while true {
-            let count = consumer.pop(lookahead: Engine.lookahead, ahead: engine.prefetch(hint:)) { header, bytes in
+            let count = consumer.pop(lookahead: Engine.lookahead, ahead: { engine.prefetch(flow: $0.flow, source: $0.source) }) { header, bytes in
                 engine.consume(header, bytes, source: Int(header.sourceIndex))
             }
             packets &+= UInt64(count)
@@ -194,7 +194,7 @@ public enum OfflinePipeline {
                         originalLength: UInt32(truncatingIfNeeded: record.originalLength),
                         capturedLength: UInt32(truncatingIfNeeded: record.bytes.count), storedLength: 0,
                         linkType: linkType, sourceIndex: UInt32(index), sequence: sequence,
-                        flowHint: prefilter.flowHint)
+                        flowHint: prefilter.flowHint, sourceHint: prefilter.sourceHint)
                     producer.pushWaiting(header: header, bytes: record.bytes)
                     if publishEach { producer.flush() }
                     if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }

@@ -52,7 +52,8 @@ struct LoadedCapture {
                 headers.append(SlotHeader(
                     timestampSeconds: seconds, timestampNanoseconds: micros * 1000, originalLength: original,
                     capturedLength: UInt32(captured), storedLength: UInt32(min(captured, OfflineSlot.size)),
-                    linkType: LinkType.ethernet.rawValue, sourceIndex: 0, sequence: sequence, flowHint: prefilter.flowHint))
+                    linkType: LinkType.ethernet.rawValue, sourceIndex: 0, sequence: sequence, flowHint: prefilter.flowHint,
+                    sourceHint: prefilter.sourceHint))
                 offsets.append(start)
             }
         }
@@ -99,7 +100,8 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                         let start = clock.now
                         for i in 0..<count {
                             if i == firstPackets { first.append(seconds(clock.now - start)) }
-                            engine.prefetch(hint: i + lookahead < count ? headers[i + lookahead].flowHint : 0)
+                            let ahead = i + lookahead < count ? headers[i + lookahead] : nil
+                            engine.prefetch(flow: ahead?.flowHint ?? 0, source: ahead?.sourceHint ?? 0)
                             let header = headers[i]
                             let start = offsets[i]
                             engine.process(UnsafeRawBufferPointer(rebasing: raw[start..<start + Int(header.storedLength)]),

@@ -1,4 +1,5 @@
 import Detect
+import Flow
 import Rules
 import Testing
 import TestSupport
@@ -92,6 +93,22 @@ import Wire
         let stats = try #require(try h.finish().stats)
         #expect(stats[path: "decoder", "pkts"] as? Int == 2)
         #expect(stats[path: "detect", "uninspected"] as? Int == 1)
+    }
+
+    @Test("the hints the prefilter gives are the engine's own hashes: the flow table's, the source tables'")
+    func prefilterHintsAreTheEnginesHashes() throws {
+        let h = try EngineHarness(rules: TestRules.udemon)
+        var prefilter = h.engine.makePrefilter()
+        let p = Probe()
+        for packet in [p.syn, p.synAck, p.udpRequest] {
+            let frame = Packet.ethernet(packet)
+            #expect(admits(&prefilter, frame))
+            let decoded = decoded(packet)
+            let key = try #require(FlowKey.of(decoded)).key
+            #expect(prefilter.flowHint == key.hash(seed: h.engine.flows.seed))
+            #expect(prefilter.sourceHint == AddressTableHash.of(decoded.src, seed: h.engine.flows.seed))
+            #expect(prefilter.sourceHint != 0)
+        }
     }
 
     @Test func prefilterKeepsDecodeEventsOnlyForAnomalies() {

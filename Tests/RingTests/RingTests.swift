@@ -80,13 +80,37 @@ import Testing
         let header = SlotHeader(
             timestampSeconds: -1_234_567_890_123, timestampNanoseconds: 999_999_999,
             originalLength: .max, capturedLength: 65_535, linkType: -7,
-            sourceIndex: 0xDEAD_BEEF, sequence: .max, flowHint: 0x0123_4567_89AB_CDEF)
+            sourceIndex: 0xDEAD_BEEF, sequence: .max, flowHint: 0x0123_4567_89AB_CDEF, sourceHint: 0xFEDC_BA98_7654_3210)
         producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
         producer.flush()
         var seen: SlotHeader?
         _ = consumer.withNext { header, _ in seen = header }
         #expect(seen == header)
-        #expect(MemoryLayout<SlotHeader>.size == 48)
+        #expect(MemoryLayout<SlotHeader>.size == 56)
+    }
+
+    @Test("pop's look-ahead hands on the hints of the packet that many slots further on")
+    func lookAheadHandsOnHints() {
+        let ends = PacketRing.make(capacity: 64, slotSize: 8)
+        var producer = ends.producer
+        var consumer = ends.consumer
+        for sequence in 1...20 {
+            var header = plainHeader(UInt64(sequence))
+            header.flowHint = UInt64(sequence) * 1_000
+            header.sourceHint = UInt64(sequence) * 7
+            producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        producer.flush()
+        var handed: [SlotHints] = []
+        var order: [UInt64] = []
+        #expect(consumer.pop(lookahead: 8, ahead: { handed.append($0) }) { header, _ in order.append(header.sequence) } == 20)
+        #expect(order == Array(1...20))
+        // Before packet n comes packet n + 8's hints; nothing for the last eight.
+        let expected: [SlotHints] = (1...20).map { (n: Int) -> SlotHints in
+            let ahead = UInt64(n + 8)
+            return n + 8 <= 20 ? SlotHints(flow: ahead * 1_000, source: ahead * 7) : .none
+        }
+        #expect(handed == expected)
     }
 
     @Test func pushesStayUnseenUntilPublished() {
