@@ -29,8 +29,12 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     public static var all: IntervalSet { IntervalSet(Bound.min...Bound.max) }
 
+    // Inlinable, like `contains`: from another module a generic set's accessors are otherwise
+    // called unspecialized, through type metadata (which showed in profiles of rule loading).
+    @inlinable
     public var isEmpty: Bool { ranges.isEmpty }
 
+    @inlinable
     public var isFull: Bool { ranges.count == 1 && ranges[0] == Bound.min...Bound.max }
 
     /// Binary search over the ranges; no allocation.
@@ -106,6 +110,7 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     }
 
     /// How many values the set holds, saturating at Bound.max.
+    @inlinable
     public var count: Bound {
         var total: Bound = 0
         for range in ranges {

@@ -371,8 +371,18 @@ private struct AddressInterner {
     var v6: [FlatRange<UInt128>] = []
     var spans: [AddressSpan] = []
     var ids: [AddressSet: Int32] = [:]
+    /// The set interned last and its id: rules mostly repeat one (`any`, `$HOME_NET`), and
+    /// comparing costs less than hashing.
+    var last: (set: AddressSet, id: Int32)?
 
     mutating func intern(_ set: AddressSet) -> Int32 {
+        if let last, last.set == set { return last.id }
+        let id = lookUp(set)
+        last = (set, id)
+        return id
+    }
+
+    private mutating func lookUp(_ set: AddressSet) -> Int32 {
         if let id = ids[set] { return id }
         let id = Int32(spans.count)
         spans.append(AddressSpan(
@@ -391,14 +401,26 @@ private struct PortInterner {
     var ranges: [FlatRange<UInt16>] = []
     var spans: [PortSpan] = [PortSpan(start: 0, end: 0)]
     var ids: [PortSet: Int32] = [:]
+    /// Single ports, the usual case, by port (0: not interned yet): no hashing.
+    var singles = [Int32](repeating: 0, count: 65_536)
 
     mutating func intern(_ set: PortSet) -> Int32 {
         if set.isFull { return 0 }
+        if set.ranges.count == 1 && set.ranges[0].lowerBound == set.ranges[0].upperBound {
+            let port = Int(set.ranges[0].lowerBound)
+            if singles[port] == 0 { singles[port] = add(set) }
+            return singles[port]
+        }
         if let id = ids[set] { return id }
+        let id = add(set)
+        ids[set] = id
+        return id
+    }
+
+    private mutating func add(_ set: PortSet) -> Int32 {
         let id = Int32(spans.count)
         spans.append(PortSpan(start: Int32(ranges.count), end: Int32(ranges.count + set.ranges.count)))
         ranges.append(contentsOf: set.ranges.map(FlatRange.init))
-        ids[set] = id
         return id
     }
 }
@@ -436,8 +458,11 @@ private func appendGroups(_ keyed: [KeyedEntry], slots: inout [UInt16], groupSta
     }
     events.sort { $0.port < $1.port }
     // The entries covering the current run, kept in match order; each distinct list gets a group.
+    // Lists of one entry, the usual case, are found by entry (no hashing), the rest by hash.
     var active: [UInt64] = []
     var ids: [[UInt64]: UInt16] = [:]
+    var singles: [UInt32: UInt16] = [:]
+    singles.reserveCapacity(keyed.count)
     var eventIndex = 0
     var port = 0
     while port < 65536 {
@@ -453,13 +478,15 @@ private func appendGroups(_ keyed: [KeyedEntry], slots: inout [UInt16], groupSta
         }
         let end = eventIndex < events.count ? events[eventIndex].port : 65536
         let group: UInt16
-        if let id = ids[active] {
+        if active.count == 1, let id = singles[UInt32(truncatingIfNeeded: active[0])] {
+            group = id
+        } else if active.count != 1, let id = ids[active] {
             group = id
         } else {
             group = UInt16(groupStarts.count - 1 - groupBase)
             members.append(contentsOf: active.lazy.map { UInt32(truncatingIfNeeded: $0) })
             groupStarts.append(Int32(members.count))
-            ids[active] = group
+            if active.count == 1 { singles[UInt32(truncatingIfNeeded: active[0])] = group } else { ids[active] = group }
         }
         slots.withUnsafeMutableBufferPointer { slots in
             for slot in port..<end { slots[slotBase + slot] = group }
