@@ -9,9 +9,11 @@ import Glibc
 public struct OutputBuffer: ~Copyable {
     /// The text so far: `count` bytes at `storage`, room for `capacity`. Raw memory rather than
     /// an Array, whose appends check uniqueness and capacity each time and showed in profiles.
-    private var storage: UnsafeMutablePointer<UInt8>
-    public private(set) var count = 0
-    private var capacity: Int
+    /// (Usable from inline, like the appends: records are written from other modules, where
+    /// an append that is a call costs more than the append.)
+    @usableFromInline var storage: UnsafeMutablePointer<UInt8>
+    @usableFromInline var used = 0
+    @usableFromInline var capacity: Int
     public let fd: Int32
     private let flushThreshold: Int
     /// The two seconds `EVE.appendTimestamp` last formatted, and their text: 19 bytes of local
@@ -29,42 +31,46 @@ public struct OutputBuffer: ~Copyable {
 
     deinit { storage.deallocate() }
 
-    /// A copy of the text so far.
-    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+    /// Bytes held so far.
+    public var count: Int { used }
 
-    public var isEmpty: Bool { count == 0 }
+    /// A copy of the text so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: used)) }
+
+    public var isEmpty: Bool { used == 0 }
 
     /// The text so far, lent to `body`.
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: storage, count: count))
+        try body(UnsafeRawBufferPointer(start: storage, count: used))
     }
 
     /// The text from byte `start` to the end, less its last byte (a record's newline).
     public func line(from start: Int) -> String {
-        String(decoding: UnsafeBufferPointer(start: storage + start, count: Swift.max(0, count - 1 - start)), as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(start: storage + start, count: Swift.max(0, used - 1 - start)), as: UTF8.self)
     }
 
     /// Room for `extra` more bytes; grows (doubling) when a record outgrows the buffer.
-    @inline(__always)
-    private mutating func reserve(_ extra: Int) {
-        if count &+ extra > capacity { grow(to: count + extra) }
+    @inlinable @inline(__always)
+    mutating func reserve(_ extra: Int) {
+        if used &+ extra > capacity { grow(to: used + extra) }
     }
 
-    private mutating func grow(to needed: Int) {
+    @usableFromInline
+    mutating func grow(to needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newStorage.update(from: storage, count: count)
+        newStorage.update(from: storage, count: used)
         storage.deallocate()
         storage = newStorage
         capacity = newCapacity
     }
 
-    @inline(__always)
-    private mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+    @inlinable @inline(__always)
+    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
         guard let base = buffer.baseAddress else { return }
         reserve(buffer.count)
-        let target = UnsafeMutableRawPointer(storage + count)
+        let target = UnsafeMutableRawPointer(storage + used)
         let source = UnsafeRawPointer(base)
         let n = buffer.count
         // Most pieces of a record are a few bytes to a few dozen: word moves (the last one
@@ -81,33 +87,34 @@ public struct OutputBuffer: ~Copyable {
         } else {
             target.copyMemory(from: source, byteCount: n)
         }
-        count &+= n
+        used &+= n
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append($0) }
     }
 
     /// A String's bytes as they are. Named apart from `append(_: StaticString)` so a literal
     /// takes the static path (no String, no reference count).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(string text: String) {
         var text = text
         text.withUTF8 { append($0) }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(byte: UInt8) {
         reserve(1)
-        storage[count] = byte
-        count &+= 1
+        storage[used] = byte
+        used &+= 1
     }
 
     /// Bytes as they are: the caller vouches they are valid where they go (ASCII in JSON).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(raw: UnsafeRawBufferPointer) { append(raw.assumingMemoryBound(to: UInt8.self)) }
 
+    @inlinable
     public mutating func append(decimal value: UInt64) {
         if value < 10 {
             append(byte: 0x30 + UInt8(value))
@@ -116,7 +123,7 @@ public struct OutputBuffer: ~Copyable {
         // Digits written straight into place, two at a time from a table: counted first.
         let digits = Self.digitCount(value)
         reserve(digits)
-        let end = storage + count + digits
+        let end = storage + used + digits
         Self.twoDigits.withUTF8Buffer { pairs in
             var v = value
             var at = end
@@ -136,12 +143,12 @@ public struct OutputBuffer: ~Copyable {
                 at[0] = 0x30 + UInt8(truncatingIfNeeded: v)
             }
         }
-        count &+= digits
+        used &+= digits
     }
 
     /// Decimal digits of `value` (1 for 0): a guess from the bit length (1233/4096 is just
     /// above log10(2)), then one comparison.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func digitCount(_ value: UInt64) -> Int {
         let guess = ((64 &- value.leadingZeroBitCount) &* 1233) >> 12
         return Swift.max(1, guess &+ (value >= powerOfTen(guess) ? 1 : 0))
@@ -149,7 +156,7 @@ public struct OutputBuffer: ~Copyable {
 
     /// 10^`power` for 0 ... 19: a switch, which the compiler makes a constant table (a static
     /// array would be checked for initialization on every use).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func powerOfTen(_ power: Int) -> UInt64 {
         switch power {
         case 0: 1
@@ -175,13 +182,13 @@ public struct OutputBuffer: ~Copyable {
         }
     }
 
-    private static let twoDigits: StaticString = """
+    @usableFromInline static let twoDigits: StaticString = """
         00010203040506070809101112131415161718192021222324252627282930313233343536373839\
         40414243444546474849505152535455565758596061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899
         """
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(decimal value: Int) {
         if value < 0 {
             append(byte: 0x2D)
@@ -266,15 +273,15 @@ public struct OutputBuffer: ~Copyable {
 
     @inline(__always)
     public mutating func flushIfNeeded() throws(WriteError) {
-        if count >= flushThreshold { try flush() }
+        if used >= flushThreshold { try flush() }
     }
 
     /// Writes everything buffered, retrying short writes and interrupted calls.
     public mutating func flush() throws(WriteError) {
-        defer { count = 0 }
+        defer { used = 0 }
         var done = 0
-        while done < count {
-            let n = write(fd, storage + done, count - done)
+        while done < used {
+            let n = write(fd, storage + done, used - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WriteError(errno: errno)
@@ -284,7 +291,7 @@ public struct OutputBuffer: ~Copyable {
     }
 
     /// Drops what is buffered without writing it.
-    public mutating func discard() { count = 0 }
+    public mutating func discard() { used = 0 }
 }
 
 public struct WriteError: Error, Sendable, CustomStringConvertible {
