@@ -220,14 +220,31 @@ public struct OutputBuffer: ~Copyable {
             append(string: address.description)
             return
         }
+        // Dotted quad written in place: at most 15 bytes, each octet at most three digits.
         let v = address.ipv4Value
-        append(decimal: UInt64(v >> 24))
-        append(byte: 0x2E)
-        append(decimal: UInt64((v >> 16) & 0xFF))
-        append(byte: 0x2E)
-        append(decimal: UInt64((v >> 8) & 0xFF))
-        append(byte: 0x2E)
-        append(decimal: UInt64(v & 0xFF))
+        reserve(15)
+        var at = storage + used
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+            if octet >= 100 {
+                at[0] = 0x30 + octet / 100
+                at[1] = 0x30 + octet / 10 % 10
+                at[2] = 0x30 + octet % 10
+                at += 3
+            } else if octet >= 10 {
+                at[0] = 0x30 + octet / 10
+                at[1] = 0x30 + octet % 10
+                at += 2
+            } else {
+                at[0] = 0x30 + octet
+                at += 1
+            }
+            if shift != 0 {
+                at[0] = 0x2E
+                at += 1
+            }
+        }
+        used = at - storage
     }
 
     /// A JSON string literal, quotes included: control characters, quotes and backslashes

@@ -24,6 +24,9 @@ public enum FileSystem {
         guard descriptor >= 0 else { return .failure(failure(path)) }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
+        // Sized once for a regular file (a rules file can be megabytes), still read to its end.
+        var info = stat()
+        if fstat(descriptor, &info) == 0 && info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size)) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }

@@ -1,6 +1,7 @@
 import Output
 import TestSupport
 import Testing
+import Wire
 
 @Suite("OutputBuffer text")
 struct OutputBufferTests {
@@ -38,6 +39,20 @@ struct OutputBufferTests {
         #expect(text { $0.append(decimal: 999_999, width: 6) } == "999999")
         #expect(text { $0.append(decimal: 1_234_567, width: 6) } == "1234567")
         #expect(text { $0.append(decimal: 7, width: 1) } == "7")
+    }
+
+    @Test("IPv4 addresses as dotted quads, every octet width; IPv6 as IPAddress.description")
+    func addresses() {
+        for text in ["0.0.0.0", "255.255.255.255", "1.22.103.9", "100.64.0.10", "10.0.0.255", "192.168.99.100"] {
+            #expect(self.text { $0.append(address: IPAddress(parsing: text)) } == text)
+        }
+        var random = SplitMix64(seed: 4)
+        for _ in 0..<1_000 {
+            let address = IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next()))
+            #expect(text { $0.append(address: address) } == address.description)
+        }
+        let v6 = IPAddress(parsing: "2001:db8::1")
+        #expect(text { $0.append(address: v6) } == "2001:db8::1")
     }
 
     @Test("pieces of every length from 0 to 100 bytes are copied whole and in order")
