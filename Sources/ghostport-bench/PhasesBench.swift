@@ -60,17 +60,27 @@ struct LoadedCapture {
     }
 }
 
+/// What a ring slot holds of a packet offline (`OfflinePipeline.slotSize`; the bench does not
+/// link the Sensor module).
 enum OfflineSlot {
     static let size = 2048
 }
 
-/// `phases RULES CAPTURE [--rounds N] [--parallel-records N] [--first N]`: the three phases of `read --output /dev/null`, each
-/// timed alone: loading and compiling the rules and building the engine; the engine's work on
+/// `phases RULES CAPTURE [--rounds N] [--parallel-records N] [--first N]`: the three phases of
+/// `read --output /dev/null`, each timed alone: loading and compiling the rules and building the engine; the engine's work on
 /// every admitted packet (as the detection thread does it, prefetch hints included, without
 /// the reader thread or the ring); and the shutdown (a record per flow; on two threads from
 /// `--parallel-records` flows, as `EngineConfiguration.parallelFlowRecords`). Medians over rounds.
 /// `--first N` also times the first N packets of the stream apart (where gen-flows' flows start).
 func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRecords: Int, firstPackets: Int) -> Int32 {
+    guard rounds >= 1 else {
+        print("phases: --rounds must be at least 1")
+        return 2
+    }
+    guard access(capturePath, R_OK) == 0 else {
+        print("phases: \(capturePath): \(String(cString: strerror(errno)))")
+        return 2
+    }
     guard var capture = LoadedCapture.read(capturePath) else {
         print("phases: \(capturePath): not a little-endian microsecond pcap")
         return 2
@@ -99,12 +109,12 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                         let clock = ContinuousClock()
                         let start = clock.now
                         for i in 0..<count {
-                            if i == firstPackets { first.append(seconds(clock.now - start)) }
+                            if firstPackets > 0 && i == firstPackets { first.append(seconds(clock.now - start)) }
                             let ahead = i + lookahead < count ? headers[i + lookahead] : nil
                             engine.prefetch(flow: ahead?.flowHint ?? 0, source: ahead?.sourceHint ?? 0)
                             let header = headers[i]
-                            let start = offsets[i]
-                            engine.process(UnsafeRawBufferPointer(rebasing: raw[start..<start + Int(header.storedLength)]),
+                            let offset = offsets[i]
+                            engine.process(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + Int(header.storedLength)]),
                                            linkType: .ethernet, capturedLength: Int(header.capturedLength),
                                            timestamp: header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds),
                                            originalLength: Int(header.originalLength),
@@ -131,6 +141,8 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
     return 0
 }
 
+/// Engines left for the process's exit, as `read` leaves its own: freeing a million flows' tables
+/// one by one is not part of any phase.
 enum ProcessLifetime {
     nonisolated(unsafe) static var kept: [AnyObject] = []
     static func leak(_ object: AnyObject) { kept.append(object) }
