@@ -85,6 +85,11 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
         print("phases: \(capturePath): not a little-endian microsecond pcap")
         return 2
     }
+    let (_, ruleErrors) = RuleLoader.load(paths: [rulesPath])
+    if let error = ruleErrors.first {
+        print("phases: \(error)")
+        return 2
+    }
     let devNull = open("/dev/null", O_WRONLY)
     var setup: [Double] = [], stream: [Double] = [], finish: [Double] = [], first: [Double] = []
     var packets = 0
