@@ -418,8 +418,8 @@ public final class Engine {
             EVE.open(head, eventType: "alert", into: &out)
             out.append(",\"pkt_src\":")
             out.append(jsonString: configuration.packetSource)
-            if let id = CommunityID.compute(seed: configuration.communityIDSeed, packet: packet) {
-                EVE.appendField("community_id", string: id, into: &out)
+            EVEOutput.appendCommunityID(into: &out) {
+                CommunityID.write(seed: configuration.communityIDSeed, packet: packet, into: $0)
             }
             if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
             out.append(",\"alert\":{\"action\":\"allowed\"")

@@ -29,14 +29,7 @@ struct FlowRecordFormat: Sendable {
         }
         let verdict = Verdict(rawValue: flow.verdict) ?? .none
         EVE.open(head, eventType: "flow", into: &out)
-        // Straight into the buffer: its 30 ASCII bytes need no escaping and no String.
-        out.append(",\"community_id\":\"")
-        var id: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &id) { raw in
-            let count = CommunityID.write(seed: communityIDSeed, flow: flow, into: raw)
-            out.append(raw: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-        }
-        out.append(byte: 0x22)
+        EVEOutput.appendCommunityID(into: &out) { CommunityID.write(seed: communityIDSeed, flow: flow, into: $0) }
         EVEOutput.appendFlowCounters(flow, end: true, into: &out)
         out.append(",\"state\":\"")
         out.append(flow.key.proto == IPProtocol.tcp ? flow.tcpState.name : (flow.established ? "established" : "new"))

@@ -91,6 +91,20 @@ public final class EVEOutput {
 
     /// `,"flow":{...` with the counters and start (and end and age for a flow record); the
     /// caller closes the object.
+    /// `,"community_id":"…"` with the ID `write` puts in a 30-byte scratch (returning its
+    /// length): ASCII that needs no escaping, so no String; nothing when it writes nothing.
+    @inline(__always)
+    static func appendCommunityID(into out: inout OutputBuffer, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
+        var id: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &id) { raw in
+            let count = write(raw)
+            guard count > 0 else { return }
+            out.append(",\"community_id\":\"")
+            out.append(raw: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+            out.append(byte: 0x22)
+        }
+    }
+
     static func appendFlowCounters(_ flow: Flow, end: Bool, into out: inout OutputBuffer) {
         out.append(",\"flow\":{\"pkts_toserver\":")
         out.append(decimal: flow.packetsToServer)

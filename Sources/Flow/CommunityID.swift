@@ -43,6 +43,20 @@ public enum CommunityID {
     /// the decoder could not read (a later fragment, a truncated header) hashes no ports: the
     /// spec has no answer for it, and no ports is the honest tuple.
     public static func compute(seed: UInt16 = 0, packet: borrowing DecodedPacket) -> String? {
+        guard let digest = digest(seed: seed, packet: packet) else { return nil }
+        return String(unsafeUninitializedCapacity: encodedLength) { buffer in
+            render(digest, into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Writes the ID of a packet's flow (see `compute(seed:packet:)`) at the start of `output`,
+    /// which must hold 30 bytes, and returns 30; 0 without an IP layer. No allocation.
+    public static func write(seed: UInt16 = 0, packet: borrowing DecodedPacket, into output: UnsafeMutableRawBufferPointer) -> Int {
+        guard let digest = digest(seed: seed, packet: packet) else { return 0 }
+        return render(digest, into: output)
+    }
+
+    private static func digest(seed: UInt16, packet: borrowing DecodedPacket) -> SHA1.Digest? {
         guard packet.ipVersion != 0 else { return nil }
         var sport: UInt16 = 0
         var dport: UInt16 = 0
@@ -54,11 +68,8 @@ public enum CommunityID {
         }
         let proto = packet.proto
         if !hasPorts(proto: proto) { includePorts = false }
-        let digest = digest(seed: seed, src: packet.src, dst: packet.dst, proto: proto,
-                            sport: sport, dport: dport, includePorts: includePorts)
-        return String(unsafeUninitializedCapacity: encodedLength) { buffer in
-            render(digest, into: UnsafeMutableRawBufferPointer(buffer))
-        }
+        return digest(seed: seed, src: packet.src, dst: packet.dst, proto: proto,
+                      sport: sport, dport: dport, includePorts: includePorts)
     }
 
     /// Writes the ID of a tracked flow (see `compute(seed:flow:)`) at the start of `output`,

@@ -76,8 +76,15 @@ struct CommunityIDTests {
             let tracked = try #require(table.track(packet, timestamp: 0, length: 1))
             let expected = try #require(CommunityID.compute(seed: seed, packet: packet))
             #expect(CommunityID.compute(seed: seed, flow: table[tracked.handle]) == expected)
+            // Written in place (what alert records use), the same 30 bytes.
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let written = buffer.withUnsafeMutableBytes { CommunityID.write(seed: seed, packet: packet, into: $0) }
+            #expect(written == CommunityID.encodedLength)
+            #expect(String(decoding: buffer[0..<written], as: UTF8.self) == expected)
         }
         #expect(CommunityID.compute(packet: DecodedPacket()) == nil)
+        var buffer = [UInt8](repeating: 0, count: 32)
+        #expect(buffer.withUnsafeMutableBytes { CommunityID.write(packet: DecodedPacket(), into: $0) } == 0)
     }
 
     @Test("the spec's baseline: every packet of its pcaps, every baseline flow",
