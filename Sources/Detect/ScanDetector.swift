@@ -32,10 +32,13 @@ public struct ScanDetector {
         public var lastSeen: Int64
     }
 
+    /// The host first: its 17 bytes leave room before the next 8-byte boundary for the port and
+    /// protocol, so a touch is 32 bytes, not 40 (an optional one no larger), and a source's
+    /// table entry 88, not 96.
     private struct Touch {
-        var port: UInt16
-        var proto: UInt8
         var host: IPAddress
+        var proto: UInt8
+        var port: UInt16
         var time: Int64
     }
 
@@ -127,7 +130,7 @@ public struct ScanDetector {
             if state.touches.count >= 4 * max(configuration.ports, configuration.hosts) + 64 {
                 state.touches.removeFirst()
             }
-            state.touches.append(Touch(port: port, proto: proto, host: host, time: time))
+            state.touches.append(Touch(host: host, proto: proto, port: port, time: time))
         }
         guard time >= state.quietUntil else { return nil }
         // Counted in place: lists are built only for a scan, so a new source costs no array.
