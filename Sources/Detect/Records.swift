@@ -89,8 +89,6 @@ public final class EVEOutput {
         buffer = OutputBuffer(fd: fd)
     }
 
-    /// `,"flow":{...` with the counters and start (and end and age for a flow record); the
-    /// caller closes the object.
     /// `,"community_id":"…"` with the ID `write` puts in a 30-byte scratch (returning its
     /// length): ASCII that needs no escaping, so no String; nothing when it writes nothing.
     @inline(__always)
@@ -105,6 +103,8 @@ public final class EVEOutput {
         }
     }
 
+    /// `,"flow":{...` with the counters and start (and end and age for a flow record); the
+    /// caller closes the object.
     static func appendFlowCounters(_ flow: Flow, end: Bool, into out: inout OutputBuffer) {
         out.append(",\"flow\":{\"pkts_toserver\":")
         out.append(decimal: flow.packetsToServer)
