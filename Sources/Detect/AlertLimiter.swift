@@ -82,8 +82,11 @@ public struct AlertLimiter {
     public mutating func admit(sid: UInt32, source: IPAddress, time: Int64) -> Decision {
         if limits.isUnlimited { return .allowed }
         var sourceWindow: Window?
+        var sourceKnown = false
         if limits.perSource > 0 {
-            var current = sources.value(for: source) ?? Window(start: time, alerts: 0, shed: 0)
+            let known = sources.value(for: source)
+            sourceKnown = known != nil
+            var current = known ?? Window(start: time, alerts: 0, shed: 0)
             if time - current.start >= window { current = Window(start: time, alerts: 0, shed: 0) }
             if current.alerts >= limits.perSource {
                 current.shed += 1
@@ -109,7 +112,8 @@ public struct AlertLimiter {
         }
         if var current = sourceWindow {
             current.alerts += 1
-            if sources.value(for: source) == nil && sources.count >= limits.sourceCapacity { makeRoom(now: time) }
+            // Looked up above, and nothing has changed the table since.
+            if !sourceKnown && sources.count >= limits.sourceCapacity { makeRoom(now: time) }
             store(current, for: source)
         }
         return .allowed
