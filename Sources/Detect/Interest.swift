@@ -20,21 +20,22 @@ public struct Interest: Sendable {
         let all = rules.rules
         // By index: `for rule in all` would copy each rule, a dozen references.
         for i in all.indices {
-            switch all[i].proto {
+            let proto = all[i].proto
+            switch proto {
             case .ip:
                 everything = true
             case .icmp:
                 icmp = true
             case .tcp, .udp, .sctp:
                 let base: Int
-                switch all[i].proto {
+                switch proto {
                 case .tcp: base = 0
                 case .udp: base = 1024
                 default: base = 2048
                 }
-                guard let side = Self.watchedPorts(proto: all[i].proto, source: all[i].sourcePorts,
+                guard let side = Self.watchedPorts(proto: proto, source: all[i].sourcePorts,
                                                    destination: all[i].destinationPorts) else {
-                    switch all[i].proto {
+                    switch proto {
                     case .tcp: anyPort.tcp = true
                     case .udp: anyPort.udp = true
                     default: anyPort.sctp = true

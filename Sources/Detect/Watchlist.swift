@@ -29,13 +29,7 @@ public struct Watchlist: Sendable {
         var serviceIndex: [String: UInt16] = [:]
         // By index: `for rule in all` would copy each rule, a dozen references.
         for i in all.indices where all[i].action == .alert {
-            let p: Int
-            switch all[i].proto {
-            case .tcp: p = 0
-            case .udp: p = 1
-            case .sctp: p = 2
-            default: continue
-            }
+            guard let number = all[i].proto.number, let p = Self.protocolIndex(number) else { continue }
             let role = all[i].metadata["ghostport_role"]?.first
             if tagged && role == nil { continue }
             // The probe rule names the port as destination; the answered rule as source.
