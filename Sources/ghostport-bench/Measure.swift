@@ -6,7 +6,6 @@ import Synchronization
 import Glibc
 #endif
 
-
 func measure(_ body: () -> Void) -> Double {
     let clock = ContinuousClock()
     let start = clock.now
