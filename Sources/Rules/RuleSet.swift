@@ -434,7 +434,13 @@ private struct KeyedEntry {
 
 /// Pass entries first: a matching pass ends the search before any alert is checked.
 private func passFirst(_ items: [KeyedEntry]) -> [UInt32] {
-    items.sorted { ($0.isPass ? 0 : 1, $0.entry) < ($1.isPass ? 0 : 1, $1.entry) }.map(\.entry)
+    items.map(\.matchOrder).sorted().map { UInt32(truncatingIfNeeded: $0) }
+}
+
+extension KeyedEntry {
+    /// Where the entry goes in a candidate list, as one number: pass entries first, then in
+    /// rule order; the low 32 bits are the entry.
+    var matchOrder: UInt64 { (isPass ? 0 : 1 << 32) | UInt64(entry) }
 }
 
 /// Appends one side's 65,536 slots and its groups.
@@ -446,14 +452,12 @@ private func appendGroups(_ keyed: [KeyedEntry], slots: inout [UInt16], groupSta
     let slotBase = slots.count
     let groupBase = groupStarts.count - 1
     slots.append(contentsOf: repeatElement(0, count: 65536))
-    // Entries sort pass first, then in rule order (see `passFirst`): as one number each.
-    func order(_ item: KeyedEntry) -> UInt64 { (item.isPass ? 0 : 1 << 32) | UInt64(item.entry) }
     var events: [(port: Int, order: UInt64, opens: Bool)] = []
     events.reserveCapacity(keyed.count * 2)
     for keyedEntry in keyed {
         for range in keyedEntry.ports.ranges {
-            events.append((Int(range.lowerBound), order(keyedEntry), true))
-            if range.upperBound < UInt16.max { events.append((Int(range.upperBound) + 1, order(keyedEntry), false)) }
+            events.append((Int(range.lowerBound), keyedEntry.matchOrder, true))
+            if range.upperBound < UInt16.max { events.append((Int(range.upperBound) + 1, keyedEntry.matchOrder, false)) }
         }
     }
     events.sort { $0.port < $1.port }
