@@ -135,7 +135,7 @@ public final class LiveCapture {
         if status == 1, let header, let data {
             return .packet(CaptureRecord(
                 seconds: Int64(header.pointee.ts.tv_sec),
-                nanoseconds: Int32(truncatingIfNeeded: header.pointee.ts.tv_usec) * 1000,
+                nanoseconds: UInt32(truncatingIfNeeded: header.pointee.ts.tv_usec) &* 1000,
                 originalLength: Int(header.pointee.len),
                 bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))))
         }

@@ -44,9 +44,15 @@ public enum ReadEnd: Equatable, Sendable {
 /// One record from libpcap. `bytes` borrows libpcap's buffer: valid only until the next read.
 public struct CaptureRecord {
     public var seconds: Int64
-    public var nanoseconds: Int32
+    /// The sub-second part in nanoseconds, as the file holds it: a crafted file may hold a
+    /// billion or more (it is kept as it is, for `decode` to print as tshark does).
+    public var nanoseconds: UInt32
     public var originalLength: Int
     public var bytes: UnsafeRawBufferPointer
+
+    /// Nanoseconds since the epoch; wraps rather than traps on the absurd values a crafted file can hold.
+    @inline(__always)
+    public var timestamp: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
 }
 
 /// A capture file (or standard input) read through libpcap, timestamps kept in nanoseconds.
@@ -159,9 +165,11 @@ public final class OfflineCapture {
         let caplen = Int(header.pointee.caplen)
         advanceOffset(caplen: caplen)
         return CaptureRecord(
-            seconds: Int64(header.pointee.ts.tv_sec),
+            // A classic pcap file's seconds are an unsigned 32-bit field (so it reaches 2106);
+            // libpcap reads them signed, and this undoes that, as tshark reads them.
+            seconds: isPcapNG ? Int64(header.pointee.ts.tv_sec) : Int64(UInt32(truncatingIfNeeded: header.pointee.ts.tv_sec)),
             // With nanosecond precision requested, libpcap puts nanoseconds in tv_usec.
-            nanoseconds: Int32(truncatingIfNeeded: header.pointee.ts.tv_usec),
+            nanoseconds: UInt32(truncatingIfNeeded: header.pointee.ts.tv_usec),
             originalLength: Int(header.pointee.len),
             bytes: UnsafeRawBufferPointer(start: data, count: caplen)
         )

@@ -38,7 +38,7 @@ public final class EvidenceWriter {
         guard let fd = descriptor(flowID: flowID, linkType: linkType) else { return false }
         var record = [UInt8]()
         record.reserveCapacity(16 + bytes.count)
-        let seconds = timestamp / 1_000_000_000
+        let seconds = timestamp.floorDivided(by: 1_000_000_000)
         let nanos = timestamp - seconds * 1_000_000_000
         Self.appendLE(UInt32(truncatingIfNeeded: seconds), to: &record)
         Self.appendLE(UInt32(truncatingIfNeeded: nanos), to: &record)

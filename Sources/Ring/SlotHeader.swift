@@ -4,8 +4,8 @@
 public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     /// Capture time, seconds since the Unix epoch.
     public var timestampSeconds: Int64
-    /// Capture time, nanoseconds within the second.
-    public var timestampNanoseconds: Int32
+    /// Capture time, nanoseconds within the second (as the capture file holds it: possibly a billion or more).
+    public var timestampNanoseconds: UInt32
     /// Length of the packet on the wire.
     public var originalLength: UInt32
     /// Bytes libpcap gave (at most the snap length).
@@ -30,7 +30,7 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
     /// A header for `push`; `storedLength` is filled in by the ring, whatever is passed here.
     public init(
         timestampSeconds: Int64,
-        timestampNanoseconds: Int32,
+        timestampNanoseconds: UInt32,
         originalLength: UInt32,
         capturedLength: UInt32,
         storedLength: UInt32 = 0,
@@ -51,6 +51,10 @@ public struct SlotHeader: Equatable, Sendable, BitwiseCopyable {
         self.flowHint = flowHint
         self.sourceHint = sourceHint
     }
+
+    /// Nanoseconds since the epoch (wrapping, like `CaptureRecord.timestamp`).
+    @inline(__always)
+    public var timestamp: Int64 { timestampSeconds &* 1_000_000_000 &+ Int64(timestampNanoseconds) }
 
     /// True when the slot holds fewer bytes than libpcap captured (slot size or the capture side's choice).
     public var isCutBySlot: Bool { storedLength < capturedLength }
@@ -104,7 +108,7 @@ enum SlotField {
     @inline(__always)
     static func write(_ header: SlotHeader, storedLength: UInt32, to slot: UnsafeMutableRawPointer) {
         slot.storeBytes(of: header.timestampSeconds, toByteOffset: timestampSeconds, as: Int64.self)
-        slot.storeBytes(of: header.timestampNanoseconds, toByteOffset: timestampNanoseconds, as: Int32.self)
+        slot.storeBytes(of: header.timestampNanoseconds, toByteOffset: timestampNanoseconds, as: UInt32.self)
         slot.storeBytes(of: header.originalLength, toByteOffset: originalLength, as: UInt32.self)
         slot.storeBytes(of: header.capturedLength, toByteOffset: capturedLength, as: UInt32.self)
         slot.storeBytes(of: storedLength, toByteOffset: self.storedLength, as: UInt32.self)
@@ -126,7 +130,7 @@ enum SlotField {
     static func read(from slot: UnsafeRawPointer) -> SlotHeader {
         SlotHeader(
             timestampSeconds: slot.load(fromByteOffset: timestampSeconds, as: Int64.self),
-            timestampNanoseconds: slot.load(fromByteOffset: timestampNanoseconds, as: Int32.self),
+            timestampNanoseconds: slot.load(fromByteOffset: timestampNanoseconds, as: UInt32.self),
             originalLength: slot.load(fromByteOffset: originalLength, as: UInt32.self),
             capturedLength: slot.load(fromByteOffset: capturedLength, as: UInt32.self),
             storedLength: slot.load(fromByteOffset: storedLength, as: UInt32.self),

@@ -358,7 +358,7 @@ final class CaptureThread: Sendable {
         func take(_ record: CaptureRecord, from current: LiveCapture, into producer: inout PacketProducer) {
             sequence &+= 1
             sincePublish &+= 1
-            let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
+            let timestamp = record.timestamp
             if prefilter.admits(record.bytes, linkType: current.linkType, originalLength: record.originalLength) {
                 lastSent = timestamp
                 let header = SlotHeader(
@@ -444,7 +444,8 @@ final class CaptureThread: Sendable {
 
     /// Tells the engine that time moved on, so idle flows time out while nothing it wants arrives.
     private static func tick(_ timestamp: Int64, sequence: UInt64, into producer: inout PacketProducer) {
-        let header = SlotHeader.clockTick(seconds: timestamp / 1_000_000_000, nanoseconds: Int32(timestamp % 1_000_000_000),
+        let header = SlotHeader.clockTick(seconds: timestamp / 1_000_000_000,
+                                          nanoseconds: UInt32(truncatingIfNeeded: timestamp % 1_000_000_000),
                                           sourceIndex: 0, sequence: sequence)
         producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
     }

@@ -175,7 +175,7 @@ public enum OfflinePipeline {
                         interrupted = true
                         break
                     }
-                    let timestamp = record.seconds &* 1_000_000_000 &+ Int64(record.nanoseconds)
+                    let timestamp = record.timestamp
                     guard prefilter.admits(record.bytes, linkType: capture.linkType, originalLength: record.originalLength) else {
                         // Once a second of packet time, tell the engine so idle flows time out.
                         if timestamp &- lastSent >= 1_000_000_000 {

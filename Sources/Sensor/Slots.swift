@@ -8,7 +8,7 @@ extension SlotHeader {
     static let clockTickLinkType: Int32 = -1
 
     /// A clock tick at `seconds`.`nanoseconds`, for the input `sourceIndex`.
-    static func clockTick(seconds: Int64, nanoseconds: Int32, sourceIndex: UInt32, sequence: UInt64) -> SlotHeader {
+    static func clockTick(seconds: Int64, nanoseconds: UInt32, sourceIndex: UInt32, sequence: UInt64) -> SlotHeader {
         SlotHeader(timestampSeconds: seconds, timestampNanoseconds: nanoseconds, originalLength: 0, capturedLength: 0,
                    linkType: clockTickLinkType, sourceIndex: sourceIndex, sequence: sequence)
     }
@@ -19,7 +19,7 @@ extension Engine {
     /// anything else is a packet. `source` is the input's index in `PacketOrigin` (-1 live).
     @inline(__always)
     func consume(_ header: SlotHeader, _ bytes: UnsafeRawBufferPointer, source: Int) {
-        let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
+        let timestamp = header.timestamp
         if header.linkType == SlotHeader.clockTickLinkType {
             advanceClock(to: timestamp)
             return

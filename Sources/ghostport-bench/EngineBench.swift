@@ -40,7 +40,7 @@ final class PacketPath {
     @inline(__always)
     func process(_ bytes: UnsafeRawBufferPointer, timestamp: Int64) {
         sequence &+= 1
-        let seconds = timestamp / 1_000_000_000, nanoseconds = Int32(timestamp % 1_000_000_000)
+        let seconds = timestamp / 1_000_000_000, nanoseconds = UInt32(timestamp % 1_000_000_000)
         if prefilter.admits(bytes, linkType: .ethernet, originalLength: bytes.count) {
             lastSent = timestamp
             admitted &+= 1
@@ -60,7 +60,7 @@ final class PacketPath {
         producer.flush()
         let engine = self.engine
         consumer.pop { header, bytes in
-            let timestamp = header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds)
+            let timestamp = header.timestamp
             if header.linkType == -1 {
                 engine.advanceClock(to: timestamp)
                 return

@@ -40,7 +40,7 @@ struct LoadedCapture {
         bytes.withUnsafeBytes { raw in
             while at + 16 <= raw.count {
                 let seconds = Int64(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
-                let micros = Int32(raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self))
+                let micros = raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self)
                 let captured = Int(raw.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
                 let original = raw.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self)
                 let start = at + 16
@@ -50,7 +50,7 @@ struct LoadedCapture {
                 let frame = UnsafeRawBufferPointer(rebasing: raw[start..<start + captured])
                 guard prefilter.admits(frame, linkType: .ethernet, originalLength: Int(original)) else { continue }
                 headers.append(SlotHeader(
-                    timestampSeconds: seconds, timestampNanoseconds: micros * 1000, originalLength: original,
+                    timestampSeconds: seconds, timestampNanoseconds: micros &* 1000, originalLength: original,
                     capturedLength: UInt32(captured), storedLength: UInt32(min(captured, OfflineSlot.size)),
                     linkType: LinkType.ethernet.rawValue, sourceIndex: 0, sequence: sequence, flowHint: prefilter.flowHint,
                     sourceHint: prefilter.sourceHint))
@@ -121,7 +121,7 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
                             let offset = offsets[i]
                             engine.process(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + Int(header.storedLength)]),
                                            linkType: .ethernet, capturedLength: Int(header.capturedLength),
-                                           timestamp: header.timestampSeconds &* 1_000_000_000 &+ Int64(header.timestampNanoseconds),
+                                           timestamp: header.timestamp,
                                            originalLength: Int(header.originalLength),
                                            origin: PacketOrigin(count: header.sequence, source: 0))
                         }

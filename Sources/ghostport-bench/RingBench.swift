@@ -61,7 +61,7 @@ func runRing(total: Int, packetSize: Int, gapNanoseconds: UInt64 = 0, latencyEve
             packet.storeBytes(of: monotonicNanoseconds(), toByteOffset: 8, as: UInt64.self)
             packet.storeBytes(of: sequence, as: UInt64.self)
             let header = SlotHeader(
-                timestampSeconds: 1_700_000_000, timestampNanoseconds: Int32(truncatingIfNeeded: sequence),
+                timestampSeconds: 1_700_000_000, timestampNanoseconds: UInt32(truncatingIfNeeded: sequence),
                 originalLength: UInt32(packetSize), capturedLength: UInt32(packetSize),
                 linkType: 1, sourceIndex: 0, sequence: sequence)
             producer.pushWaiting(header: header, bytes: bytes)

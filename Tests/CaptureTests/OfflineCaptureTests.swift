@@ -10,7 +10,7 @@ private typealias Built = TestSupport.CaptureRecord
 /// One record as read, its bytes copied out of libpcap's buffer before the next read.
 private struct ReadRecord: Equatable {
     var seconds: Int64
-    var nanoseconds: Int32
+    var nanoseconds: UInt32
     var originalLength: Int
     var bytes: [UInt8]
 }
@@ -69,10 +69,10 @@ struct OfflineCaptureReadingTests {
     }
 
     @Test("pcapng with if_tsresol 6 and 9", arguments: [
-        (CaptureFile.Precision.microseconds, [Int32(123_456_000), 0, 999_999_000]),
-        (CaptureFile.Precision.nanoseconds, [Int32(123_456_789), 1, 999_999_999]),
+        (CaptureFile.Precision.microseconds, [UInt32(123_456_000), 0, 999_999_000]),
+        (CaptureFile.Precision.nanoseconds, [UInt32(123_456_789), 1, 999_999_999]),
     ])
-    func pcapng(precision: CaptureFile.Precision, nanoseconds: [Int32]) throws {
+    func pcapng(precision: CaptureFile.Precision, nanoseconds: [UInt32]) throws {
         let dir = try TempDirectory()
         let path = dir.file("file.pcapng")
         try CaptureFile(format: .pcapng, precision: precision, linkType: .ethernet, records: records).write(to: path)

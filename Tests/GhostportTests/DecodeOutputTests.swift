@@ -89,6 +89,58 @@ struct DecodeOutputTests {
         #expect(quoted6?["proto"] as? Int == 6 && quoted6?["sport"] as? Int == 40003 && quoted6?["dport"] as? Int == 571)
     }
 
+    /// Sub-second fields a crafted capture can hold (tcpdump's timestamp_invalid_nano.pcap has a
+    /// billion and 2^31): regression for a trap ("Negative value is not representable").
+    static let oddNanoseconds: [UInt32] = [999_999_999, 1_000_000_000, 2_147_483_647, 2_147_483_648, .max]
+
+    @Test("any timestamp a capture holds prints, in every format, as seconds and the file's sub-second field")
+    func oddTimestamps() throws {
+        let dir = try TempDirectory()
+        let records = Self.oddNanoseconds.enumerated().map { index, nanoseconds in
+            CaptureRecord(Packet.ethernet(Sample.probe), seconds: index == 0 ? 0 : UInt32.max - UInt32(index), nanoseconds: nanoseconds)
+        }
+        let path = try dir.write("odd.pcap", CaptureFile(precision: .nanoseconds, records: records))
+        let expected: [String] = records.map { record in
+            let fraction = String(record.nanoseconds)
+            return "\(record.seconds)." + String(repeating: "0", count: max(0, 9 - fraction.count)) + fraction
+        }
+        #expect(expected[0] == "0.999999999" && expected[1].hasSuffix(".1000000000"))
+
+        let csv = try Tool.ghostport(["decode", path])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        #expect(csv.lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] }.map(String.init) == expected)
+        let json = try Tool.ghostport(["decode", "--format", "json", path])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(jsonObjects(json.lines).map { $0["ts"] as? String } == expected)
+
+        // Every record kind that prints a time: alerts, flows, anomalies and stats, and evidence files.
+        let rules = try dir.write("all.rules", Array("alert ip any any -> any any (msg:\"every packet\"; sid:1;)\n".utf8))
+        let read = try Tool.ghostport(["read", "--rules", rules, "--per-packet", "--anomalies", "--quiet", "--no-progress",
+                                       "--evidence", dir.file("evidence"), path])
+        #expect(read.status == 0, "\(read.stderr)")
+        let objects = jsonObjects(read.lines)
+        #expect(objects.filter { $0["event_type"] as? String == "alert" }.count == records.count)
+        for object in objects {
+            let timestamp = try #require(object["timestamp"] as? String)
+            #expect(timestamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d{4}/) != nil, "\(timestamp)")
+        }
+    }
+
+    @Test("the ts column agrees with tshark's frame.time_epoch where tshark reads the sub-second field as it is",
+          .enabled(if: Tool.hasTshark, "tshark is not installed at /usr/bin/tshark"))
+    func oddTimestampsAgreeWithTshark() throws {
+        let dir = try TempDirectory()
+        // tshark keeps nanoseconds in a signed 32-bit field: from 2^31 on it prints them negated.
+        let records = Self.oddNanoseconds.filter { $0 <= Int32.max }.enumerated().map { index, nanoseconds in
+            CaptureRecord(Packet.ethernet(Sample.probe), seconds: 1_418_145_369 + UInt32(index), nanoseconds: nanoseconds)
+        }
+        let path = try dir.write("odd.pcap", CaptureFile(precision: .nanoseconds, records: records))
+        let tshark = try Tool.run(Tool.tshark, ["-r", path, "-T", "fields", "-e", "frame.time_epoch"])
+        let csv = try Tool.ghostport(["decode", path])
+        #expect(tshark.lines.count == records.count)
+        #expect(csv.lines.dropFirst().map { String($0.split(separator: ",")[1]) } == tshark.lines)
+    }
+
     @Test("--format json escapes the file name")
     func jsonFileName() throws {
         let dir = try TempDirectory()

@@ -26,7 +26,7 @@ enum NumberedPacket {
     static func header(_ sequence: UInt64, size: Int) -> SlotHeader {
         SlotHeader(
             timestampSeconds: 1_700_000_000 + Int64(sequence),
-            timestampNanoseconds: Int32(sequence % 1_000_000_000),
+            timestampNanoseconds: UInt32(sequence % 1_000_000_000),
             originalLength: UInt32(size) + UInt32(sequence % 3),
             capturedLength: UInt32(size),
             linkType: Int32(sequence % 4),
