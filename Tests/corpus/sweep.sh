@@ -1,47 +1,100 @@
 #!/usr/bin/env bash
-# Runs `ghostport decode` and `ghostport read` (shipped rules) over every capture under a
-# folder. An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a
-# trap (signal), a hang, or a line of `read` output that is not one JSON object fails the sweep.
+# Runs ghostport over every capture under a folder, through every output path that formats
+# what it read: `decode` in both row formats (every row printed), `read` with the shipped
+# rules and anomaly records, and `read --per-packet --anomalies` with a rule that alerts on
+# every IP packet and writes evidence files, so every packet's alert record is formatted.
+# An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
+# signal), a hang, a CSV row without its ten columns, or an output line that is not one JSON
+# object fails the sweep.
 # usage: sweep.sh GHOSTPORT_BINARY CORPUS_DIR
 set -u
 bin=$1
 dir=$2
-files=0
-failures=0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-while IFS= read -r -d '' file; do
-    files=$((files + 1))
-    for command in decode read; do
-        if [ "$command" = decode ]; then
-            timeout 30 "$bin" decode --quiet "$file" >/dev/null 2>"$out/err"
-        else
-            timeout 30 "$bin" read --quiet --no-progress --anomalies "$file" >>"$out/eve.jsonl" 2>"$out/err"
-        fi
+printf 'alert ip any any -> any any (msg:"every packet"; sid:1;)\n' >"$out/every.rules"
+
+# Captures through every command, in batches run by two workers at once; each worker appends to
+# files of its own (named by its process id), so no two processes write to one file.
+sweep_batch() {
+    local bin=$1 out=$2 tag=$$ file rc
+    shift 2
+    # check NAME COMMAND...: a crash, a trap or a hang is a failure; exit 0, 1 or 2 is not.
+    check() {
+        local name=$1
+        shift
+        timeout 60 "$@" 2>"$out/err.$tag"
         rc=$?
         if [ "$rc" -gt 2 ]; then
-            failures=$((failures + 1))
-            echo "FAIL $command exit $rc (124 = timeout, 128+N = signal N): $file"
-            tail -3 "$out/err"
+            echo "FAIL $name exit $rc (124 = timeout, 128+N = signal N): $file" >&3
+            tail -3 "$out/err.$tag" >&3
+            echo "$file" >>"$out/failed.$tag"
         fi
+    }
+    # The commands' output goes to the files; what the sweep says, to fd 3 (its standard output).
+    exec 3>&1
+    for file in "$@"; do
+        check "decode csv" "$bin" decode "$file" >>"$out/rows.csv.$tag"
+        check "decode json" "$bin" decode --format json "$file" >>"$out/rows.jsonl.$tag"
+        check "read" "$bin" read --quiet --no-progress --anomalies "$file" >>"$out/eve.jsonl.$tag"
+        rm -rf "$out/evidence.$tag"
+        check "read --per-packet" "$bin" read --quiet --no-progress --per-packet --anomalies \
+            --rules "$out/every.rules" --evidence "$out/evidence.$tag" "$file" >>"$out/eve.jsonl.$tag"
     done
-done < <(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z)
-lines=$(wc -l <"$out/eve.jsonl")
-if ! python3 - "$out/eve.jsonl" <<'PY'
-import json, sys
+}
+export -f sweep_batch
+
+files=$(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | wc -l)
+find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z \
+    | xargs -0 -n 64 -P 2 bash -c 'sweep_batch "$@"' sweep_batch "$bin" "$out"
+failures=$(cat "$out"/failed.* 2>/dev/null | wc -l)
+cat "$out"/rows.csv.* >"$out/rows.csv"
+cat "$out"/rows.jsonl.* >"$out/rows.jsonl"
+cat "$out"/eve.jsonl.* >"$out/eve.jsonl"
+
+if ! python3 - "$out/rows.csv" "$out/rows.jsonl" "$out/eve.jsonl" <<'PY'
+import collections, json, sys
 bad = 0
+def fail(message):
+    global bad
+    bad += 1
+    if bad <= 10:
+        print(message)
+
+rows = 0
 for number, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="strict"), 1):
+    if line.startswith("frame,ts,"):
+        continue
+    rows += 1
+    if line.count(",") != 9:
+        fail(f"decode csv line {number}: not ten columns: {line[:200]!r}")
+json_rows = 0
+for number, line in enumerate(open(sys.argv[2], encoding="utf-8", errors="strict"), 1):
+    json_rows += 1
+    try:
+        row = json.loads(line)
+        assert isinstance(row, dict) and "frame" in row and "ts" in row
+    except Exception as error:
+        fail(f"decode json line {number}: {error}: {line[:200]!r}")
+kinds = collections.Counter()
+for number, line in enumerate(open(sys.argv[3], encoding="utf-8", errors="strict"), 1):
     try:
         record = json.loads(line)
         assert isinstance(record, dict) and "event_type" in record and "timestamp" in record
+        kinds[record["event_type"]] += 1
     except Exception as error:
-        bad += 1
-        if bad <= 5:
-            print(f"malformed line {number}: {error}: {line[:200]!r}")
+        fail(f"EVE line {number}: {error}: {line[:200]!r}")
+if rows != json_rows:
+    fail(f"decode printed {rows} CSV rows but {json_rows} JSON rows")
+print(f"rows formatted: {rows} CSV, {json_rows} JSON; EVE lines checked: {sum(kinds.values())} "
+      f"({', '.join(f'{kind} {count}' for kind, count in sorted(kinds.items()))})")
+for kind in ("alert", "flow", "anomaly", "stats"):
+    if not kinds[kind]:
+        fail(f"no {kind} record was written: that output path went untested")
 sys.exit(1 if bad else 0)
 PY
 then
     failures=$((failures + 1))
 fi
-echo "corpus sweep: $files files, decode and read each; $lines EVE lines checked; $failures failures"
+echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; $failures failures"
 [ "$failures" -eq 0 ]
