@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "CPrefetch"),
         // SHA-1's compression on the x86 SHA extensions, for Community ID.
         .target(name: "CHash"),
+        // General utilities of no one stage: threads, files, file trust. libc only.
+        .target(name: "Platform"),
         // Zero-copy decoders: the standard library only, so they stay testable and fuzzable alone.
         .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
@@ -43,22 +45,22 @@ let package = Package(
         // Alert and row output: buffered writers and formats.
         .target(name: "Output", dependencies: ["Wire"]),
         // The rule language, the abandoned-port registry and compiled port tables.
-        .target(name: "Rules", swiftSettings: hotPath),
+        .target(name: "Rules", dependencies: ["Platform"], swiftSettings: hotPath),
         // The lock-free single-producer/single-consumer packet ring.
         .target(name: "Ring", swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
-        .target(name: "Detect", dependencies: ["Wire", "Flow", "Rules", "Output", "CPrefetch"], swiftSettings: hotPath),
+        .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "Output", "CPrefetch"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
-        .target(name: "Config", dependencies: ["Rules", "Flow", "Detect", "Output", "Wire",
+        .target(name: "Config", dependencies: ["Platform", "Rules", "Flow", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
-        .target(name: "Sensor", dependencies: ["Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Platform", "Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
+                "Platform", "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,6 +72,7 @@ let package = Package(
                           exclude: ["compare.sh"], swiftSettings: hotPath),
         // Builds packets and capture files for the tests.
         .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),

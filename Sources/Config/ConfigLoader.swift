@@ -1,6 +1,7 @@
 import Detect
 import Flow
 import Output
+import Platform
 import Rules
 import Yams
 

@@ -1,5 +1,6 @@
 import Flow
 import Output
+import Platform
 import Rules
 import Wire
 

@@ -1,3 +1,5 @@
+import Platform
+
 /// The classtypes a ruleset may name, read from Suricata's `classification.config`.
 public struct Classification: Sendable, Hashable {
     public struct Classtype: Sendable, Hashable {
@@ -69,7 +71,7 @@ public struct Classification: Sendable, Hashable {
     public static func load(path: String) -> (Classification, [RuleError]) {
         switch FileSystem.contents(of: path) {
         case .success(let bytes): return parse(String(decoding: bytes, as: UTF8.self), file: path)
-        case .failure(let error): return (Classification(), [error])
+        case .failure(let error): return (Classification(), [RuleError(error)])
         }
     }
 

@@ -1,3 +1,5 @@
+import Platform
+
 /// A rule (or file) that could not be loaded, and exactly where.
 ///
 /// `line` and `column` are 1-based; both are 0 when the problem is the file itself.
@@ -16,5 +18,12 @@ public struct RuleError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         line == 0 ? "\(file): \(reason)" : "\(file):\(line):\(column): \(reason)"
+    }
+}
+
+extension RuleError {
+    /// A file or directory that could not be read: the file itself, so line and column 0.
+    init(_ error: FileError) {
+        self.init(file: error.path, line: 0, column: 0, reason: error.reason)
     }
 }

@@ -1,3 +1,5 @@
+import Platform
+
 /// Rules text from somewhere other than a file on disk (tests, generated rules).
 public struct RuleSource: Sendable {
     public var file: String
@@ -36,7 +38,7 @@ public enum RuleLoader {
         for file in files {
             switch FileSystem.contents(of: file) {
             case .success(let bytes): loader.add(bytes, file: file)
-            case .failure(let error): loader.errors.append(error)
+            case .failure(let error): loader.errors.append(RuleError(error))
             }
         }
         return loader.finish(strict: strict)
@@ -77,7 +79,7 @@ public enum RuleLoader {
                         files.append(FileSystem.join(path, name))
                     }
                 case .failure(let error):
-                    errors.append(error)
+                    errors.append(RuleError(error))
                 }
             case .missing:
                 errors.append(RuleError(file: path, line: 0, column: 0, reason: "no such file or directory"))

@@ -1,4 +1,5 @@
 import Capture
+import Platform
 import Detect
 import Ring
 import Rules
@@ -223,25 +224,6 @@ public final class LiveSensor {
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
-}
-
-/// Runs `body` on a new thread of its own that nobody joins.
-func detachThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    var thread = pthread_t()
-    let context = Unmanaged.passRetained(Box(body))
-    guard pthread_create(&thread, nil, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, context.toOpaque()) == 0 else {
-        context.release()
-        body()
-        return
-    }
-    pthread_detach(thread)
 }
 
 /// Carries a `LiveCapture` (a class libpcap's handle lives in) to the capture thread.

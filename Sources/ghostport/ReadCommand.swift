@@ -2,6 +2,7 @@ import ArgumentParser
 import Capture
 import Detect
 import Output
+import Platform
 import Rules
 import Sensor
 import Wire

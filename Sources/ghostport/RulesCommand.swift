@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Detect
+import Platform
 import Rules
 import Sensor
 

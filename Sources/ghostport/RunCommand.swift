@@ -3,6 +3,7 @@ import Capture
 import Config
 import Detect
 import Output
+import Platform
 import Rules
 import Sensor
 

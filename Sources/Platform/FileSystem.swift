@@ -4,6 +4,19 @@ import Glibc
 import Darwin
 #endif
 
+/// A file or directory that could not be read, and why (strerror's text, lower-cased).
+public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
+
 /// The few file operations loading rules needs, straight on libc so Rules stays Foundation-free.
 public enum FileSystem {
     public enum Kind: Sendable {
@@ -18,8 +31,8 @@ public enum FileSystem {
         return (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
     }
 
-    /// The whole file; errors name the file, with line and column 0.
-    public static func contents(of path: String) -> Result<[UInt8], RuleError> {
+    /// The whole file.
+    public static func contents(of path: String) -> Result<[UInt8], FileError> {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return .failure(failure(path)) }
         defer { close(descriptor) }
@@ -41,7 +54,7 @@ public enum FileSystem {
     }
 
     /// Names in a directory (not `.` or `..`), sorted bytewise.
-    public static func list(directory path: String) -> Result<[String], RuleError> {
+    public static func list(directory path: String) -> Result<[String], FileError> {
         guard let directory = opendir(path) else { return .failure(failure(path)) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -65,8 +78,8 @@ public enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    private static func failure(_ path: String) -> RuleError {
+    private static func failure(_ path: String) -> FileError {
         let reason = strerror(errno).map { String(cString: $0) } ?? "error \(errno)"
-        return RuleError(file: path, line: 0, column: 0, reason: reason.lowercased())
+        return FileError(path: path, reason: reason.lowercased())
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Rules
+import Platform
 import Testing
 
 #if canImport(Glibc)

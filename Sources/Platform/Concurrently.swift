@@ -33,3 +33,22 @@ public enum Concurrently {
         }
     }
 }
+
+/// Runs `body` on a new thread of its own that nobody joins.
+public func detachThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(Box(body))
+    guard pthread_create(&thread, nil, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, context.toOpaque()) == 0 else {
+        context.release()
+        body()
+        return
+    }
+    pthread_detach(thread)
+}
