@@ -50,17 +50,19 @@ let package = Package(
         .target(name: "Ring", swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
+        // The kernel filter: the rules' ports as a capture filter, fitted to the kernel's limit and installed.
+        .target(name: "KernelFilter", dependencies: ["CPcap", "Capture", "Rules", "Wire"]),
         // The engine: verdicts, rule matching, thresholds, scans, EVE records.
         .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "Output", "CPrefetch"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
-        .target(name: "Config", dependencies: ["Platform", "Rules", "Flow", "Detect", "Output", "Wire",
+        .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
-        .target(name: "Sensor", dependencies: ["Platform", "Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Platform", "KernelFilter", "Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Platform", "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
+                "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
         .testTarget(name: "RingTests", dependencies: ["Ring", "TestSupport"]),
+        .testTarget(name: "KernelFilterTests", dependencies: ["KernelFilter", "Capture", "Detect", "Rules", "Wire", "TestSupport"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "Config", "ghostport", "TestSupport"],
                     path: "Tests/Robustness"),
@@ -84,7 +87,6 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
-        .testTarget(name: "SensorTests", dependencies: ["Sensor", "Capture", "Detect", "Rules", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.
         .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),

@@ -4,7 +4,7 @@ import Wire
 /// A compiled classic BPF program: a capture filter the kernel (or libpcap) runs on each packet.
 public struct BPFProgram: @unchecked Sendable {
     // @unchecked: bpf_insn is four integers; the array is never shared mutably.
-    let instructions: [bpf_insn]
+    package let instructions: [bpf_insn]
 
     /// The kernel refuses longer programs (BPF_MAXINSNS).
     public static let kernelLimit = 4096
@@ -18,7 +18,7 @@ public struct BPFProgram: @unchecked Sendable {
         }
     }
 
-    init(instructions: [bpf_insn]) { self.instructions = instructions }
+    package init(instructions: [bpf_insn]) { self.instructions = instructions }
 
     /// Compiles `expression` for `linkType` without a capture, so the program is the same on
     /// every machine: libpcap adds no Linux VLAN-metadata tests.
@@ -66,7 +66,7 @@ public struct BPFProgram: @unchecked Sendable {
         return BPFProgram(instructions: combined + next.instructions)
     }
 
-    func withProgram<Result>(_ body: (inout bpf_program) -> Result) -> Result {
+    package func withProgram<Result>(_ body: (inout bpf_program) -> Result) -> Result {
         var copy = instructions
         return copy.withUnsafeMutableBufferPointer { buffer in
             var program = bpf_program(bf_len: UInt32(buffer.count), bf_insns: buffer.baseAddress)

@@ -1,5 +1,6 @@
 import Detect
 import Flow
+import KernelFilter
 import Output
 
 #if canImport(Glibc)

@@ -33,7 +33,7 @@ public struct Interest: Sendable {
                 case .udp: base = 1024
                 default: base = 2048
                 }
-                guard let side = Self.watchedPorts(proto: proto, source: all[i].sourcePorts,
+                guard let side = Rule.watchedPorts(proto: proto, source: all[i].sourcePorts,
                                                    destination: all[i].destinationPorts) else {
                     switch proto {
                     case .tcp: anyPort.tcp = true
@@ -47,18 +47,6 @@ public struct Interest: Sendable {
                 }
             }
         }
-    }
-
-    /// The ports a packet of a TCP/UDP/SCTP `rule` must have on one side or the other to match
-    /// it: the narrower side is enough, since a packet must match both. Nil when the rule takes
-    /// any port on both sides (or has no ports).
-    public static func watchedPorts(of rule: Rule) -> PortSet? {
-        watchedPorts(proto: rule.proto, source: rule.sourcePorts, destination: rule.destinationPorts)
-    }
-
-    static func watchedPorts(proto: RuleProtocol, source: PortSet, destination: PortSet) -> PortSet? {
-        guard proto.hasPorts, !(source.isFull && destination.isFull) else { return nil }
-        return source.isFull || (!destination.isFull && destination.count <= source.count) ? destination : source
     }
 
     /// Whether any rule could match `packet` (either way round, for `<>` and replies).

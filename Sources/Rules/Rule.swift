@@ -283,3 +283,19 @@ public struct Rule: Sendable, Hashable {
     /// Suricata's priority when neither `priority` nor a classtype sets one.
     public static let defaultPriority = 3
 }
+
+extension Rule {
+    /// The ports a packet of a TCP/UDP/SCTP rule must have on one side or the other to match
+    /// it: the narrower side is enough, since a packet must match both. Nil when the rule takes
+    /// any port on both sides (or has no ports).
+    public var watchedPorts: PortSet? {
+        Self.watchedPorts(proto: proto, source: sourcePorts, destination: destinationPorts)
+    }
+
+    /// `watchedPorts` from a rule's fields (a caller going through many rules by index reads
+    /// these three rather than copy each rule).
+    public static func watchedPorts(proto: RuleProtocol, source: PortSet, destination: PortSet) -> PortSet? {
+        guard proto.hasPorts, !(source.isFull && destination.isFull) else { return nil }
+        return source.isFull || (!destination.isFull && destination.count <= source.count) ? destination : source
+    }
+}

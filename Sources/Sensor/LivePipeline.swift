@@ -1,6 +1,7 @@
 import Capture
-import Platform
 import Detect
+import KernelFilter
+import Platform
 import Ring
 import Rules
 import Synchronization

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Detect
+import KernelFilter
 import Platform
 import Rules
 import Sensor

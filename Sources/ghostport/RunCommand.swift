@@ -2,6 +2,7 @@ import ArgumentParser
 import Capture
 import Config
 import Detect
+import KernelFilter
 import Output
 import Platform
 import Rules

@@ -1,8 +1,8 @@
 import Capture
 import Detect
 import Foundation
+import KernelFilter
 import Rules
-import Sensor
 import Testing
 import TestSupport
 import Wire

@@ -1,4 +1,4 @@
-import Detect
+import KernelFilter
 import Rules
 import Testing
 

@@ -1,4 +1,5 @@
 import CPcap
+import Capture
 import Wire
 
 extension BPFProgram {

@@ -1,5 +1,4 @@
 import Capture
-import Detect
 import Rules
 import Wire
 
@@ -112,15 +111,23 @@ public struct FittedKernelFilter: Sendable {
 public typealias KernelFilterPlan = Result<FittedKernelFilter?, KernelFilter.Unavailable>
 
 /// What the sensor needs to make and install its kernel filter, at start and on each reload.
-struct KernelFilterInstaller: Sendable {
-    var mode: KernelFilterMode
-    var anomalies: Bool
-    var linkType: LinkType
-    var snaplen: Int32
+public struct KernelFilterInstaller: Sendable {
+    public var mode: KernelFilterMode
+    public var anomalies: Bool
+    public var linkType: LinkType
+    public var snaplen: Int32
     /// The configured `bpf` filter, compiled for the capture; the rules' filter runs after it.
-    var user: BPFProgram?
+    public var user: BPFProgram?
 
-    func plan(rules: RuleSet) -> KernelFilterPlan {
+    public init(mode: KernelFilterMode, anomalies: Bool, linkType: LinkType, snaplen: Int32, user: BPFProgram?) {
+        self.mode = mode
+        self.anomalies = anomalies
+        self.linkType = linkType
+        self.snaplen = snaplen
+        self.user = user
+    }
+
+    public func plan(rules: RuleSet) -> KernelFilterPlan {
         FittedKernelFilter.plan(mode, rules: rules, anomalies: anomalies, linkType: linkType, snaplen: snaplen,
                                 budget: BPFProgram.kernelLimit - (user?.count ?? 0))
     }
@@ -128,7 +135,7 @@ struct KernelFilterInstaller: Sendable {
     /// Whether `plan` installs exactly what `installed` did: then a reload leaves the kernel's
     /// filter alone, since libpcap's pcap_setfilter briefly rejects every packet while it
     /// swaps filters on a live socket.
-    func installsSameProgram(_ plan: KernelFilterPlan, as installed: KernelFilterPlan) -> Bool {
+    public func installsSameProgram(_ plan: KernelFilterPlan, as installed: KernelFilterPlan) -> Bool {
         switch (plan, installed) {
         case (.success(let new?), .success(let old?)): new.program.isSame(as: old.program)
         case (.success(.some), _), (_, .success(.some)): false
@@ -138,7 +145,7 @@ struct KernelFilterInstaller: Sendable {
 
     /// Installs what `plan` says on `capture` (the user's filter alone, or nothing at all, when
     /// there is no rules' filter) and returns the line to log.
-    func install(_ plan: KernelFilterPlan, on capture: LiveCapture) -> String {
+    public func install(_ plan: KernelFilterPlan, on capture: LiveCapture) -> String {
         guard mode == .auto else { return FittedKernelFilter.report(plan, userFilter: user) }
         var program: BPFProgram?
         if case .success(let fitted?) = plan {

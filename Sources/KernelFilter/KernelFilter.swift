@@ -50,7 +50,7 @@ public struct KernelFilter: Sendable, Equatable {
             case .icmp:
                 filter.allICMP = true
             case .tcp, .udp, .sctp:
-                guard let ports = Interest.watchedPorts(of: rule) else {
+                guard let ports = rule.watchedPorts else {
                     return .failure(Unavailable(reason: "rule sid \(rule.sid) matches any \(rule.proto.rawValue) port"))
                 }
                 switch rule.proto {
