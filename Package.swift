@@ -69,16 +69,19 @@ let package = Package(
         // Benchmarks of the packet path (release builds) with malloc counts, capture generators, and
         // the allocation check the BenchTests run.
         .executableTarget(name: "ghostport-bench",
-                          dependencies: ["Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TestSupport",
+                          dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TrafficGen",
                                          .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
                           exclude: ["compare.sh"], swiftSettings: hotPath),
-        // Builds packets and capture files for the tests.
-        .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
+        // Packets, capture files and scenarios with their truth, for the tests and the benchmarks:
+        // built from what it generates, depending on nothing of the sensor's.
+        .target(name: "TrafficGen"),
+        // What the tests share beyond TrafficGen: temporary directories, rsyslogd, Wire helpers.
+        .target(name: "TestSupport", dependencies: ["TrafficGen", "Wire"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
-        .testTarget(name: "RingTests", dependencies: ["Ring", "TestSupport"]),
+        .testTarget(name: "RingTests", dependencies: ["Ring", "Platform", "TestSupport"]),
         .testTarget(name: "KernelFilterTests", dependencies: ["KernelFilter", "Capture", "Detect", "Rules", "Wire", "TestSupport"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "Config", "ghostport", "TestSupport"],

@@ -1,4 +1,4 @@
-import TestSupport
+import TrafficGen
 import Wire
 
 // MARK: decode

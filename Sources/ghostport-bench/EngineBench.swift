@@ -2,7 +2,7 @@ import Detect
 import Output
 import Ring
 import Rules
-import TestSupport
+import TrafficGen
 import Wire
 
 #if canImport(Glibc)

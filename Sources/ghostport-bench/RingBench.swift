@@ -1,6 +1,7 @@
+import Platform
 import Ring
 import Synchronization
-import TestSupport
+import TrafficGen
 
 #if canImport(Glibc)
 import Glibc

@@ -1,27 +1,9 @@
 import Flow
 import Rules
-import TestSupport
+import TrafficGen
 import Wire
 
 // MARK: rules
-
-/// Destination port of generated rule `index`: from 1,000 up, skipping ports ending in 7,
-/// which stay free for traffic no rule names.
-func rulePort(_ index: Int) -> UInt16 {
-    // Nine of every ten ports are used: 0-6, 8, 9 of each ten.
-    let tens = index / 9, digit = index % 9
-    return UInt16(1000 + tens * 10 + (digit >= 7 ? digit + 1 : digit))
-}
-
-/// Rules in the shipped style, one per port (`rulePort`), the last one on 571 with `flags571`.
-func generatedRules(count: Int, flags571: String = "S,CE") -> String {
-    var text = ""
-    for i in 0..<max(0, count - 1) {
-        text += "alert tcp any any -> any \(rulePort(i)) (msg:\"bench \(i)\"; flow:to_server; flags:S,CE; classtype:attempted-recon; sid:\(1_000_000 + i); rev:1;)\n"
-    }
-    text += "alert tcp any any -> any 571 (msg:\"571\"; flow:to_server; flags:\(flags571); sid:999; rev:1;)\n"
-    return text
-}
 
 /// 1M packets: 99% to ports no rule names (ending in 7), 1% to 571, which both sets watch.
 func generatedPackets(_ count: Int) -> [PacketFacts] {

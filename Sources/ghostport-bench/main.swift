@@ -4,6 +4,7 @@
 import Detect
 import Flow
 import Rules
+import TrafficGen
 import Wire
 
 #if canImport(Glibc)

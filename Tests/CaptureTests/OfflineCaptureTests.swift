@@ -120,7 +120,7 @@ struct OfflineCaptureReadingTests {
         for format in [CaptureFile.Format.pcap, .pcapng] {
             let dir = try TempDirectory()
             let path = dir.file("linktype")
-            try CaptureFile(format: format, linkType: LinkType(rawValue: written), records: [Built(Packet.raw(ipv4SYN))]).write(to: path)
+            try CaptureFile(format: format, linkType: DataLinkType(rawValue: written), records: [Built(Packet.raw(ipv4SYN))]).write(to: path)
             let capture = try OfflineCapture(path: path)
             #expect(capture.linkType == LinkType(rawValue: reported), "\(format)")
             #expect(capture.linkTypeName == name, "\(format)")
@@ -234,7 +234,7 @@ struct OfflineCaptureOpenErrorTests {
     func unsupportedLinkType(value: Int32, name: String) throws {
         let dir = try TempDirectory()
         let path = dir.file("wifi.pcap")
-        try CaptureFile(linkType: LinkType(rawValue: value), records: [Built([0, 1, 2, 3])]).write(to: path)
+        try CaptureFile(linkType: DataLinkType(rawValue: value), records: [Built([0, 1, 2, 3])]).write(to: path)
         let error = openFailure(path)
         #expect(error == .unsupportedLinkType(path: path, linkType: LinkType(rawValue: value), name: name))
         #expect(error?.description == "\(path): unsupported link type \(name) (\(value)), skipped")

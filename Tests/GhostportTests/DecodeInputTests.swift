@@ -166,7 +166,7 @@ struct DecodeInputTests {
     @Test("an unsupported link type: one line naming it, the others go on, exit 1")
     func unsupportedLinkType() throws {
         let dir = try TempDirectory()
-        let wifi = try dir.write("wifi.pcap", CaptureFile(linkType: LinkType(rawValue: 105), frames: [[0x08, 0, 0, 0]]))
+        let wifi = try dir.write("wifi.pcap", CaptureFile(linkType: DataLinkType(rawValue: 105), frames: [[0x08, 0, 0, 0]]))
         let good = try dir.write("good.pcap", CaptureFile(frames: [Packet.ethernet(Sample.probe)]))
         let result = try Tool.ghostport(["decode", wifi, good])
         #expect(result.lines == [csvHeader, probeRow(1)])

@@ -78,7 +78,7 @@ struct DecodeRowTests {
     @Test("the row for one frame", arguments: rowCases)
     func row(_ rowCase: RowCase) throws {
         let dir = try TempDirectory()
-        let path = try dir.write("one.pcap", CaptureFile(precision: .nanoseconds, linkType: rowCase.linkType, records: [
+        let path = try dir.write("one.pcap", CaptureFile(precision: .nanoseconds, linkType: DataLinkType(rowCase.linkType), records: [
             CaptureRecord(rowCase.frame, seconds: 1_750_000_000, nanoseconds: 123_456_789),
         ]))
         let result = try Tool.ghostport(["decode", path])

@@ -22,7 +22,7 @@ struct AgreementCase: Sendable, CustomTestStringConvertible {
             return CaptureRecord(frame, seconds: 1_750_000_000 + UInt32(index),
                                  nanoseconds: precision == .nanoseconds ? nanoseconds : nanoseconds / 1000 * 1000)
         }
-        return CaptureFile(format: format, precision: precision, linkType: linkType, records: records)
+        return CaptureFile(format: format, precision: precision, linkType: DataLinkType(linkType), records: records)
     }
 }
 

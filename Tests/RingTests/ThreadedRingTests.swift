@@ -1,3 +1,4 @@
+import Platform
 import Ring
 import Testing
 import TestSupport

@@ -1,5 +1,3 @@
-import Wire
-
 /// The capture `Tests/Fixtures/demo.pcap` holds, the one the README's first command reads: a
 /// few seconds at a gateway, with every verdict ghostport gives and a scan among ordinary traffic.
 public enum DemoCapture {

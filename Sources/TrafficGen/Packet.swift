@@ -1,5 +1,3 @@
-import Wire
-
 /// One 802.1Q (TPID 0x8100) or 802.1ad (0x88a8) tag. An integer literal is an 802.1Q VLAN id.
 public struct VLANTag: Sendable, ExpressibleByIntegerLiteral {
     public var id: UInt16
@@ -88,13 +86,4 @@ public enum Packet {
 
     /// RAW, IPV4, IPV6: the IP packet itself.
     public static func raw(_ network: Network) -> [UInt8] { network.bytes }
-}
-
-extension Decoder {
-    /// Decodes `frame` into a fresh packet: the one-line form tests want.
-    public static func decode(_ frame: [UInt8], linkType: LinkType) -> DecodedPacket {
-        var packet = DecodedPacket()
-        frame.withUnsafeBytes { decode($0, linkType: linkType, into: &packet) }
-        return packet
-    }
 }

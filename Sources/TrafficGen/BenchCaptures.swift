@@ -1,17 +1,17 @@
-// Captures and rules for compare.sh: many concurrent flows, and a flood of distinct flows.
-// genpcap.py's flows are short (a second at most), so it cannot hold 100,000 open at once.
+// Captures and rules for the benchmarks (compare.sh): many concurrent flows, and a flood of
+// distinct flows, millions of packets written as they are made.
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Classic pcap, Ethernet, microseconds, written in large blocks.
-struct PcapWriter: ~Copyable {
+public struct PcapStream: ~Copyable {
     private let fd: Int32
     private var buffer: [UInt8] = []
-    private(set) var failed = false
-    private(set) var packets = 0
+    public private(set) var failed = false
+    public private(set) var packets = 0
 
-    init?(path: String) {
+    public init?(path: String) {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }
         buffer.reserveCapacity(1 << 21)
@@ -21,12 +21,12 @@ struct PcapWriter: ~Copyable {
         for value: UInt32 in [0, 0, 262_144, 1] { appendLE(value) }
     }
 
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+    private mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
 
     /// One record: `frame` at `microseconds` since the epoch.
-    mutating func write(_ frame: [UInt8], microseconds: Int64) {
+    public mutating func write(_ frame: [UInt8], microseconds: Int64) {
         appendLE(UInt32(microseconds / 1_000_000))
         appendLE(UInt32(microseconds % 1_000_000))
         appendLE(UInt32(frame.count))
@@ -36,7 +36,7 @@ struct PcapWriter: ~Copyable {
         if buffer.count >= 1 << 20 { flush() }
     }
 
-    mutating func flush() {
+    public mutating func flush() {
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -49,24 +49,35 @@ struct PcapWriter: ~Copyable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    consuming func close() -> Bool {
+    public consuming func close() -> Bool {
         flush()
         return Glibc.close(fd) == 0 && !failed
     }
 }
 
 /// Ethernet + IPv4 + TCP with correct checksums, built without intermediate arrays.
-struct TCPFrame {
-    var src: UInt32
-    var dst: UInt32
-    var sport: UInt16
-    var dport: UInt16
-    var flags: UInt8
-    var seq: UInt32 = 1
-    var ack: UInt32 = 1
-    var payload = 0
+public struct TCPFrame {
+    public var src: UInt32
+    public var dst: UInt32
+    public var sport: UInt16
+    public var dport: UInt16
+    public var flags: UInt8
+    public var seq: UInt32 = 1
+    public var ack: UInt32 = 1
+    public var payload = 0
 
-    func bytes() -> [UInt8] {
+    public init(src: UInt32, dst: UInt32, sport: UInt16, dport: UInt16, flags: UInt8, seq: UInt32 = 1, ack: UInt32 = 1, payload: Int = 0) {
+        self.src = src
+        self.dst = dst
+        self.sport = sport
+        self.dport = dport
+        self.flags = flags
+        self.seq = seq
+        self.ack = ack
+        self.payload = payload
+    }
+
+    public func bytes() -> [UInt8] {
         var frame = [UInt8](repeating: 0, count: 54 + payload)
         frame.withUnsafeMutableBytes { raw in
             let base = raw.baseAddress!
@@ -116,11 +127,11 @@ struct TCPFrame {
     }
 }
 
-enum TCPFlag8 {
-    static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, psh: UInt8 = 0x08, ack: UInt8 = 0x10
+public enum TCPFlag8 {
+    public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
 }
 
-func writeFile(_ path: String, _ bytes: [UInt8]) -> Int32 {
+public func writeFile(_ path: String, _ bytes: [UInt8]) -> Int32 {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
         print("\(path): \(String(cString: strerror(errno)))")
@@ -131,15 +142,15 @@ func writeFile(_ path: String, _ bytes: [UInt8]) -> Int32 {
 }
 
 /// Client `i`: 100.64.0.0/10 (shared address space), so a million stay distinct.
-func clientIPv4(_ i: Int) -> UInt32 { 0x6440_0000 &+ UInt32(i & 0x3F_FFFF) }
+public func clientIPv4(_ i: Int) -> UInt32 { 0x6440_0000 &+ UInt32(i & 0x3F_FFFF) }
 
 /// `flows` TCP flows, all open from their first packet to the end of the capture, to the ports
 /// of `gen-rules` (10,000 rules: 9,999 ports). Packets go round-robin over the flows: data from
 /// the client (0-1400 bytes, about 300 on average) and pure ACKs from the server, 40 s of packet
 /// time in all, far inside the 300 s established timeout. With `syn` each flow starts with a
 /// handshake, whose SYN alerts once per flow; otherwise flows are picked up mid-stream.
-func generateConcurrentFlows(path: String, flows: Int, packets: Int, syn: Bool, rules: Int = 10_000) -> Int32 {
-    guard var writer = PcapWriter(path: path) else {
+public func generateConcurrentFlows(path: String, flows: Int, packets: Int, syn: Bool, rules: Int = 10_000) -> Int32 {
+    guard var writer = PcapStream(path: path) else {
         print("\(path): \(String(cString: strerror(errno)))")
         return 1
     }
@@ -189,8 +200,8 @@ func generateConcurrentFlows(path: String, flows: Int, packets: Int, syn: Bool, 
 
 /// `flows` distinct flows of one SYN each from distinct clients to 571/tcp on 250 servers,
 /// within 10 s of packet time, so none times out before the capture ends.
-func generateFlood(path: String, flows: Int) -> Int32 {
-    guard var writer = PcapWriter(path: path) else {
+public func generateFlood(path: String, flows: Int) -> Int32 {
+    guard var writer = PcapStream(path: path) else {
         print("\(path): \(String(cString: strerror(errno)))")
         return 1
     }
@@ -207,4 +218,22 @@ func generateFlood(path: String, flows: Int) -> Int32 {
     }
     print("\(path): \(count) packets, \(flows) distinct flows (one SYN each to 571/tcp)")
     return 0
+}
+
+/// Destination port of generated rule `index`: from 1,000 up, skipping ports ending in 7,
+/// which stay free for traffic no rule names.
+public func rulePort(_ index: Int) -> UInt16 {
+    // Nine of every ten ports are used: 0-6, 8, 9 of each ten.
+    let tens = index / 9, digit = index % 9
+    return UInt16(1000 + tens * 10 + (digit >= 7 ? digit + 1 : digit))
+}
+
+/// Rules in the shipped style, one per port (`rulePort`), the last one on 571 with `flags571`.
+public func generatedRules(count: Int, flags571: String = "S,CE") -> String {
+    var text = ""
+    for i in 0..<max(0, count - 1) {
+        text += "alert tcp any any -> any \(rulePort(i)) (msg:\"bench \(i)\"; flow:to_server; flags:S,CE; classtype:attempted-recon; sid:\(1_000_000 + i); rev:1;)\n"
+    }
+    text += "alert tcp any any -> any 571 (msg:\"571\"; flow:to_server; flags:\(flags571); sid:999; rev:1;)\n"
+    return text
 }

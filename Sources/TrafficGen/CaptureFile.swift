@@ -1,5 +1,22 @@
 import Foundation
-import Wire
+
+/// A libpcap data-link type as a capture file's header names it: the generator's own, so it
+/// depends on nothing of the sensor's (the values are libpcap's `LINKTYPE_*`/`DLT_*`).
+public struct DataLinkType: RawRepresentable, Hashable, Sendable {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let null = DataLinkType(rawValue: 0)
+    public static let ethernet = DataLinkType(rawValue: 1)
+    public static let raw = DataLinkType(rawValue: 12)
+    public static let rawOpenBSD = DataLinkType(rawValue: 14)
+    public static let linktypeRaw = DataLinkType(rawValue: 101)
+    public static let loop = DataLinkType(rawValue: 108)
+    public static let linuxSLL = DataLinkType(rawValue: 113)
+    public static let ipv4 = DataLinkType(rawValue: 228)
+    public static let ipv6 = DataLinkType(rawValue: 229)
+    public static let linuxSLL2 = DataLinkType(rawValue: 276)
+}
 
 /// One captured frame: its bytes (already snapped, if at all), when, and how long it was on the wire.
 public struct CaptureRecord: Sendable {
@@ -32,12 +49,12 @@ public struct CaptureFile: Sendable {
 
     public var format: Format
     public var precision: Precision
-    public var linkType: LinkType
+    public var linkType: DataLinkType
     /// Records longer than this are cut to it, keeping their original length.
     public var snapLength: Int
     public var records: [CaptureRecord]
 
-    public init(format: Format = .pcap, precision: Precision = .microseconds, linkType: LinkType = .ethernet,
+    public init(format: Format = .pcap, precision: Precision = .microseconds, linkType: DataLinkType = .ethernet,
                 snapLength: Int = 262_144, records: [CaptureRecord] = []) {
         self.format = format
         self.precision = precision
@@ -47,7 +64,7 @@ public struct CaptureFile: Sendable {
     }
 
     /// Frames one millisecond apart, from `seconds`.
-    public init(format: Format = .pcap, precision: Precision = .microseconds, linkType: LinkType = .ethernet,
+    public init(format: Format = .pcap, precision: Precision = .microseconds, linkType: DataLinkType = .ethernet,
                 snapLength: Int = 262_144, frames: [[UInt8]], seconds: UInt32 = 1_700_000_000) {
         let records = frames.enumerated().map { index, frame in
             CaptureRecord(frame, seconds: seconds + UInt32(index / 1000), nanoseconds: UInt32(index % 1000) * 1_000_000)

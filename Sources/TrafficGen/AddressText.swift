@@ -1,5 +1,3 @@
-import Wire
-
 /// Address text to bytes, for builders and expectations. Traps on malformed text: test input only.
 public enum AddressText {
     /// "10.0.0.1" → 4 bytes; anything with a colon → 16 bytes (`::` and a trailing dotted quad allowed).
@@ -38,18 +36,5 @@ public enum AddressText {
         let zeros = 16 - head.count - tail.count
         precondition(zeros >= 0 && (gap != nil || zeros == 0), "not an IPv6 address: \(text)")
         return head + [UInt8](repeating: 0, count: zeros) + tail
-    }
-}
-
-extension IPAddress {
-    /// The address `text` names, as the decoder would report it.
-    public init(parsing text: String) {
-        let bytes = AddressText.bytes(text)
-        func word(_ slice: ArraySlice<UInt8>) -> UInt64 { slice.reduce(0) { $0 << 8 | UInt64($1) } }
-        if bytes.count == 4 {
-            self.init(ipv4: UInt32(word(bytes[0..<4])))
-        } else {
-            self.init(high: word(bytes[0..<8]), low: word(bytes[8..<16]), isIPv6: true)
-        }
     }
 }
