@@ -42,8 +42,6 @@ let package = Package(
         .target(name: "Wire", swiftSettings: hotPath),
         // Offline (and later live) libpcap sources.
         .target(name: "Capture", dependencies: ["CPcap", "Wire"]),
-        // Alert and row output: buffered writers and formats.
-        .target(name: "Output", dependencies: ["Wire"]),
         // The rule language, the abandoned-port registry and compiled port tables.
         .target(name: "Rules", dependencies: ["Platform"], swiftSettings: hotPath),
         // The lock-free single-producer/single-consumer packet ring.
@@ -52,13 +50,16 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The kernel filter: the rules' ports as a capture filter, fitted to the kernel's limit and installed.
         .target(name: "KernelFilter", dependencies: ["CPcap", "Capture", "Rules", "Wire"]),
-        // The engine: verdicts, rule matching, thresholds, scans, EVE records.
-        .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "Output", "CPrefetch"], swiftSettings: hotPath),
+        // The engine, which decides: prefilter, flows to verdicts, rule matching, thresholds, alert limits, scans.
+        .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "CPrefetch"], swiftSettings: hotPath),
+        // Records: what the engine decided as EVE lines (alert, flow, scan, anomaly, stats), syslog
+        // messages, evidence pcaps, the Prometheus textfile and read's summary; buffered writers.
+        .target(name: "Output", dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
         .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
-        .target(name: "Sensor", dependencies: ["Platform", "KernelFilter", "Capture", "Ring", "Detect", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Platform", "KernelFilter", "Capture", "Ring", "Detect", "Output", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
         .executableTarget(
             name: "ghostport",
             dependencies: [

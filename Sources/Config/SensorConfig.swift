@@ -185,15 +185,21 @@ public struct SensorConfig: Sendable, Equatable {
     public func engineConfiguration() -> EngineConfiguration {
         var configuration = EngineConfiguration()
         configuration.perPacket = flow.perPacket
-        configuration.communityIDSeed = flow.communityIDSeed
         configuration.flowMemoryBytes = flow.memoryMiB << 20
         configuration.timeouts = flow.timeouts
         configuration.scan = ScanDetector.Configuration(ports: scan.ports, hosts: scan.hosts, seconds: scan.seconds)
         configuration.anomalies = outputs.eve.anomalies
-        configuration.interface = interface
         configuration.flowHashSeed = nil
         configuration.alertLimits = alerts.limits
         return configuration
+    }
+
+    /// How records are written, from this file: the interface (for `in_iface`) and the Community ID seed.
+    public func recordSettings() -> RecordSettings {
+        var settings = RecordSettings()
+        settings.communityIDSeed = flow.communityIDSeed
+        settings.interface = interface
+        return settings
     }
 
     /// The stats interval, nil when stats are off.

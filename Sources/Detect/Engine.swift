@@ -1,5 +1,4 @@
 import Flow
-import Output
 import Platform
 import Rules
 import Wire
@@ -8,24 +7,17 @@ import Wire
 public struct EngineConfiguration: Sendable {
     /// Suricata's semantics: every matching packet alerts. Off, a flow alerts once per sid.
     public var perPacket = false
-    public var communityIDSeed: UInt16 = 0
     /// The flow table's memory bound; the capacity follows from it.
     public var flowMemoryBytes = 256 << 20
     public var timeouts = FlowTimeouts.suricata
     public var scan = ScanDetector.Configuration()
     /// Write an `anomaly` record for each decode event.
     public var anomalies = false
-    /// The EVE `pkt_src` value: `wire/pcap` offline and live alike.
-    public var packetSource = "wire/pcap"
-    /// Interface name for `in_iface` (live capture).
-    public var interface: String?
     /// The flow table's hash seed. Nil picks a random one (live: resists collision floods);
     /// offline reads fix it so the same capture gives the same output.
     public var flowHashSeed: UInt64?
     /// The sensor-wide alert rate limit; unlimited unless the command or config sets one.
     public var alertLimits = AlertLimits.unlimited
-    /// At shutdown, flow records are written on two threads once this many end at once.
-    public var parallelFlowRecords = 512
     /// Count watched flows per client for `Engine.topClients` (the summary `read` prints).
     /// Off unless asked: a table entry per client, which nothing else reads.
     public var countsClients = false
@@ -48,7 +40,8 @@ public struct PacketOrigin: Sendable {
     }
 }
 
-/// The detection engine: decode, flow, verdict, rule match, alert. One thread drives it.
+/// The detection engine: decode, flow, verdict, rule match, alert. One thread drives it; what it
+/// decides goes to its `RecordSink` to be written.
 public final class Engine {
     public let configuration: EngineConfiguration
     public private(set) var rules: RuleSet
@@ -65,11 +58,15 @@ public final class Engine {
     public var stats = EngineStats()
     /// What the capture side's prefilter counted and kept from the engine; reported with `stats`.
     public var turnedAway = PrefilterCounters()
+    /// What the capture and the ring counted (set by the pipeline); reported with `stats`.
+    public var capture = CaptureCounters()
+    /// Seconds since the sensor started (live); reported with `stats`.
+    public var uptimeSeconds: UInt64 = 0
     /// File names of the captures, indexed by `PacketOrigin.source` (offline only).
     public var sourceNames: [String] = []
 
-    var output: EVEOutput
-    private let evidence: EvidenceWriter?
+    /// Where alerts, flows, scans, anomalies and stats are written.
+    public let records: RecordSink
     private var packet = DecodedPacket()
     private var matches = RuleMatches()
     var nextExpiry = Int64.min
@@ -83,14 +80,14 @@ public final class Engine {
     private let hints: UnsafeMutablePointer<UInt64>
     private static let hintSlots = 16
 
-    static let watchedFlag: UInt32 = 1 << 0
-    static let alertedFlag: UInt32 = 1 << 1
+    public static let watchedFlag: UInt32 = 1 << 0
+    public static let alertedFlag: UInt32 = 1 << 1
     static let evidenceFlag: UInt32 = 1 << 2
     static let evidenceCountShift: UInt32 = 8
     /// Packets of an alerted flow written as evidence: the matching one and 64 more.
     static let evidencePackets: UInt32 = 65
 
-    public init(rules: RuleSet, configuration: EngineConfiguration, output: EVEOutput, evidence: EvidenceWriter? = nil) {
+    public init(rules: RuleSet, configuration: EngineConfiguration, records: RecordSink) {
         self.configuration = configuration
         self.rules = rules
         (watchlist, interest) = Self.tables(for: rules)
@@ -99,8 +96,7 @@ public final class Engine {
         self.scans = ScanDetector(configuration: configuration.scan, seed: flows.seed)
         self.watchedFlowsByClient = AddressTable(seed: flows.seed)
         self.limiter = AlertLimiter(limits: configuration.alertLimits, seed: flows.seed)
-        self.output = output
-        self.evidence = evidence
+        self.records = records
         hints = .allocate(capacity: 2 * Self.hintSlots + 1)
         hints.initialize(repeating: 0, count: 2 * Self.hintSlots + 1)
     }
@@ -270,8 +266,8 @@ public final class Engine {
             guard admitAlert(sid: rule.sid, source: packet.src, time: timestamp) else { continue }
             stats.countAlert(sid: rule.sid)
             var evidenceName: String?
-            if let evidence {
-                evidenceName = evidence.fileName(flowID: flowID(of: flows[handle]))
+            if records.keepsEvidence {
+                evidenceName = records.evidenceFile(flowID: flowID(of: flows[handle]))
                 if flows[handle].flags & Self.evidenceFlag == 0 {
                     flows[handle].flags |= Self.evidenceFlag
                     appendEvidence(handle: handle, bytes: bytes, originalLength: originalLength, timestamp: timestamp)
@@ -299,12 +295,12 @@ public final class Engine {
     }
 
     private func appendEvidence(handle: FlowHandle, bytes: UnsafeRawBufferPointer, originalLength: Int, timestamp: Int64) {
-        guard let evidence else { return }
+        guard records.keepsEvidence else { return }
         let written = (flows[handle].flags >> Self.evidenceCountShift) & 0xFF
         guard written < Self.evidencePackets else { return }
         let flow = flows[handle]
-        if evidence.append(flowID: flowID(of: flow), linkType: packet.linkType, bytes: bytes,
-                           originalLength: originalLength, timestamp: timestamp) {
+        if records.appendEvidence(flowID: flowID(of: flow), linkType: packet.linkType, bytes: bytes,
+                                  originalLength: originalLength, timestamp: timestamp) {
             flows[handle].flags = (flow.flags & ~(0xFF << Self.evidenceCountShift)) | ((written + 1) << Self.evidenceCountShift)
         } else {
             stats.evidenceErrors &+= 1
@@ -314,7 +310,8 @@ public final class Engine {
     private func countEvents(timestamp: Int64, origin: PacketOrigin) {
         packet.events.count(into: &stats.decodeEvents)
         guard configuration.anomalies else { return }
-        for event in packet.events { writeAnomaly(event, timestamp: timestamp, origin: origin) }
+        let context = self.context(timestamp: timestamp, origin: origin)
+        for event in packet.events { records.anomaly(event, packet: packet, context: context) }
     }
 
     /// Ends flows idle past their timeout at packet time `now`.
@@ -356,19 +353,19 @@ public final class Engine {
     public func finish(reason: StaticString = "shutdown", at time: Int64? = nil) {
         drainFlows(reason: reason)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
-        evidence?.closeAll()
+        records.closeAllEvidence()
         writeStats(timestamp: time ?? lastTimestamp)
-        output.flush()
+        records.flush()
     }
 
     private func flowEnded(_ flow: Flow, reason: StaticString) {
-        if flowEndedNeedsRecord(flow) { writeFlow(flow, reason: reason) }
+        if flowEndedNeedsRecord(flow) { records.flowEnded(flow, reason: reason, watchlist: watchlist) }
     }
 
     /// A flow's end, but for its record: evidence closed, verdict counted. True when it
     /// gets a flow record (it was watched or alerted).
     func flowEndedNeedsRecord(_ flow: borrowing Flow) -> Bool {
-        if flow.flags & Self.evidenceFlag != 0 { evidence?.close(flowID: flowID(of: flow)) }
+        if flow.flags & Self.evidenceFlag != 0 { records.closeEvidence(flowID: flowID(of: flow)) }
         if flow.alerted.count == AlertedSids.capacity { overflowSids[flowID(of: flow)] = nil }
         guard flow.flags & (Self.watchedFlag | Self.alertedFlag) != 0 else { return false }
         if flow.flags & Self.watchedFlag != 0 {
@@ -379,10 +376,7 @@ public final class Engine {
     }
 
     /// Flushes buffered records (live: after each batch, so alerts reach disk promptly).
-    public func flushOutput() { output.flush() }
-
-    /// The EVE sink, for rotation and its health (records lost, failing or not).
-    public var eveOutput: EVEOutput { output }
+    public func flushOutput() { records.flush() }
 
     /// Writes a stats record now (live: every N seconds and on SIGUSR1).
     public func emitStats(timestamp: Int64) { writeStats(timestamp: timestamp) }
@@ -392,151 +386,29 @@ public final class Engine {
     /// A stable 51-bit flow id (as Suricata's), the same in the alert and the flow record.
     func flowID(of flow: Flow) -> UInt64 { Self.flowID(of: flow) }
 
-    static func flowID(of flow: Flow) -> UInt64 {
+    public static func flowID(of flow: Flow) -> UInt64 {
         let id = (flow.key.hash(seed: 0x6768_6F73_7470_6F72) ^ UInt64(bitPattern: flow.start)) & 0x0007_FFFF_FFFF_FFFF
         return id == 0 ? 1 : id
     }
 
-    /// The header of a record about the current packet.
-    private func header(timestamp: Int64, origin: PacketOrigin?) -> EVEHeader {
-        var header = EVEHeader(packet: packet, timestamp: timestamp)
-        header.inIface = configuration.interface
-        if let origin { header.pcapCount = origin.count }
-        return header
-    }
-
-    private func sourceName(_ origin: PacketOrigin?) -> String? {
-        guard let origin, origin.source >= 0, origin.source < sourceNames.count else { return nil }
-        return sourceNames[origin.source]
+    /// When and where the packet in hand was seen, for a record about it.
+    private func context(timestamp: Int64, origin: PacketOrigin) -> PacketContext {
+        PacketContext(timestamp: timestamp, count: origin.count,
+                      fileName: origin.source >= 0 && origin.source < sourceNames.count ? sourceNames[origin.source] : nil)
     }
 
     private func writeAlert(rule: Rule, handle: FlowHandle, timestamp: Int64, origin: PacketOrigin, evidence: String?) {
         let flow = flows[handle]
-        var head = header(timestamp: timestamp, origin: origin)
-        head.flowID = flowID(of: flow)
-        let watched = flow.flags & Self.watchedFlag != 0
-        let line = output.record(returningLine: syslog != nil) { out in
-            EVE.open(head, eventType: "alert", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: configuration.packetSource)
-            EVEOutput.appendCommunityID(into: &out) {
-                CommunityID.write(seed: configuration.communityIDSeed, packet: packet, into: $0)
-            }
-            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
-            out.append(",\"alert\":{\"action\":\"allowed\"")
-            EVE.appendField("gid", number: UInt64(rule.gid), into: &out)
-            EVE.appendField("signature_id", number: UInt64(rule.sid), into: &out)
-            EVE.appendField("rev", number: UInt64(rule.rev), into: &out)
-            EVE.appendField("signature", string: rule.msg, into: &out)
-            EVE.appendField("category", string: rule.category, into: &out)
-            EVE.appendField("severity", number: UInt64(max(0, rule.priority)), into: &out)
-            if !rule.metadata.isEmpty {
-                out.append(",\"metadata\":{")
-                var first = true
-                for key in rule.metadata.keys.sorted() {
-                    if !first { out.append(byte: 0x2C) }
-                    first = false
-                    out.append(jsonString: key)
-                    out.append(":[")
-                    for (i, value) in rule.metadata[key, default: []].enumerated() {
-                        if i > 0 { out.append(byte: 0x2C) }
-                        out.append(jsonString: value)
-                    }
-                    out.append(byte: 0x5D)
-                }
-                out.append(byte: 0x7D)
-            }
-            out.append(byte: 0x7D)
-            EVEOutput.appendFlowCounters(flow, end: false, into: &out)
-            out.append(byte: 0x7D)
-            out.append(",\"ghostport\":{\"kind\":\"")
-            // The registry's rules say what they are; any other rule is just a rule.
-            switch rule.metadata["ghostport_role"]?.first {
-            case "answered": out.append("answered")
-            case "probe": out.append("probe")
-            default: out.append("rule")
-            }
-            out.append(byte: 0x22)
-            if watched {
-                out.append(",\"verdict\":\"")
-                out.append((Verdict(rawValue: flow.verdict) ?? .none).liveName)
-                out.append(byte: 0x22)
-                EVE.appendField("watched_port", number: UInt64(flow.watchedPort), into: &out)
-                if let service = watchlist.service(port: flow.watchedPort, proto: flow.key.proto), !service.isEmpty {
-                    EVE.appendField("service", string: service, into: &out)
-                }
-            }
-            if let evidence { EVE.appendField("evidence", string: evidence, into: &out) }
-            out.append("}}\n")
-        }
-        if let syslog, let line {
-            syslog.send(AlertSummary(
-                gid: rule.gid, sid: rule.sid, rev: rule.rev, msg: rule.msg, category: rule.category,
-                priority: rule.priority, proto: IPProtocol.name(packet.proto) ?? String(packet.proto),
-                src: packet.src, sport: packet.hasPorts ? packet.sport : nil,
-                dst: packet.dst, dport: packet.hasPorts ? packet.dport : nil, eveJSON: line))
-        }
-    }
-
-    private func writeFlow(_ flow: Flow, reason: StaticString) {
-        let format = flowRecordFormat
-        output.record { out in format.write(flow, reason: reason, into: &out) }
-    }
-
-    /// What a flow record needs of the engine, apart from it, so records can be written on
-    /// another thread (see `drainFlows`).
-    var flowRecordFormat: FlowRecordFormat {
-        FlowRecordFormat(interface: configuration.interface, communityIDSeed: configuration.communityIDSeed,
-                         watchlist: watchlist)
+        let service = flow.isWatched ? watchlist.service(port: flow.watchedPort, proto: flow.key.proto) : nil
+        records.alert(AlertDecision(rule: rule, flow: flow, flowID: flowID(of: flow), service: service, evidence: evidence,
+                                    context: context(timestamp: timestamp, origin: origin)),
+                      packet: packet)
     }
 
     private func writeScan(_ scan: ScanDetector.Scan, timestamp: Int64, origin: PacketOrigin) {
         guard admitAlert(sid: ScanAlert.sid, source: scan.source, time: timestamp) else { return }
-        let head = header(timestamp: timestamp, origin: origin)
         stats.countAlert(sid: ScanAlert.sid)
-        output.record { out in
-            EVE.open(head, eventType: "alert", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: configuration.packetSource)
-            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
-            out.append(",\"alert\":{\"action\":\"allowed\",\"gid\":1")
-            EVE.appendField("signature_id", number: UInt64(ScanAlert.sid), into: &out)
-            out.append(",\"rev\":1")
-            EVE.appendField("signature", string: "GHOSTPORT scan of abandoned ports from \(scan.source)", into: &out)
-            out.append(",\"category\":\"Detection of a Network Scan\",\"severity\":3}")
-            out.append(",\"ghostport\":{\"kind\":\"scan\",\"scan\":{\"source\":\"")
-            out.append(address: scan.source)
-            out.append("\",\"ports\":[")
-            for (i, port) in scan.ports.enumerated() {
-                if i > 0 { out.append(byte: 0x2C) }
-                out.append(jsonString: port)
-            }
-            out.append("],\"hosts\":[")
-            for (i, host) in scan.hosts.enumerated() {
-                if i > 0 { out.append(byte: 0x2C) }
-                out.append(byte: 0x22)
-                out.append(address: host)
-                out.append(byte: 0x22)
-            }
-            out.append("],\"first_seen\":\"")
-            EVE.appendTimestamp(scan.firstSeen, into: &out)
-            out.append("\",\"window\":")
-            out.append(decimal: configuration.scan.seconds)
-            out.append("}}}\n")
-        }
-    }
-
-    private func writeAnomaly(_ event: DecodeEvent, timestamp: Int64, origin: PacketOrigin) {
-        let head = header(timestamp: timestamp, origin: origin)
-        output.record { out in
-            EVE.open(head, eventType: "anomaly", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: configuration.packetSource)
-            if let name = sourceName(origin) { EVE.appendField("pcap_filename", string: name, into: &out) }
-            out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
-            out.append(string: event.name)
-            out.append("\"}}\n")
-        }
+        records.scan(scan, window: configuration.scan.seconds, packet: packet, context: context(timestamp: timestamp, origin: origin))
     }
 
     /// Counted as the flow starts (its sender is its client), not as it ends: at shutdown every
@@ -569,25 +441,18 @@ public final class Engine {
         return totals
     }
 
-    private func writeStats(timestamp: Int64) {
-        let counters = flows.counters
-        let snapshot = totals
-        let extra = statsExtra
-        output.record { out in
-            EVE.open(EVEHeader(timestamp: timestamp), eventType: "stats", into: &out)
-            snapshot.appendJSON(flows: counters, extra: extra, into: &out)
-            out.append("}\n")
-        }
+    /// Every count the sensor keeps, as the stats record, the textfile and the summary show them.
+    public var statistics: SensorStats {
+        SensorStats(uptimeSeconds: uptimeSeconds, engine: totals, flows: flows.counters, capture: capture,
+                    output: records.counters)
     }
 
-    /// Alerts also go to the system logger when set.
-    public var syslog: SyslogOutput?
+    private func writeStats(timestamp: Int64) {
+        records.stats(statistics, timestamp: timestamp)
+    }
 
     /// Where the engine reports what an operator must hear of (alert shedding); nil: nowhere.
     public var log: ((String) -> Void)?
-
-    /// Counters from outside the engine (capture, ring, output) for the stats record.
-    public var statsExtra = StatsExtra()
 }
 
 /// The scan alert's identity: ghostport's own sid, outside the registry's 9,000,000 block.

@@ -12,6 +12,8 @@ public struct FlowHandle: Hashable, Sendable {
 
 /// What the table has done since it was created.
 public struct FlowCounters: Sendable, Equatable {
+    public init() {}
+
     /// Flows in the table now.
     public var active = 0
     /// Flows inserted.

@@ -1,46 +1,9 @@
+import Detect
+import Wire
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The sensor's counters at one moment, as the Prometheus textfile shows them.
-///
-/// A plain value so this module need not know the engine (which depends on it); `Config`
-/// fills one from `EngineStats`, `StatsExtra` and the flow table's counters.
-public struct SensorMetrics: Sendable, Equatable {
-    public var uptimeSeconds: UInt64 = 0
-    public var packets: UInt64 = 0
-    public var bytes: UInt64 = 0
-    /// Decode events by Suricata name (`decoder.ipv4.trunc_pkt`); zero counts may be left out.
-    public var decodeEvents: [String: UInt64] = [:]
-    public var uninspected: UInt64 = 0
-    public var flowsActive: UInt64 = 0
-    public var flowsCreated: UInt64 = 0
-    public var flowsTimedOut: UInt64 = 0
-    public var flowsEvicted: UInt64 = 0
-    public var flowsEnded: UInt64 = 0
-    public var flowsWatched: UInt64 = 0
-    public var alertsBySid: [UInt32: UInt64] = [:]
-    public var suppressed: UInt64 = 0
-    public var repeats: UInt64 = 0
-    /// Alerts the sensor-wide alert limit kept from the output, by reason.
-    public var alertsShedBySource: UInt64 = 0
-    public var alertsShedBySid: UInt64 = 0
-    public var alertSourcesEvicted: UInt64 = 0
-    /// Ended watched flows by verdict name (`unanswered`, `rejected`, `answered`).
-    public var verdicts: [String: UInt64] = [:]
-    /// libpcap's counters: live capture only.
-    public var kernelPackets: UInt64?
-    public var kernelDrops: UInt64?
-    public var kernelInterfaceDrops: UInt64?
-    public var ringWaits: UInt64 = 0
-    public var ringDrops: UInt64 = 0
-    public var outputLost: UInt64 = 0
-    public var evidenceErrors: UInt64 = 0
-    /// Alerts not delivered to syslog; nil when syslog output is off.
-    public var syslogDropped: UInt64?
-
-    public init() {}
-}
 
 /// Why the textfile could not be replaced. The old file, if any, is left as it was.
 public struct TextfileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -63,8 +26,9 @@ public struct TextfileError: Error, Sendable, Equatable, CustomStringConvertible
 /// node_exporter's textfile collector format: `# HELP`, `# TYPE` and samples, replaced
 /// atomically so the collector never reads half a file.
 public enum PrometheusTextfile {
-    /// The exposition text for `metrics`: families in a fixed order, labels sorted.
-    public static func render(_ metrics: SensorMetrics) -> String {
+    /// The exposition text for `stats`: families in a fixed order, labels sorted.
+    public static func render(_ stats: SensorStats) -> String {
+        let engine = stats.engine, flows = stats.flows, capture = stats.capture
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, UInt64)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -78,46 +42,46 @@ public enum PrometheusTextfile {
             values.map { ("{\(label)=\"\(escapeLabel($0.0))\"}", $0.1) }
         }
 
-        single("ghostport_uptime_seconds", "gauge", "Seconds since the sensor started.", metrics.uptimeSeconds)
-        single("ghostport_packets_total", "counter", "Packets decoded.", metrics.packets)
-        single("ghostport_bytes_total", "counter", "Bytes of the packets decoded, on the wire.", metrics.bytes)
+        single("ghostport_uptime_seconds", "gauge", "Seconds since the sensor started.", stats.uptimeSeconds)
+        single("ghostport_packets_total", "counter", "Packets decoded.", engine.packets)
+        single("ghostport_bytes_total", "counter", "Bytes of the packets decoded, on the wire.", engine.bytes)
         family("ghostport_decode_events_total", "counter", "Decode events, by Suricata event name.",
-               labelled("event", metrics.decodeEvents.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+               labelled("event", DecodeEvent.allCases.filter { engine.decodeEvents[Int($0.rawValue)] > 0 }.map { ($0.name, engine.decodeEvents[Int($0.rawValue)]) }.sorted { $0.0 < $1.0 }))
         single("ghostport_uninspected_packets_total", "counter", "IP packets no loaded rule could match.",
-               metrics.uninspected)
-        single("ghostport_flows_active", "gauge", "Flows in the flow table.", metrics.flowsActive)
-        single("ghostport_flows_created_total", "counter", "Flows created.", metrics.flowsCreated)
-        single("ghostport_flows_timed_out_total", "counter", "Flows ended by their idle timeout.", metrics.flowsTimedOut)
-        single("ghostport_flows_evicted_total", "counter", "Flows pushed out of a full flow table.", metrics.flowsEvicted)
-        single("ghostport_flows_ended_total", "counter", "Flows that reached the closed state.", metrics.flowsEnded)
-        single("ghostport_flows_watched_total", "counter", "Flows to watched ports.", metrics.flowsWatched)
+               engine.uninspected)
+        single("ghostport_flows_active", "gauge", "Flows in the flow table.", UInt64(max(0, flows.active)))
+        single("ghostport_flows_created_total", "counter", "Flows created.", flows.created)
+        single("ghostport_flows_timed_out_total", "counter", "Flows ended by their idle timeout.", flows.timedOut)
+        single("ghostport_flows_evicted_total", "counter", "Flows pushed out of a full flow table.", flows.evicted)
+        single("ghostport_flows_ended_total", "counter", "Flows that reached the closed state.", flows.ended)
+        single("ghostport_flows_watched_total", "counter", "Flows to watched ports.", engine.watchedFlows)
         family("ghostport_alerts_total", "counter", "Alerts written, by signature id.",
-               labelled("sid", metrics.alertsBySid.sorted { $0.key < $1.key }.map { (String($0.key), $0.value) }))
+               labelled("sid", engine.alertsBySid.sorted { $0.key < $1.key }.map { (String($0.key), $0.value) }))
         single("ghostport_alerts_suppressed_total", "counter", "Alerts a threshold or detection filter held back.",
-               metrics.suppressed)
+               engine.suppressed)
         single("ghostport_alert_repeats_total", "counter", "Matches of a sid its flow had already alerted on.",
-               metrics.repeats)
+               engine.repeats)
         family("ghostport_alerts_shed_total", "counter",
                "Alerts the sensor-wide limit kept from the output, by the limit that was reached.",
-               [("{reason=\"sid\"}", metrics.alertsShedBySid), ("{reason=\"source\"}", metrics.alertsShedBySource)])
+               [("{reason=\"sid\"}", engine.alertsShedBySid), ("{reason=\"source\"}", engine.alertsShedBySource)])
         single("ghostport_alert_limit_sources_evicted_total", "counter",
                "Sources pushed out of the alert limiter's full table before their window ended.",
-               metrics.alertSourcesEvicted)
+               engine.alertSourcesEvicted)
         family("ghostport_verdicts_total", "counter", "Ended flows to watched ports, by verdict.",
-               labelled("verdict", metrics.verdicts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+               labelled("verdict", [Verdict.answered, .rejected, .unanswered].map { ("\($0.name)", engine.verdicts[Int($0.rawValue)]) }))
         single("ghostport_kernel_packets_total", "counter", "Packets the kernel delivered (pcap_stats ps_recv).",
-               metrics.kernelPackets)
+               capture.kernelPackets)
         single("ghostport_kernel_drops_total", "counter", "Packets dropped for lack of kernel buffer (ps_drop).",
-               metrics.kernelDrops)
+               capture.kernelDrops)
         single("ghostport_kernel_interface_drops_total", "counter", "Packets dropped by the interface (ps_ifdrop).",
-               metrics.kernelInterfaceDrops)
+               capture.kernelInterfaceDrops)
         single("ghostport_ring_waits_total", "counter", "Times the capture thread found the ring full and waited.",
-               metrics.ringWaits)
-        single("ghostport_ring_drops_total", "counter", "Packets dropped because the ring was full.", metrics.ringDrops)
-        single("ghostport_output_lost_total", "counter", "EVE records lost to write errors.", metrics.outputLost)
-        single("ghostport_evidence_errors_total", "counter", "Evidence packets not written.", metrics.evidenceErrors)
+               capture.ringWaits)
+        single("ghostport_ring_drops_total", "counter", "Packets dropped because the ring was full.", capture.ringDrops)
+        single("ghostport_output_lost_total", "counter", "EVE records lost to write errors.", stats.output.lost)
+        single("ghostport_evidence_errors_total", "counter", "Evidence packets not written.", engine.evidenceErrors)
         single("ghostport_syslog_dropped_total", "counter", "Alerts not delivered to syslog (logger missing or behind).",
-               metrics.syslogDropped)
+               stats.output.syslogDropped)
         return out
     }
 
@@ -135,9 +99,9 @@ public enum PrometheusTextfile {
         return result
     }
 
-    /// Renders `metrics` and replaces `path` with it atomically.
-    public static func write(_ metrics: SensorMetrics, to path: String) throws(TextfileError) {
-        try write(text: render(metrics), to: path)
+    /// Renders `stats` and replaces `path` with it atomically.
+    public static func write(_ stats: SensorStats, to path: String) throws(TextfileError) {
+        try write(text: render(stats), to: path)
     }
 
     /// Replaces `path` with `text`: writes `path.tmp.<pid>`, fsyncs it and renames it over

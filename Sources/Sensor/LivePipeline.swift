@@ -1,6 +1,7 @@
 import Capture
 import Detect
 import KernelFilter
+import Output
 import Platform
 import Ring
 import Rules
@@ -37,14 +38,14 @@ public final class LiveSensor {
         /// Parses and compiles the rules again: the new ruleset, or the errors that keep the old one.
         public var reloadRules: () -> Result<RuleSet, ReloadFailure>
         /// Called after each stats record (the Prometheus textfile).
-        public var afterStats: (Engine) -> Void
+        public var afterStats: (SensorStats) -> Void
         /// Judges the EVE sink's health after a flush: a message when it changed (the EVE file's
         /// `check`, which also reopens a file whose descriptor went bad). Nil: the sensor says
         /// itself when writing starts and stops failing.
         public var checkOutput: ((EVEOutput) -> String?)?
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
-                    afterStats: @escaping (Engine) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
+                    afterStats: @escaping (SensorStats) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
             self.afterStats = afterStats
@@ -58,6 +59,7 @@ public final class LiveSensor {
     }
 
     private let engine: Engine
+    private let records: EVERecords
     private let settings: Settings
     private let signals: SignalWatcher
     private let notifier: SystemdNotifier
@@ -66,9 +68,11 @@ public final class LiveSensor {
     private var capture: LiveCapture?
 
     /// `capture` was opened by the caller (before dropping privileges).
-    public init(engine: Engine, capture: LiveCapture, settings: Settings, signals: SignalWatcher,
+    /// `records` is the engine's sink: the sensor watches its health and flushes it.
+    public init(engine: Engine, records: EVERecords, capture: LiveCapture, settings: Settings, signals: SignalWatcher,
                 notifier: SystemdNotifier, hooks: Hooks, log: @escaping @Sendable (String) -> Void) {
         self.engine = engine
+        self.records = records
         self.capture = capture
         self.settings = settings
         self.signals = signals
@@ -116,20 +120,18 @@ public final class LiveSensor {
         func refreshExtra() {
             let counters = shared.snapshot()
             engine.turnedAway = counters.turnedAway
-            engine.statsExtra.kernelPackets = counters.kernelPackets
-            engine.statsExtra.kernelDrops = counters.kernelDrops
-            engine.statsExtra.kernelInterfaceDrops = counters.kernelInterfaceDrops
-            engine.statsExtra.ringDrops = UInt64(ringMonitor.drops)
-            engine.statsExtra.ringWaits = UInt64(ringMonitor.consumerWaits)
-            engine.statsExtra.uptimeSeconds = UInt64((clock.now - started).components.seconds)
-            engine.statsExtra.outputLost = engine.eveOutput.lost
-            engine.statsExtra.syslogDropped = engine.syslog?.dropped
+            engine.capture.kernelPackets = counters.kernelPackets
+            engine.capture.kernelDrops = counters.kernelDrops
+            engine.capture.kernelInterfaceDrops = counters.kernelInterfaceDrops
+            engine.capture.ringDrops = UInt64(ringMonitor.drops)
+            engine.capture.ringWaits = UInt64(ringMonitor.consumerWaits)
+            engine.uptimeSeconds = UInt64((clock.now - started).components.seconds)
         }
         func writeStats() {
             refreshExtra()
             engine.emitStats(timestamp: Self.wallClock())
             engine.flushOutput()
-            hooks.afterStats(engine)
+            hooks.afterStats(engine.statistics)
         }
 
         var draining = false
@@ -143,7 +145,7 @@ public final class LiveSensor {
                 engine.flushOutput()
                 nextFlush = now + settings.flushInterval
                 // Say so once when writing starts failing and once when it works again.
-                let sink = engine.eveOutput
+                let sink = records.output
                 if let check = hooks.checkOutput {
                     if let message = check(sink) { log(message) }
                 } else if sink.failing != outputFailing {
@@ -154,7 +156,7 @@ public final class LiveSensor {
                         log("EVE output: writing again; \(sink.lost) records lost in all")
                     }
                 }
-                if let transition = engine.syslog?.takeTransition() { log(transition.description) }
+                if let transition = records.syslog?.takeTransition() { log(transition.description) }
             }
             if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
                 // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.
@@ -171,7 +173,7 @@ public final class LiveSensor {
                 refreshExtra()
                 let totals = engine.totals
                 notifier.send("STATUS=capturing on \(interface): \(totals.packets) packets, \(totals.alerts) alerts, "
-                              + "\((engine.statsExtra.kernelDrops ?? 0) + engine.statsExtra.ringDrops) dropped")
+                              + "\((engine.capture.kernelDrops ?? 0) + engine.capture.ringDrops) dropped")
                 nextStatus = now + .seconds(5)
             }
             if signals.stopRequested && !draining {
@@ -187,9 +189,9 @@ public final class LiveSensor {
         if !draining { notifier.send("STOPPING=1") }
         refreshExtra()
         engine.finish(reason: "shutdown", at: Self.wallClock())
-        hooks.afterStats(engine)
+        hooks.afterStats(engine.statistics)
         let totals = engine.totals
-        log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.statsExtra.kernelDrops ?? 0), ring drops \(engine.statsExtra.ringDrops)")
+        log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.capture.kernelDrops ?? 0), ring drops \(engine.capture.ringDrops)")
     }
 
     /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;

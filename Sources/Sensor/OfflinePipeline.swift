@@ -107,7 +107,7 @@ public enum OfflinePipeline {
         var outcome = shared.outcome.withLock { $0 }
         engine.turnedAway = outcome.turnedAway
         outcome.packets = engine.totals.packets
-        engine.statsExtra.ringWaits = UInt64(outcome.ringWaits)
+        engine.capture.ringWaits = UInt64(outcome.ringWaits)
         return outcome
     }
 

@@ -28,7 +28,7 @@ final class PacketPath {
         precondition(errors.isEmpty, "\(errors.first!)")
         var configuration = EngineConfiguration()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72
-        engine = Engine(rules: ruleSet, configuration: configuration, output: EVEOutput(fd: outputFD))
+        engine = Engine(rules: ruleSet, configuration: configuration, records: EVERecords(output: EVEOutput(fd: outputFD)))
         engine.sourceNames = ["bench.pcap"]
         prefilter = engine.makePrefilter()
         let ends = PacketRing.make(capacity: 2048, slotSize: 2048)

@@ -70,7 +70,7 @@ enum OfflineSlot {
 /// `read --output /dev/null`, each timed alone: loading and compiling the rules and building the engine; the engine's work on
 /// every admitted packet (as the detection thread does it, prefetch hints included, without
 /// the reader thread or the ring); and the shutdown (a record per flow; on two threads from
-/// `--parallel-records` flows, as `EngineConfiguration.parallelFlowRecords`). Medians over rounds.
+/// `--parallel-records` flows, as `RecordSettings.parallelFlowRecords`). Medians over rounds.
 /// `--first N` also times the first N packets of the stream apart (where gen-flows' flows start).
 func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRecords: Int, firstPackets: Int) -> Int32 {
     guard rounds >= 1 else {
@@ -99,8 +99,10 @@ func benchPhases(rulesPath: String, capturePath: String, rounds: Int, parallelRe
             let (ruleSet, _) = RuleLoader.load(paths: [rulesPath])
             var configuration = EngineConfiguration()
             configuration.flowHashSeed = 0x6768_6F73_7470_6F72
-            configuration.parallelFlowRecords = parallelRecords
-            engine = Engine(rules: ruleSet, configuration: configuration, output: EVEOutput(fd: devNull))
+            var settings = RecordSettings()
+            settings.parallelFlowRecords = parallelRecords
+            engine = Engine(rules: ruleSet, configuration: configuration,
+                            records: EVERecords(output: EVEOutput(fd: devNull), settings: settings))
         })
         var prefilter = engine.makePrefilter()
         capture.admit(with: &prefilter)

@@ -3,6 +3,7 @@
 // Run in release: swift run -c release ghostport-bench [MODE]; see `usage` below.
 import Detect
 import Flow
+import Output
 import Rules
 import TrafficGen
 import Wire
@@ -58,7 +59,7 @@ case "phases":
         exit(2)
     }
     exit(benchPhases(rulesPath: arguments[1], capturePath: arguments[2], rounds: option("--rounds", 5),
-                     parallelRecords: option("--parallel-records", EngineConfiguration().parallelFlowRecords),
+                     parallelRecords: option("--parallel-records", RecordSettings().parallelFlowRecords),
                      firstPackets: option("--first", 0)))
 case "allocs":
     exit(checkAllocations(packets: option("--packets", 100_000)))

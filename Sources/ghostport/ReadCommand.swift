@@ -77,13 +77,13 @@ struct ReadCommand: ParsableCommand {
 
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence)
         let sink = EVEOutput(fd: fd)
-        let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
+        let records = EVERecords(output: sink, settings: engineOptions.recordSettings(), evidence: evidenceWriter)
+        let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals,
                                           progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
         bar?.finish()
-        engine.statsExtra.outputLost = sink.lost
         engine.finish()
         for problem in outcome.problems {
             warn(problem)
@@ -96,7 +96,7 @@ struct ReadCommand: ParsableCommand {
         if let error = evidenceWriter?.lastError {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
         }
-        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.totals, topClients: engine.topClients(10), packets: outcome.packets).text) }
+        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.statistics, topClients: engine.topClients(10), packets: outcome.packets).text) }
         if let signal = signals.stopSignal {
             let place = outcome.interrupted ? "stopped reading after \(outcome.packets) packets" : "the input was read to its end"
             warn("\(signalName(signal)): \(place); the records written are complete")
@@ -176,7 +176,6 @@ struct EngineOptions: ParsableArguments {
     func apply(to configuration: inout EngineConfiguration) {
         if perPacket { configuration.perPacket = true }
         if anomalies { configuration.anomalies = true }
-        if let communityIDSeed { configuration.communityIDSeed = communityIDSeed }
         if let scanPorts { configuration.scan.ports = scanPorts }
         if let scanHosts { configuration.scan.hosts = scanHosts }
         if let scanSeconds { configuration.scan.seconds = scanSeconds }
@@ -184,6 +183,18 @@ struct EngineOptions: ParsableArguments {
         if let alertLimitPerSource { configuration.alertLimits.perSource = alertLimitPerSource }
         if let alertLimitPerSid { configuration.alertLimits.perSid = alertLimitPerSid }
         if let alertLimitWindow { configuration.alertLimits.seconds = alertLimitWindow }
+    }
+
+    /// How records are written: the defaults with what was given on the command line.
+    func recordSettings() -> RecordSettings {
+        var settings = RecordSettings()
+        apply(to: &settings)
+        return settings
+    }
+
+    /// Sets what was given on the command line, leaving the rest (a config file's) alone.
+    func apply(to settings: inout RecordSettings) {
+        if let communityIDSeed { settings.communityIDSeed = communityIDSeed }
     }
 
     /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.
@@ -299,44 +310,6 @@ enum ShippedRules {
             return candidate
         }
         return "rules"
-    }
-}
-
-/// The table `read` prints at the end: alerts by port and verdict, top sources.
-struct ReadSummary {
-    let stats: EngineStats
-    let topClients: [(address: IPAddress, flows: UInt64)]
-    let packets: UInt64
-
-    var text: String {
-        var lines: [String] = []
-        lines.append("read \(packets) packets, \(stats.bytes) bytes; \(stats.flowsSeen) flows, \(stats.watchedFlows) to watched ports; \(stats.alerts) alerts")
-        let shed = stats.alertsShedBySource + stats.alertsShedBySid
-        if shed > 0 {
-            lines.append("alert limit: \(shed) alerts shed (\(stats.alertsShedBySource) over the per-source limit, \(stats.alertsShedBySid) over the per-sid limit)")
-        }
-        if !stats.byPort.isEmpty {
-            lines.append("")
-            lines.append(pad("port", 12) + pad("flows", 10) + pad("unanswered", 12) + pad("rejected", 10) + "answered")
-            let rows = stats.byPort.sorted { $0.value.reduce(0, +) > $1.value.reduce(0, +) || ($0.value.reduce(0, +) == $1.value.reduce(0, +) && $0.key < $1.key) }
-            for (port, counts) in rows.prefix(25) {
-                lines.append(pad(port, 12) + pad(String(counts.reduce(0, +)), 10) + pad(String(counts[1]), 12)
-                             + pad(String(counts[2]), 10) + String(counts[3]))
-            }
-            if rows.count > 25 { lines.append("... \(rows.count - 25) more ports") }
-        }
-        if !topClients.isEmpty {
-            lines.append("")
-            lines.append("top sources (flows to watched ports):")
-            for (source, count) in topClients {
-                lines.append("  " + pad(source.description, 40) + String(count))
-            }
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }
 

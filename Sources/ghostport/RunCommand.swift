@@ -207,15 +207,18 @@ struct RunCommand: ParsableCommand {
 
         var configuration = settings.engineConfiguration()
         engineOptions.apply(to: &configuration)
-        configuration.interface = capture.interface
+        var recordSettings = settings.recordSettings()
+        engineOptions.apply(to: &recordSettings)
+        recordSettings.interface = capture.interface
         let sink = EVEOutput(fd: fd)
-        let engine = Engine(rules: ruleSet, configuration: configuration, output: sink, evidence: evidenceWriter)
-        engine.log = { warn($0) }
+        let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
-            engine.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
-                                         levels: syslog.levels, socket: syslog.socket)
+            records.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
+                                          levels: syslog.levels, socket: syslog.socket)
         }
+        let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
+        engine.log = { warn($0) }
 
         var sensorSettings = LiveSensor.Settings()
         sensorSettings.capture = options
@@ -234,11 +237,10 @@ struct RunCommand: ParsableCommand {
                 }
             },
             reloadRules: { ruleOptions.reload(trust: trust, runningAs: account) },
-            afterStats: { engine in
+            afterStats: { stats in
                 guard let textfile else { return }
-                let metrics = SensorMetrics(stats: engine.totals, extra: engine.statsExtra, flows: engine.flows.counters)
                 do {
-                    try PrometheusTextfile.write(metrics, to: textfile)
+                    try PrometheusTextfile.write(stats, to: textfile)
                 } catch {
                     warn("\(textfile): \(error)")
                 }
@@ -248,7 +250,7 @@ struct RunCommand: ParsableCommand {
             }
         )
         let log: @Sendable (String) -> Void = { message in warn(message) }
-        let sensor = LiveSensor(engine: engine, capture: capture, settings: sensorSettings, signals: signals,
+        let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
                                 notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()
         eveFile?.close()

@@ -54,7 +54,8 @@ private func temporaryFile(_ text: String) throws -> String {
         let engine = config.engineConfiguration()
         #expect(engine.flowMemoryBytes == 256 << 20 && engine.timeouts == .suricata)
         #expect(engine.scan == ScanDetector.Configuration(ports: 5, hosts: 5, seconds: 60))
-        #expect(!engine.perPacket && !engine.anomalies && engine.flowHashSeed == nil && engine.interface == nil)
+        #expect(!engine.perPacket && !engine.anomalies && engine.flowHashSeed == nil)
+        #expect(config.recordSettings().interface == nil && config.recordSettings().communityIDSeed == 0)
         #expect(engine.alertLimits == .live, "live, alerts are limited unless the file says otherwise")
         #expect(EngineConfiguration().alertLimits == .unlimited, "offline (no config file), nothing is shed")
     }
@@ -169,10 +170,10 @@ private func temporaryFile(_ text: String) throws -> String {
             == "\(file):10: rules.paths: no such file or directory")
 
         let engine = config.engineConfiguration()
-        #expect(engine.perPacket && engine.anomalies && engine.communityIDSeed == 1234)
+        #expect(engine.perPacket && engine.anomalies && config.recordSettings().communityIDSeed == 1234)
         #expect(engine.flowMemoryBytes == 64 << 20 && engine.timeouts == config.flow.timeouts)
         #expect(engine.scan == ScanDetector.Configuration(ports: 10, hosts: 20, seconds: 120))
-        #expect(engine.interface == "enp3s0" && engine.flowHashSeed == nil)
+        #expect(config.recordSettings().interface == "enp3s0" && engine.flowHashSeed == nil)
     }
 
     @Test func rulesAsAPlainListOrOnePath() throws {

@@ -183,7 +183,7 @@ import Wire
     }
 
     @Test func communityIDSeedIsUsed() throws {
-        let h = try EngineHarness(rules: TestRules.udemon) { $0.communityIDSeed = 7 }
+        let h = try EngineHarness(rules: TestRules.udemon, records: { $0.communityIDSeed = 7 })
         h.feed(Probe().syn, at: 0)
         let records = try h.finish()
         let expectedID = CommunityID.compute(seed: 7, src: IPAddress(parsing: "45.77.1.9"), dst: IPAddress(parsing: "192.168.4.20"),
@@ -193,7 +193,7 @@ import Wire
     }
 
     @Test func interfaceNameGoesToInIface() throws {
-        let h = try EngineHarness(rules: TestRules.udemon) { $0.interface = "eth0" }
+        let h = try EngineHarness(rules: TestRules.udemon, records: { $0.interface = "eth0" })
         h.feed(Probe().syn, at: 0)
         let records = try h.finish()
         #expect(records.ruleAlerts.first?["in_iface"] as? String == "eth0")

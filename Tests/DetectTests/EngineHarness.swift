@@ -18,7 +18,8 @@ final class EngineHarness {
     private let fd: Int32
     private var count: UInt64 = 0
 
-    init(rules text: String, configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
+    init(rules text: String, configure: (inout EngineConfiguration) -> Void = { _ in },
+         records configureRecords: (inout RecordSettings) -> Void = { _ in }) throws {
         setenv("TZ", "UTC", 1)
         tzset()
         let (ruleSet, errors) = RuleLoader.load(text: text, file: "test.rules")
@@ -29,7 +30,10 @@ final class EngineHarness {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("ghostport-detect-\(UUID().uuidString).jsonl").path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HarnessError.cannotOpen(path) }
-        engine = Engine(rules: ruleSet, configuration: configuration, output: EVEOutput(fd: fd))
+        var settings = RecordSettings()
+        configureRecords(&settings)
+        engine = Engine(rules: ruleSet, configuration: configuration,
+                        records: EVERecords(output: EVEOutput(fd: fd), settings: settings))
         engine.sourceNames = ["test.pcap"]
     }
 

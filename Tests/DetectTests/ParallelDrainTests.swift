@@ -8,8 +8,8 @@ import TestSupport
     /// The same traffic through two engines, one writing every record on one thread, one
     /// splitting every batch; returns both outputs.
     private func outputs(flows: Int) throws -> (serial: [String], parallel: [String]) {
-        let serial = try EngineHarness(rules: TestRules.udemon) { $0.parallelFlowRecords = .max }
-        let parallel = try EngineHarness(rules: TestRules.udemon) { $0.parallelFlowRecords = 2 }
+        let serial = try EngineHarness(rules: TestRules.udemon, records: { $0.parallelFlowRecords = .max })
+        let parallel = try EngineHarness(rules: TestRules.udemon, records: { $0.parallelFlowRecords = 2 })
         for harness in [serial, parallel] {
             for i in 0..<flows {
                 // Distinct clients; every third answered, every fifth IPv6, some UDP with replies.

@@ -1,6 +1,8 @@
+import Detect
 import Foundation
 @testable import Output
 import Testing
+import Wire
 
 private func temporaryDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "ghostport-prom-\(UUID().uuidString)"
@@ -8,31 +10,35 @@ private func temporaryDirectory() throws -> String {
     return path
 }
 
-private func small() -> SensorMetrics {
-    var metrics = SensorMetrics()
-    metrics.uptimeSeconds = 90
-    metrics.packets = 1000
-    metrics.bytes = 64000
-    metrics.decodeEvents = ["decoder.ipv4.trunc_pkt": 2, "decoder.tcp.hlen_too_small": 1, "decoder.udp.pkt_too_small": 0]
-    metrics.uninspected = 900
-    metrics.flowsActive = 3
-    metrics.flowsCreated = 10
-    metrics.flowsTimedOut = 6
-    metrics.flowsEvicted = 1
-    metrics.flowsEnded = 0
-    metrics.flowsWatched = 8
-    metrics.alertsBySid = [9_005_711: 1, 9_005_710: 4]
-    metrics.suppressed = 2
-    metrics.repeats = 5
-    metrics.alertsShedBySource = 12
-    metrics.alertsShedBySid = 3
-    metrics.alertSourcesEvicted = 1
-    metrics.verdicts = ["unanswered": 5, "rejected": 2, "answered": 1]
-    metrics.kernelPackets = 1010
-    metrics.kernelDrops = 7
-    metrics.ringDrops = 3
-    metrics.outputLost = 0
-    return metrics
+/// Counts in the one statistics model, as the engine, the flow table, the capture and the outputs keep them.
+private func small() -> SensorStats {
+    var stats = SensorStats()
+    stats.uptimeSeconds = 90
+    stats.engine.packets = 1000
+    stats.engine.bytes = 64000
+    stats.engine.decodeEvents[Int(DecodeEvent.ipv4TruncPkt.rawValue)] = 2
+    stats.engine.decodeEvents[Int(DecodeEvent.tcpHlenTooSmall.rawValue)] = 1
+    stats.engine.uninspected = 900
+    stats.flows.active = 3
+    stats.flows.created = 10
+    stats.flows.timedOut = 6
+    stats.flows.evicted = 1
+    stats.flows.ended = 0
+    stats.engine.watchedFlows = 8
+    stats.engine.alertsBySid = [9_005_711: 1, 9_005_710: 4]
+    stats.engine.suppressed = 2
+    stats.engine.repeats = 5
+    stats.engine.alertsShedBySource = 12
+    stats.engine.alertsShedBySid = 3
+    stats.engine.alertSourcesEvicted = 1
+    stats.engine.verdicts[Int(Verdict.unanswered.rawValue)] = 5
+    stats.engine.verdicts[Int(Verdict.rejected.rawValue)] = 2
+    stats.engine.verdicts[Int(Verdict.answered.rawValue)] = 1
+    stats.capture.kernelPackets = 1010
+    stats.capture.kernelDrops = 7
+    stats.capture.ringDrops = 3
+    stats.output.lost = 0
+    return stats
 }
 
 @Suite struct PrometheusTextfileTests {

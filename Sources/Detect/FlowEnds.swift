@@ -1,0 +1,23 @@
+import Flow
+
+extension Engine {
+    /// Ends every flow at shutdown: the bookkeeping (verdict counts, evidence files) here, in
+    /// order; the records of the flows that get one go to the sink in batches, which it may
+    /// write on two threads (each record costs about 0.3 µs).
+    func drainFlows(reason: StaticString) {
+        var batch: [Flow] = []
+        batch.reserveCapacity(Self.flowRecordBatch)
+        func writeBatch() {
+            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, watchlist: watchlist) }
+            batch.removeAll(keepingCapacity: true)
+        }
+        flows.drain { flow in
+            guard self.flowEndedNeedsRecord(flow) else { return }
+            batch.append(flow)
+            if batch.count == Self.flowRecordBatch { writeBatch() }
+        }
+        writeBatch()
+    }
+
+    static let flowRecordBatch = 4096
+}
