@@ -215,36 +215,10 @@ public struct OutputBuffer: ~Copyable {
         }
     }
 
+    /// The address's text (`IPAddress.description`), written in place: no String.
     public mutating func append(address: IPAddress) {
-        if address.isIPv6 {
-            append(string: address.description)
-            return
-        }
-        // Dotted quad written in place: at most 15 bytes, each octet at most three digits.
-        let v = address.ipv4Value
-        reserve(15)
-        var at = storage + used
-        for shift in stride(from: 24, through: 0, by: -8) {
-            let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
-            if octet >= 100 {
-                at[0] = 0x30 + octet / 100
-                at[1] = 0x30 + octet / 10 % 10
-                at[2] = 0x30 + octet % 10
-                at += 3
-            } else if octet >= 10 {
-                at[0] = 0x30 + octet / 10
-                at[1] = 0x30 + octet % 10
-                at += 2
-            } else {
-                at[0] = 0x30 + octet
-                at += 1
-            }
-            if shift != 0 {
-                at[0] = 0x2E
-                at += 1
-            }
-        }
-        used = at - storage
+        reserve(IPAddress.maxTextLength)
+        used += address.write(textTo: UnsafeMutableRawPointer(storage + used))
     }
 
     /// A JSON string literal, quotes included: control characters, quotes and backslashes

@@ -34,21 +34,52 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return try withUnsafeBytes(of: &word) { try body($0) }
     }
 
+    /// The most bytes `write(textTo:)` writes: an IPv6 address's eight full groups and seven colons.
+    public static let maxTextLength = 39
+
     /// Dotted quad for IPv4; RFC 5952 text for IPv6 (lowercase, longest zero run compressed).
     public var description: String {
-        if !isIPv6 {
-            let v = ipv4Value
-            return "\(v >> 24).\((v >> 16) & 0xff).\((v >> 8) & 0xff).\(v & 0xff)"
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxTextLength) { buffer in
+            let count = write(textTo: UnsafeMutableRawPointer(buffer.baseAddress!))
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
         }
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
-            groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+    }
+
+    /// Writes `description`'s text to `out`, which has room for `maxTextLength` bytes, and
+    /// returns how many it wrote: records write addresses with this, never through a String.
+    @inlinable
+    public func write(textTo out: UnsafeMutableRawPointer) -> Int {
+        var at = 0
+        @inline(__always) func put(_ byte: UInt8) {
+            out.storeBytes(of: byte, toByteOffset: at, as: UInt8.self)
+            at += 1
+        }
+        @inline(__always) func quad(_ v: UInt32) {
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+                if octet >= 100 { put(0x30 + octet / 100) }
+                if octet >= 10 { put(0x30 + octet / 10 % 10) }
+                put(0x30 + octet % 10)
+                if shift != 0 { put(0x2E) }
+            }
+        }
+        guard isIPv6 else {
+            quad(ipv4Value)
+            return at
+        }
+        // RFC 5952 5: IPv4-mapped addresses keep the dotted quad.
+        if high == 0 && (low >> 32) == 0xffff {
+            for byte in "::ffff:".utf8 { put(byte) }
+            quad(UInt32(truncatingIfNeeded: low))
+            return at
+        }
+        @inline(__always) func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i & 3)))
         }
         // RFC 5952 4.2: compress the longest run of two or more zero groups, the first on a tie.
         var bestStart = -1, bestLength = 0, runStart = -1
         for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
+            if i < 8 && group(i) == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
                 if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
@@ -56,22 +87,26 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             }
         }
         if bestLength < 2 { bestStart = -1 }
-        // RFC 5952 5: IPv4-mapped addresses keep the dotted quad.
-        if high == 0 && (low >> 32) == 0xffff {
-            return "::ffff:" + IPAddress(ipv4: UInt32(truncatingIfNeeded: low)).description
-        }
-        var text = ""
         var i = 0
         while i < 8 {
             if i == bestStart {
-                text += "::"
+                put(0x3A)
+                put(0x3A)
                 i += bestLength
                 continue
             }
-            if !text.isEmpty && !text.hasSuffix(":") { text += ":" }
-            text += String(groups[i], radix: 16)
+            if at > 0 && out.load(fromByteOffset: at - 1, as: UInt8.self) != 0x3A { put(0x3A) }
+            let value = group(i)
+            var started = false
+            for shift in stride(from: 12, through: 0, by: -4) {
+                let nibble = UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0xF
+                if nibble != 0 || started || shift == 0 {
+                    put(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+                    started = true
+                }
+            }
             i += 1
         }
-        return text
+        return at
     }
 }

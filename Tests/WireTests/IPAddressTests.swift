@@ -2,6 +2,10 @@ import Testing
 import TestSupport
 import Wire
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("IPAddress text")
 struct IPAddressTests {
     @Test(arguments: [
@@ -25,6 +29,35 @@ struct IPAddressTests {
     ])
     func ipv6Text(input: String, expected: String) {
         #expect(IPAddress(parsing: input).description == expected)
+    }
+
+    /// The C library's text for the same address (RFC 5952 in glibc).
+    private func inetNtop(_ address: IPAddress) -> String {
+        address.withBytes { bytes in
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = inet_ntop(address.isIPv6 ? AF_INET6 : AF_INET, bytes.baseAddress, &text, socklen_t(text.count))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    @Test("random addresses, many with runs of zero groups, read as glibc's inet_ntop writes them")
+    func agreesWithInetNtop() {
+        var random = SplitMix64(seed: 5952)
+        for _ in 0..<20_000 {
+            // Each group zero half the time, so every run length and position comes up.
+            var words: [UInt64] = [0, 0]
+            for group in 0..<8 where random.next() & 1 == 0 {
+                words[group / 4] |= (random.next() & 0xFFFF) << (48 - 16 * UInt64(group % 4))
+            }
+            let address = IPAddress(high: words[0], low: words[1], isIPv6: true)
+            // glibc still writes IPv4-compatible addresses (::a.b.c.d), which RFC 5952 retired, with a dotted quad.
+            if words[0] == 0 && words[1] >> 32 == 0 && words[1] > 0xFFFF { continue }
+            #expect(address.description == inetNtop(address))
+        }
+        for _ in 0..<1_000 {
+            let address = IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next()))
+            #expect(address.description == inetNtop(address))
+        }
     }
 
     @Test func fe80Expectation() {
