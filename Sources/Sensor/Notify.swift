@@ -9,12 +9,15 @@ public final class SystemdNotifier: @unchecked Sendable {
     private let fd: Int32
     private var address = sockaddr_un()
     private let addressLength: socklen_t
-    /// `$WATCHDOG_USEC` as nanoseconds, when systemd wants pings.
+    /// `$WATCHDOG_USEC` as nanoseconds, when systemd wants pings from this process.
     public let watchdogInterval: Int64?
 
-    public init(environment: [String: String]? = nil) {
+    /// `pid` is this process's: a `$WATCHDOG_PID` naming another process means the watchdog
+    /// is that one's (a parent that forked us passed its environment on), as sd_watchdog_enabled(3) says.
+    public init(environment: [String: String]? = nil, pid: Int32 = getpid()) {
         let env = environment ?? Self.processEnvironment()
-        if let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 {
+        let forThisProcess = env["WATCHDOG_PID"].map { Int32($0) == pid } ?? true
+        if forThisProcess, let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 {
             watchdogInterval = usec * 1000
         } else {
             watchdogInterval = nil
@@ -54,7 +57,7 @@ public final class SystemdNotifier: @unchecked Sendable {
 
     private static func processEnvironment() -> [String: String] {
         var result: [String: String] = [:]
-        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC"] {
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
             if let value = getenv(key) { result[key] = String(cString: value) }
         }
         return result
