@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "CSensor"),
         // A prefetch hint for the flow table, which Swift cannot spell.
         .target(name: "CPrefetch"),
+        // eventfd(2), on which the ring's idle consumer sleeps until the producer publishes.
+        .target(name: "CEventFD"),
         // SHA-1's compression on the x86 SHA extensions, for Community ID.
         .target(name: "CHash"),
         // General utilities of no one stage: threads, files, file trust. libc only.
@@ -45,7 +47,7 @@ let package = Package(
         // The rule language, the abandoned-port registry and compiled port tables.
         .target(name: "Rules", dependencies: ["Platform"], swiftSettings: hotPath),
         // The lock-free single-producer/single-consumer packet ring.
-        .target(name: "Ring", swiftSettings: hotPath),
+        .target(name: "Ring", dependencies: ["CEventFD"], swiftSettings: hotPath),
         // Flow keys, the bounded flow table, TCP state, Community ID.
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The kernel filter: the rules' ports as a capture filter, fitted to the kernel's limit and installed.
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(name: "ghostport-bench",
                           dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TrafficGen",
                                          .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
-                          exclude: ["compare.sh"], swiftSettings: hotPath),
+                          exclude: ["compare.sh", "idle.sh"], swiftSettings: hotPath),
         // Packets, capture files and scenarios with their truth, for the tests and the benchmarks:
         // built from what it generates, depending on nothing of the sensor's.
         .target(name: "TrafficGen"),

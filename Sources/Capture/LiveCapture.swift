@@ -117,13 +117,17 @@ public final class LiveCapture {
     deinit { pcap_close(handle) }
 
     /// The next packet, a timeout, or a failure. The packet's bytes are valid until the next call.
+    /// `beforeWaiting` runs when nothing is pending and the call is about to wait for the
+    /// interface: the moment to hand on what was read so far (the capture thread publishes its
+    /// ring batch, so a lone packet never waits for a read timeout).
     /// The corresponding C function is `pcap_next_ex`.
     @inline(__always)
-    public func next() -> LiveRead {
+    public func next(beforeWaiting: () -> Void = {}) -> LiveRead {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         var status = pcap_next_ex(handle, &header, &data)
         if status == 0 {
+            beforeWaiting()
             var poller = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, timeoutMilliseconds)
             if ready == 0 { return .timeout }

@@ -16,11 +16,19 @@ struct Backoff {
     static let firstSleepNanoseconds = 20_000
     static let longestSleepNanoseconds = 50_000
 
+    /// Short sleeps before a side that can sleep until woken (the consumer) does: about a
+    /// millisecond of them.
+    static let sleepsBeforeParking = 24
+
     private var step = 0
+    private var sleeps = 0
     private var sleepNanoseconds = Backoff.firstSleepNanoseconds
 
     /// True once pausing is past the spinning stage (worth reading a clock from here on).
     var isPastSpinning: Bool { step >= Self.spinSteps }
+
+    /// True once the other side has been quiet for about a millisecond of short sleeps.
+    var isIdle: Bool { sleeps >= Self.sleepsBeforeParking }
 
     mutating func pause() {
         if step < Self.spinSteps {
@@ -34,6 +42,7 @@ struct Backoff {
         }
         var request = timespec(tv_sec: 0, tv_nsec: sleepNanoseconds)
         _ = nanosleep(&request, nil)
+        sleeps += 1
         sleepNanoseconds = min(sleepNanoseconds * 2, Self.longestSleepNanoseconds)
     }
 }

@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What `PacketConsumer.waitForPackets` found.
 public enum RingWaitResult: Equatable, Sendable {
     /// At least one packet can be read.
@@ -37,6 +41,9 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
 
     /// How many `waitForPackets` calls found the ring empty and had to wait.
     public private(set) var waits = 0
+    /// The last wait ended with nothing to read: the ring is idle, and the next wait sleeps
+    /// until woken at once rather than spin first.
+    private var idle = false
 
     init(storage: RingStorage) {
         self.storage = storage
@@ -120,9 +127,14 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
     }
 
     /// Waits until a packet can be read, the stream ends, or `timeout` passes (nil: no limit).
-    /// Spins briefly, then yields, then sleeps in short steps, so an idle ring costs little.
+    /// Spins briefly, then yields, then sleeps in short steps; after about a millisecond of
+    /// those (or at once when the last wait found nothing either) it sleeps on the ring's
+    /// eventfd until the producer publishes, so an idle ring costs nothing.
     public mutating func waitForPackets(timeout: Duration? = nil) -> RingWaitResult {
-        if hasPackets() { return .ready }
+        if hasPackets() {
+            idle = false
+            return .ready
+        }
         waits += 1
         storage.consumerWaits.pointee.store(waits, ordering: .relaxed)
         let clock = ContinuousClock()
@@ -130,15 +142,45 @@ public struct PacketConsumer: ~Copyable, @unchecked Sendable {
         let deadline = timeout.map { clock.now.advanced(by: $0) }
         var backoff = Backoff()
         while true {
-            if hasPackets() { return .ready }
+            if hasPackets() {
+                idle = false
+                return .ready
+            }
             if storage.closed.pointee.load(ordering: .acquiring) != 0 {
                 // `head` is final once `closed` is seen: one last look for packets published before it.
                 return hasPackets() ? .ready : .closedAndDrained
             }
-            if let deadline, let timeout, backoff.isPastSpinning || timeout <= .zero, clock.now >= deadline {
+            if let deadline, let timeout, backoff.isPastSpinning || timeout <= .zero || idle, clock.now >= deadline {
+                idle = true
                 return .timedOut
             }
-            backoff.pause()
+            if (idle || backoff.isIdle) && storage.wakeDescriptor >= 0 {
+                idle = true
+                park(until: deadline, clock: clock)
+            } else {
+                backoff.pause()
+            }
+        }
+    }
+
+    /// Sleeps until the producer publishes or closes, or `deadline` passes. The consumer's
+    /// half of the protocol in `RingStorage.wakeConsumerIfParked`: say it sleeps, then look.
+    private mutating func park(until deadline: ContinuousClock.Instant?, clock: ContinuousClock) {
+        storage.consumerParked.pointee.store(1, ordering: .relaxed)
+        defer { storage.consumerParked.pointee.store(0, ordering: .relaxed) }
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if hasPackets() || storage.closed.pointee.load(ordering: .acquiring) != 0 { return }
+        var milliseconds: Int32 = -1
+        if let deadline {
+            let left = deadline - clock.now
+            guard left > .zero else { return }
+            let (seconds, attoseconds) = left.components
+            milliseconds = Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        }
+        var descriptor = pollfd(fd: storage.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        if poll(&descriptor, 1, milliseconds) > 0 {
+            var count: UInt64 = 0
+            _ = Glibc.read(storage.wakeDescriptor, &count, 8)
         }
     }
 

@@ -42,6 +42,7 @@ public struct PacketProducer: ~Copyable, @unchecked Sendable {
     deinit {
         if publishedIndex != writeIndex { head.pointee.store(writeIndex, ordering: .releasing) }
         storage.closed.pointee.store(1, ordering: .releasing)
+        storage.wakeConsumerIfParked()
     }
 
     /// Packets stored so far (published or not).
@@ -136,5 +137,6 @@ public struct PacketProducer: ~Copyable, @unchecked Sendable {
         publishedIndex = writeIndex
         // Release: the slots' contents are written before the consumer can see the index.
         head.pointee.store(writeIndex, ordering: .releasing)
+        storage.wakeConsumerIfParked()
     }
 }

@@ -1,4 +1,9 @@
+import CEventFD
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The memory both ends share: one slab of slots and one control block of padded atomics.
 ///
@@ -36,6 +41,11 @@ final class RingStorage: @unchecked Sendable {
     let consumerGone: UnsafeMutablePointer<Atomic<Int>>
     /// Consumer counter mirrored for `PacketRingMonitor`.
     let consumerWaits: UnsafeMutablePointer<Atomic<Int>>
+    /// 1 while the consumer sleeps on `wakeDescriptor` (it found the ring empty a while).
+    let consumerParked: UnsafeMutablePointer<Atomic<Int>>
+    /// An eventfd the parked consumer polls and the producer writes to wake it; -1 where there
+    /// is none (not Linux), and the consumer then sleeps in short steps instead.
+    let wakeDescriptor: Int32
 
     init(capacity requested: Int, slotSize: Int, publishEvery: Int, releaseEvery: Int) {
         precondition(requested > 0, "PacketRing capacity must be at least 1")
@@ -76,14 +86,30 @@ final class RingStorage: @unchecked Sendable {
         waits = atomic(line: 2, slot: 2)
         consumerGone = atomic(line: 3, slot: 0)
         consumerWaits = atomic(line: 3, slot: 1)
+        // The producer reads it after each publish: a line the consumer writes only when idle.
+        consumerParked = atomic(line: 3, slot: 2)
+        wakeDescriptor = gp_eventfd()
     }
 
     deinit {
-        for pointer in [head, tail, closed, drops, waits, consumerGone, consumerWaits] {
+        for pointer in [head, tail, closed, drops, waits, consumerGone, consumerWaits, consumerParked] {
             pointer.deinitialize(count: 1)
         }
+        if wakeDescriptor >= 0 { close(wakeDescriptor) }
         control.deallocate()
         slab.deallocate()
+    }
+
+    /// The producer's half of the sleep protocol, after it published (`head`) or closed: wakes
+    /// a parked consumer. The fence orders that store before this load, as the consumer's
+    /// orders its `consumerParked` store before its look at `head`: one of the two always
+    /// sees the other, so a wake-up is never lost.
+    @inline(__always)
+    func wakeConsumerIfParked() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        guard consumerParked.pointee.load(ordering: .relaxed) != 0 else { return }
+        var one: UInt64 = 1
+        _ = write(wakeDescriptor, &one, 8)
     }
 
     @inline(__always)

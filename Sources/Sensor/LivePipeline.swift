@@ -386,7 +386,7 @@ final class CaptureThread: Sendable {
                     kernelPlan = plan
                 }
             }
-            switch current.next() {
+            switch current.next(beforeWaiting: { producer.flush() }) {
             case .packet(let record):
                 take(record, from: current, into: &producer)
                 if sincePublish >= 65_536 { publish(current) }

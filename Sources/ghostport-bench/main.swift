@@ -15,7 +15,8 @@ import Glibc
 let usage = """
     usage: ghostport-bench MODE [OPTIONS]
       decode            decode throughput per link type (frames built in memory)
-      ring              ring throughput (producer and consumer threads) and push-to-pop latency
+      ring              ring throughput (producer and consumer threads) and push-to-pop latency: flooded,
+                        paced, and on a quiet link (the consumer's wake-up after 20 ms with nothing)
       flows             flow table insert and lookup at 10k, 100k, 1M flows
       rules             rule load and match, 10 vs 10,000 rules
       json              EVE alert records: the engine's alerting path per alert, records/s
