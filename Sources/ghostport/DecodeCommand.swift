@@ -69,8 +69,8 @@ struct DecodeCommand: ParsableCommand {
                 stats.count(packet, originalLength: record.originalLength)
                 if quiet { continue }
                 switch format {
-                case .csv: RowFormat.csv(packet, frame: frame, record: record, into: &out)
-                case .json: RowFormat.json(packet, frame: frame, record: record, file: input.path, into: &out)
+                case .csv: DecodeRow.csv(packet, frame: frame, time: record.time, into: &out)
+                case .json: DecodeRow.json(packet, frame: frame, time: record.time, file: input.path, into: &out)
                 }
                 try out.flushIfNeeded()
             }
@@ -90,129 +90,6 @@ struct DecodeCommand: ParsableCommand {
         try out.flush()
         FileHandleStderr.write(stats.summary())
         if status != 0 { throw ExitCode(status) }
-    }
-}
-
-/// The rows `decode` prints.
-enum RowFormat {
-    static func timestamp(_ record: CaptureRecord, into out: inout OutputBuffer) {
-        out.append(decimal: Int(record.seconds))
-        out.append(byte: 0x2E)
-        out.append(decimal: UInt64(record.nanoseconds), width: 9)
-    }
-
-    static func csv(_ packet: DecodedPacket, frame: UInt64, record: CaptureRecord, into out: inout OutputBuffer) {
-        out.append(decimal: frame)
-        out.append(byte: 0x2C)
-        timestamp(record, into: &out)
-        out.append(byte: 0x2C)
-        out.append(string: packet.linkType.description)
-        out.append(byte: 0x2C)
-        if packet.hasIP {
-            out.append(address: packet.src)
-            out.append(byte: 0x2C)
-            out.append(address: packet.dst)
-            out.append(byte: 0x2C)
-            out.append(decimal: UInt64(packet.proto))
-        } else {
-            out.append(",,")
-        }
-        out.append(byte: 0x2C)
-        if packet.hasPorts {
-            out.append(decimal: UInt64(packet.sport))
-            out.append(byte: 0x2C)
-            out.append(decimal: UInt64(packet.dport))
-        } else {
-            out.append(byte: 0x2C)
-        }
-        out.append(byte: 0x2C)
-        if packet.hasTCPFlags { out.append(hex: UInt64(packet.tcpFlags), width: 4) }
-        out.append(byte: 0x2C)
-        var first = true
-        for event in packet.events {
-            if !first { out.append(byte: 0x7C) }
-            out.append(string: event.name)
-            first = false
-        }
-        out.append(byte: 0x0A)
-    }
-
-    static func json(_ packet: DecodedPacket, frame: UInt64, record: CaptureRecord, file: String, into out: inout OutputBuffer) {
-        out.append("{\"file\":")
-        out.append(jsonString: file)
-        out.append(",\"frame\":")
-        out.append(decimal: frame)
-        out.append(",\"ts\":\"")
-        timestamp(record, into: &out)
-        out.append("\",\"linktype\":\"")
-        out.append(string: packet.linkType.description)
-        out.append("\",\"caplen\":")
-        out.append(decimal: packet.capturedLength)
-        out.append(",\"len\":")
-        out.append(decimal: record.originalLength)
-        if packet.vlanCount > 0 {
-            out.append(",\"vlan\":[")
-            for i in 0..<packet.vlanCount {
-                if i > 0 { out.append(byte: 0x2C) }
-                out.append(decimal: UInt64(packet.vlanID(at: i)))
-            }
-            out.append(byte: 0x5D)
-        }
-        if packet.hasIP {
-            out.append(",\"ip_v\":")
-            out.append(decimal: UInt64(packet.ipVersion))
-            out.append(",\"src\":\"")
-            out.append(address: packet.src)
-            out.append("\",\"dst\":\"")
-            out.append(address: packet.dst)
-            out.append("\",\"proto\":")
-            out.append(decimal: UInt64(packet.proto))
-        }
-        if packet.isFragment {
-            out.append(packet.isLaterFragment ? ",\"fragment\":\"later\"" : ",\"fragment\":\"first\"")
-        }
-        if packet.hasPorts {
-            out.append(",\"sport\":")
-            out.append(decimal: UInt64(packet.sport))
-            out.append(",\"dport\":")
-            out.append(decimal: UInt64(packet.dport))
-        }
-        if packet.hasTCPFlags {
-            out.append(",\"tcp_flags\":\"")
-            out.append(hex: UInt64(packet.tcpFlags), width: 4)
-            out.append(byte: 0x22)
-        }
-        if packet.hasICMP {
-            out.append(",\"icmp_type\":")
-            out.append(decimal: UInt64(packet.icmpType))
-            out.append(",\"icmp_code\":")
-            out.append(decimal: UInt64(packet.icmpCode))
-            if packet.quoted.isPresent {
-                out.append(",\"quoted\":{\"src\":\"")
-                out.append(address: packet.quoted.src)
-                out.append("\",\"dst\":\"")
-                out.append(address: packet.quoted.dst)
-                out.append("\",\"proto\":")
-                out.append(decimal: UInt64(packet.quoted.proto))
-                if packet.quoted.hasPorts {
-                    out.append(",\"sport\":")
-                    out.append(decimal: UInt64(packet.quoted.sport))
-                    out.append(",\"dport\":")
-                    out.append(decimal: UInt64(packet.quoted.dport))
-                }
-                out.append(byte: 0x7D)
-            }
-        }
-        out.append(",\"events\":[")
-        var first = true
-        for event in packet.events {
-            if !first { out.append(byte: 0x2C) }
-            out.append(byte: 0x22)
-            out.append(string: event.name)
-            out.append(byte: 0x22)
-            first = false
-        }
-        out.append("]}\n")
     }
 }
 
@@ -275,4 +152,9 @@ struct DecodeStats {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+extension CaptureRecord {
+    /// What a decode row says of when and how long the packet was.
+    var time: DecodeRow.Time { DecodeRow.Time(seconds: seconds, nanoseconds: nanoseconds, originalLength: originalLength) }
 }

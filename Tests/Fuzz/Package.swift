@@ -21,9 +21,12 @@ let package = Package(
         .executableTarget(name: "fuzz-rules", dependencies: [
             "FuzzSupport", .product(name: "Rules", package: "ghostport"),
         ]),
-        // The input as a capture file, read through libpcap and decoded record by record.
+        // The input as a capture file, read through libpcap, decoded record by record, and written
+        // out through every row format and record kind.
         .executableTarget(name: "fuzz-pcap", dependencies: [
             "FuzzSupport", .product(name: "Capture", package: "ghostport"), .product(name: "Wire", package: "ghostport"),
+            .product(name: "Detect", package: "ghostport"), .product(name: "Output", package: "ghostport"),
+            .product(name: "Rules", package: "ghostport"),
         ]),
         // The input as a string through the EVE JSON string writer, parsed back by Foundation.
         .executableTarget(name: "fuzz-json", dependencies: [

@@ -1,5 +1,9 @@
 import Capture
+import Detect
+import Foundation
 import FuzzSupport
+import Output
+import Rules
 import Wire
 
 #if canImport(Glibc)
@@ -9,6 +13,9 @@ import Glibc
 /// The input as a capture file: written to /dev/shm (OfflineCapture reads paths), opened, read to
 /// its end, every record decoded. Checks: reading stops with an end reason, the progress offset
 /// stays inside the file, and every record's decode keeps the decoder's promises (DecoderInvariants.swift).
+/// Every output path that formats what was read runs too: `decode`'s CSV and JSON rows, and the
+/// engine with a rule that alerts on every IP packet, anomaly records and per-packet alerts, so
+/// alert, flow, anomaly and stats records are written; every line must be one JSON object.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = FuzzDriver.bytes(data, size)
@@ -33,21 +40,76 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     invariant(capture.linkType.isSupported, "opened unsupported link type \(capture.linkType)")
     var packet = DecodedPacket()
     var records = 0
+    var rows = OutputBuffer(fd: -1, flushThreshold: 1 << 30)
+    let engine = Engine(rules: everyPacket, configuration: configuration, records: EVERecords(output: EVEOutput(fd: eveFD)))
+    engine.sourceNames = [path]
+    defer { ftruncate(eveFD, 0); lseek(eveFD, 0, SEEK_SET) }
     while let record = capture.next() {
         records += 1
+        let time = DecodeRow.Time(seconds: record.seconds, nanoseconds: record.nanoseconds, originalLength: record.originalLength)
         invariant(record.bytes.count <= input.count, "a \(record.bytes.count)-byte record from a \(input.count)-byte file")
         let broken = DecoderInvariants.exactCopy(of: record.bytes) { frame in
             Decoder.decode(frame, linkType: capture.linkType, into: &packet)
             return DecoderInvariants.violations(packet, frame: frame, capturedLength: frame.count)
         }
         invariant(broken.isEmpty, "record \(records): " + broken.joined(separator: "; "))
+        DecodeRow.csv(packet, frame: UInt64(records), time: time, into: &rows)
+        DecodeRow.json(packet, frame: UInt64(records), time: time, file: path, into: &rows)
+        engine.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
+                       originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
         invariant(capture.bytesRead >= 0 && capture.bytesRead <= Int64(input.count),
                   "bytesRead \(capture.bytesRead) outside a \(input.count)-byte file")
     }
     invariant(capture.end != nil, "next() returned nil without an end reason")
     invariant(capture.packetsRead == records, "packetsRead \(capture.packetsRead), read \(records)")
+    engine.finish()
+    checkRecords()
     return 0
 }
+
+/// Every line the engine wrote is one JSON object with an event type; the last is the stats record.
+private func checkRecords() {
+    let size = Int(lseek(eveFD, 0, SEEK_END))
+    var bytes = [UInt8](repeating: 0, count: size)
+    invariant(pread(eveFD, &bytes, size, 0) == size, "cannot read the records back")
+    var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+    invariant(lines.last?.isEmpty == true, "the records do not end with a newline")
+    lines.removeLast()
+    var last = ""
+    for line in lines {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let kind = object["event_type"] as? String else {
+            fatalError("not a JSON record: \(String(decoding: line, as: UTF8.self).debugDescription)")
+        }
+        last = kind
+    }
+    invariant(last == "stats", "the last record is \(last), not stats")
+}
+
+/// A rule on every IP packet: every packet that reaches the engine writes an alert.
+let everyPacket: RuleSet = {
+    let (rules, errors) = RuleLoader.load(text: "alert ip any any -> any any (msg:\"every packet\"; sid:1;)\n")
+    precondition(errors.isEmpty)
+    return rules
+}()
+
+let configuration: EngineConfiguration = {
+    var configuration = EngineConfiguration()
+    configuration.perPacket = true
+    configuration.anomalies = true
+    configuration.flowHashSeed = 1
+    configuration.flowMemoryBytes = 1 << 20
+    return configuration
+}()
+
+/// The engine's records, one scratch file per process, emptied after each input.
+let eveFD: Int32 = {
+    let path = "/dev/shm/ghostport-fuzz-pcap-eve-\(getpid())"
+    let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    precondition(fd >= 0, "\(path): \(String(cString: strerror(errno)))")
+    unlink(path)
+    return fd
+}()
 
 /// One scratch file per process, so parallel fuzzing jobs (-jobs, -fork) do not share it.
 let scratchPath = "/dev/shm/ghostport-fuzz-pcap-\(getpid())"
