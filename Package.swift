@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "TrafficGen"),
         // What the tests share beyond TrafficGen: temporary directories, rsyslogd, Wire helpers.
         .target(name: "TestSupport", dependencies: ["TrafficGen", "Wire"], path: "Tests/TestSupport"),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
@@ -92,7 +92,7 @@ let package = Package(
                     path: "Tests/Robustness"),
         .testTarget(name: "SensorTests", dependencies: ["Sensor"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 private let systemd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("systemd").path
@@ -24,16 +25,10 @@ private func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }
 
-private func tool(_ names: String...) -> String? {
-    names.first { FileManager.default.isExecutableFile(atPath: $0) }
-}
-
 @Suite struct SystemdFilesTests {
-    @Test func theUnitVerifies() throws {
-        guard let analyze = tool("/usr/bin/systemd-analyze", "/bin/systemd-analyze") else {
-            print("skipped: systemd-analyze is missing (apt-get install -y systemd)")
-            return
-        }
+    @Test(Prerequisite.trait(Prerequisite.tools("systemd-analyze", packages: ["systemd-analyze": "systemd"])))
+    func theUnitVerifies() throws {
+        let analyze = try Prerequisite.path(of: "systemd-analyze", package: "systemd")
         let unit = try String(contentsOfFile: systemd + "/ghostport.service", encoding: .utf8)
         // The binary is not installed here: the same unit, starting /bin/true.
         let directory = try temporaryDirectory()
@@ -66,11 +61,9 @@ private func tool(_ names: String...) -> String? {
         }
     }
 
-    @Test func theLogrotateSnippetParses() throws {
-        guard let logrotate = tool("/usr/sbin/logrotate", "/sbin/logrotate") else {
-            print("skipped: logrotate is missing (apt-get install -y logrotate)")
-            return
-        }
+    @Test(Prerequisite.trait(Prerequisite.tools("logrotate")))
+    func theLogrotateSnippetParses() throws {
+        let logrotate = try Prerequisite.path(of: "logrotate")
         let snippet = try String(contentsOfFile: systemd + "/ghostport.logrotate", encoding: .utf8)
         #expect(snippet.contains("postrotate\n        systemctl reload ghostport.service"))
         // Dry run (-d) on a copy pointing at a temporary log, owned by an account that exists here.
@@ -86,11 +79,9 @@ private func tool(_ names: String...) -> String? {
         #expect(output.contains("rotating pattern: \(directory)/eve.json"), "\(output)")
     }
 
-    @Test func theAccountIsCreatedBySysusers() throws {
-        guard let sysusers = tool("/usr/bin/systemd-sysusers", "/bin/systemd-sysusers") else {
-            print("skipped: systemd-sysusers is missing (apt-get install -y systemd)")
-            return
-        }
+    @Test(Prerequisite.trait(Prerequisite.tools("systemd-sysusers", packages: ["systemd-sysusers": "systemd"])))
+    func theAccountIsCreatedBySysusers() throws {
+        let sysusers = try Prerequisite.path(of: "systemd-sysusers", package: "systemd")
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)

@@ -6,10 +6,13 @@ import Testing
 import Wire
 
 /// Where the community-id-spec baseline and its pcaps live in the shared corpus.
+/// The shared corpus beside the repository (`../shared/corpus`), or `$GHOSTPORT_CORPUS`: files
+/// outside the repository, so a test that needs them is skipped where they are absent (CI too).
 enum SpecCorpus {
     static let root: String = {
         if let env = ProcessInfo.processInfo.environment["GHOSTPORT_CORPUS"] { return env }
-        return "/work/shared/corpus"
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus").path
     }()
     static let baseline = root + "/expected/community-id-spec/baseline_deflt.json"
     static let pcaps = root + "/pcaps/community-id-spec"
@@ -88,7 +91,7 @@ struct CommunityIDTests {
     }
 
     @Test("the spec's baseline: every packet of its pcaps, every baseline flow",
-          .enabled(if: SpecCorpus.present, "needs the shared corpus (community-id-spec baseline)"))
+          .enabled(if: SpecCorpus.present, "needs the shared corpus beside the repository (community-id-spec baseline)"))
     func baselinePcaps() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: SpecCorpus.baseline))
         let rows = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
@@ -133,8 +136,9 @@ struct CommunityIDTests {
     }
 
     @Test("agrees with the PyPI communityid package on random tuples",
-          .enabled(if: PythonCommunityID.available, "needs python3 with the PyPI package: pip install communityid"))
+          Prerequisite.trait(PythonCommunityID.unmet))
     func againstPython() throws {
+        try Prerequisite.require(PythonCommunityID.unmet)
         var rng = SplitMix64(seed: 0xC0FFEE)
         struct Case {
             var seed: UInt16
@@ -204,9 +208,9 @@ enum PythonCommunityID {
         sys.stdout.write('\\n'.join(out) + '\\n')
         """
 
-    static let available: Bool = {
-        (try? python(["-c", "import communityid"]).status) == 0
-    }()
+    /// The reference implementation, PyPI's `communityid`, for Debian's python3 (`.ci/run` installs it).
+    static let unmet: String? = Prerequisite.pythonModule(
+        "communityid", install: "\(Prerequisite.python) -m pip install --break-system-packages communityid")
 
     static func run(_ lines: [String]) throws -> [String] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghostport-cid-\(getpid())")
@@ -223,8 +227,8 @@ enum PythonCommunityID {
 
     private static func python(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        process.executableURL = URL(fileURLWithPath: Prerequisite.python)
+        process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

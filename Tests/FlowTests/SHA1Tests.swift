@@ -20,9 +20,9 @@ struct SHA1Tests {
         #expect(portable.finalize().description == hex)
     }
 
-    @Test("the CPU's SHA instructions and the portable rounds agree on 2,000 random messages")
+    @Test("the CPU's SHA instructions and the portable rounds agree on 2,000 random messages",
+          .enabled(if: SHA1.hasHardware, "this CPU has no SHA instructions: only the portable rounds run here"))
     func hardwareMatchesPortable() throws {
-        try #require(SHA1.hasHardware, "this CPU has no SHA instructions: only the portable rounds run here")
         var random = SplitMix64(seed: 0x5A1)
         for _ in 0..<2_000 {
             let message = (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }

@@ -127,8 +127,9 @@ struct DecodeOutputTests {
     }
 
     @Test("the ts column agrees with tshark's frame.time_epoch where tshark reads the sub-second field as it is",
-          .enabled(if: Tool.hasTshark, "tshark is not installed at /usr/bin/tshark"))
+          Prerequisite.trait(Tool.tsharkUnmet))
     func oddTimestampsAgreeWithTshark() throws {
+        try Prerequisite.require(Tool.tsharkUnmet)
         let dir = try TempDirectory()
         // tshark keeps nanoseconds in a signed 32-bit field: from 2^31 on it prints them negated.
         let records = Self.oddNanoseconds.filter { $0 <= Int32.max }.enumerated().map { index, nanoseconds in

@@ -6,15 +6,16 @@ import TestSupport
 /// (JSON Schema 2020-12), checked by Tests/schema/validate.py with python's jsonschema.
 @Suite(.serialized) struct SchemaTests {
     static let validator = Repository.root + "/Tests/schema/validate.py"
-    static let hasJSONSchema: Bool = Repository.python(["-c", "import jsonschema"])?.status == 0
+    static let jsonschemaUnmet = Prerequisite.pythonModule("jsonschema", install: "apt-get install -y python3-jsonschema")
 
     private func validate(_ files: [String]) throws -> ProcessOutput {
-        try #require(Repository.python([Self.validator] + files))
+        try GoldenRun.run(Prerequisite.python, [Self.validator] + files, in: NSTemporaryDirectory(), environment: [:])
     }
 
     /// The golden captures, read afresh (with each case's arguments), and their expectations.
-    @Test(.enabled(if: SchemaTests.hasJSONSchema, "python3 with the jsonschema package is absent"))
+    @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet))
     func goldenOutputsValidate() throws {
+        try Prerequisite.require(Self.jsonschemaUnmet)
         let dir = try TempDirectory()
         var files: [String] = []
         for name in GoldenTests.folders {
@@ -31,9 +32,10 @@ import TestSupport
     }
 
     /// A genpcap capture with the shipped rules and anomaly records on: alerts, scans, flows, stats.
-    @Test(.enabled(if: SchemaTests.hasJSONSchema && Repository.hasGenpcap,
-                   "python3 with jsonschema, or ../shared/bench/genpcap.py, is absent"))
+    @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet),
+          .enabled(if: Repository.hasGenpcap, "../shared/bench/genpcap.py is absent"))
     func generatedCaptureValidates() throws {
+        try Prerequisite.require(Self.jsonschemaUnmet)
         let dir = try TempDirectory()
         let capture = try Repository.generate("schema", seed: 7, packets: 30_000, in: dir.path)
         let read = try GoldenRun.run(Tool.ghostport, ["read", "--rules", Repository.rules, "--anomalies", "--output", "eve.jsonl",
@@ -45,8 +47,9 @@ import TestSupport
     }
 
     /// The schema is not vacuous: records with a field missing, mistyped or unknown fail.
-    @Test(.enabled(if: SchemaTests.hasJSONSchema, "python3 with the jsonschema package is absent"))
+    @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet))
     func brokenRecordsFail() throws {
+        try Prerequisite.require(Self.jsonschemaUnmet)
         let expected = try String(contentsOfFile: GoldenTests.directory + "/tcp-answered-571/expected.jsonl", encoding: .utf8)
         let alert = try #require(expected.split(separator: "\n").first.map(String.init))
         let broken = [

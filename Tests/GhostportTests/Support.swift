@@ -29,6 +29,8 @@ enum Tool {
 
     static let tshark = "/usr/bin/tshark"
     static var hasTshark: Bool { FileManager.default.isExecutableFile(atPath: tshark) }
+    /// Nil when tshark is installed; otherwise what to install.
+    static var tsharkUnmet: String? { hasTshark ? nil : "\(tshark) is missing (apt-get install -y tshark)" }
 
     /// Runs `executable` with `arguments`, standard input from `stdinPath` (else /dev/null) or, with
     /// `stdinPipe`, those bytes through a pipe, which cannot seek. Output goes through files, not pipes,

@@ -134,8 +134,7 @@ private func expectedColumns(_ fields: [String: [String]]) -> [String] {
     return [first("frame.number"), first("frame.time_epoch"), src, dst, proto, sport, dport, flags]
 }
 
-@Suite("decode agrees with tshark", .serialized,
-       .enabled(if: Tool.hasTshark, "tshark is not installed at /usr/bin/tshark: the agreement tests need it"))
+@Suite("decode agrees with tshark", .serialized, Prerequisite.trait(Tool.tsharkUnmet))
 struct TsharkAgreementTests {
     @Test("every field of every frame", arguments: agreementCases)
     func agreement(_ agreementCase: AgreementCase) throws {

@@ -40,7 +40,7 @@ import Testing
         // Two ports are cheaper as two `port` tests than as a range.
         #expect(text.contains("tcp port 20 or tcp port 21"))
         #expect(text.contains("tcp portrange 30-40"))
-        guard case .success(let made) = filter(rules.joined(separator: "\n")) else { return }
+        let made = try #require(try? filter(rules.joined(separator: "\n")).get())
         #expect(made.summary == "17 tcp ports in 3 ranges")
     }
 

@@ -3,6 +3,7 @@ import Foundation
 @testable import Output
 import Synchronization
 import Testing
+import TestSupport
 
 private func temporaryDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "ghostport-eve-\(UUID().uuidString)"
@@ -161,17 +162,12 @@ private final class Flag: Sendable {
     }
 
     /// A real full filesystem: a 1 MiB tmpfs filled to the last page. Needs root to mount.
-    @Test func aFullFilesystemLosesRecordsOnceAndResumes() throws {
-        guard getuid() == 0 else {
-            print("skipped: the full-filesystem test needs root to mount a 1 MiB tmpfs")
-            return
-        }
+    @Test(Prerequisite.trait(Prerequisite.tmpfs))
+    func aFullFilesystemLosesRecordsOnceAndResumes() throws {
+        try Prerequisite.require(Prerequisite.tmpfs)
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        guard run("/bin/mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", directory) else {
-            print("skipped: cannot mount a tmpfs here (no CAP_SYS_ADMIN in this sandbox?)")
-            return
-        }
+        try #require(run("/bin/mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", directory), "mount failed")
         defer { _ = run("/bin/umount", directory) }
 
         let path = directory + "/eve.json"

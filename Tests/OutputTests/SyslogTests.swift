@@ -86,11 +86,9 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
 /// it wrote. Needs root (only root may create /dev/log) and /usr/sbin/rsyslogd
 /// (`apt-get install -y rsyslog`); refuses to touch a /dev/log a running logger serves.
 @Suite(.serialized) struct SyslogEndToEndTests {
-    @Test func alertsReachRsyslogInBothFormats() throws {
-        if let reason = RsyslogDaemon.unavailableReason {
-            print("skipped: the rsyslogd end-to-end test \(reason)")
-            return
-        }
+    @Test(Prerequisite.trait(RsyslogDaemon.unavailableReason))
+    func alertsReachRsyslogInBothFormats() throws {
+        try Prerequisite.require(RsyslogDaemon.unavailableReason)
         let daemon = try RsyslogDaemon(facility: "local5")
         defer { daemon.stop() }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Platform
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -72,8 +73,10 @@ import Glibc
         #expect(trust.problem(link)?.description == "\(link): writable by others (mode 0666); refusing to load")
     }
 
-    @Test(.enabled(if: geteuid() == 0 && getpwnam("nobody") != nil, "needs root to give files away"))
+    @Test(Prerequisite.trait(Prerequisite.root.map { "\($0) to give files away" }),
+          .enabled(if: getpwnam("nobody") != nil, "no account 'nobody' here"))
     func ownedByAnotherUser() throws {
+        try Prerequisite.require(Prerequisite.root)
         let scratch = try Scratch()
         let file = try scratch.file("a.rules")
         let nobody = getpwnam("nobody")!.pointee
@@ -82,8 +85,10 @@ import Glibc
         #expect(FileTrust.sensor(user: "nobody").problem(file) == nil, "the sensor's own account may own it")
     }
 
-    @Test(.enabled(if: geteuid() == 0 && getgrnam("nogroup") != nil, "needs root and a group 'nogroup'"))
+    @Test(Prerequisite.trait(Prerequisite.root.map { "\($0) to give files away" }),
+          .enabled(if: getgrnam("nogroup") != nil, "no group 'nogroup' here"))
     func writableByAnotherGroup() throws {
+        try Prerequisite.require(Prerequisite.root)
         let scratch = try Scratch()
         let file = try scratch.file("a.rules", mode: 0o664)
         let nogroup = getgrnam("nogroup")!.pointee.gr_gid

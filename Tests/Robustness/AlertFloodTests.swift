@@ -6,8 +6,8 @@ import Testing
 /// sources hit every watched port, once without a limit and once with one. The limited run must
 /// write exactly what the limit's rules admit of the unlimited run's alerts, count the rest as
 /// shed by reason, keep every flow record and verdict, and stay within the memory bound.
-@Suite(.serialized, .enabled(if: Checkout.ghostport != nil,
-                              "no ghostport binary beside the tests or in .build/debug: run swift build first"))
+@Suite(.serialized, Prerequisite.trait(Checkout.ghostport == nil
+                                        ? "no ghostport binary beside the tests or in .build/debug: run swift build first" : nil))
 struct AlertFloodTests {
     static let window = 60
     static let microsecondsPerPacket = 4_000

@@ -6,8 +6,8 @@ import Testing
 /// watched port, a fragment flood, runt frames, and ICMP errors quoting garbage. Each must exit 0,
 /// write only JSON lines, end with a stats record whose counters account for what happened, and stay
 /// under 128 MiB of resident memory (the child's peak, from wait4).
-@Suite(.serialized, .enabled(if: Checkout.ghostport != nil,
-                              "no ghostport binary beside the tests or in .build/debug: run swift build first"))
+@Suite(.serialized, Prerequisite.trait(Checkout.ghostport == nil
+                                        ? "no ghostport binary beside the tests or in .build/debug: run swift build first" : nil))
 struct HostileReadTests {
     static let rssLimitKiB = 128 * 1024
 

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Rules
 
 /// The repository root: three levels above this file (Tests/RulesTests/<file>).
@@ -19,6 +20,14 @@ private func exists(_ path: String) -> Bool {
 
 @Suite("The shipped registry and rules")
 struct RegistryShippedTests {
+    /// The two lists the registry is built from, from Debian's packages.
+    static var sourcesUnmet: String? {
+        var missing: [String] = []
+        if !exists(ianaServices) { missing.append("\(ianaServices) (apt-get install -y wireshark-common)") }
+        if !exists(nmapServices) { missing.append("\(nmapServices) (apt-get install -y nmap-common)") }
+        return missing.isEmpty ? nil : "missing " + missing.joined(separator: " and ")
+    }
+
     @Test("rules/abandoned-ports.rules is exactly a fresh generation from rules/registry.tsv")
     func rulesAreFresh() throws {
         let registry = try Registry.parse(try RegistryFile.contents(of: registryPath), file: registryPath)
@@ -54,9 +63,9 @@ struct RegistryShippedTests {
     }
 
     @Test("rebuilding from this machine's IANA and nmap lists with the shipped criterion reproduces the registry",
-          .enabled(if: exists(ianaServices) && exists(nmapServices),
-                   "needs wireshark-common's services and nmap-common's nmap-services"))
+          Prerequisite.trait(RegistryShippedTests.sourcesUnmet))
     func rebuildReproduces() throws {
+        try Prerequisite.require(Self.sourcesUnmet)
         let registry = try Registry.parse(try RegistryFile.contents(of: registryPath), file: registryPath)
         let services = try RegistrySources.parseServices(try RegistryFile.contents(of: ianaServices), file: ianaServices)
         let table = try RegistrySources.parseFrequencies(try RegistryFile.contents(of: nmapServices), file: nmapServices)
