@@ -184,7 +184,7 @@ public final class Engine {
         guard let (key, isCanonical) = FlowKey.of(packet) else { return }
         // A flow pushed out to make room ends here like any other: its record and verdict count.
         let (handle, isNew) = flows.lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp) { evicted in
-            self.flowEnded(evicted, reason: "forced")
+            self.flowEnded(evicted, reason: "forced", time: timestamp)
         }
         let toServer = flows[handle].isToServer(isCanonical: isCanonical)
         flows.update(handle, with: packet, toServer: toServer, timestamp: timestamp, length: originalLength)
@@ -273,7 +273,8 @@ public final class Engine {
                     appendEvidence(handle: handle, bytes: bytes, originalLength: originalLength, timestamp: timestamp)
                 }
             }
-            writeAlert(rule: rule, handle: handle, timestamp: timestamp, origin: origin, evidence: evidenceName)
+            writeAlert(rule: rule, handle: handle, toServer: toServer, timestamp: timestamp, origin: origin,
+                       evidence: evidenceName)
         }
     }
 
@@ -316,7 +317,7 @@ public final class Engine {
 
     /// Ends flows idle past their timeout at packet time `now`.
     public func expireFlows(now: Int64) {
-        flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout") }
+        flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout", time: now) }
         if limiter.episode != nil, let episode = limiter.endEpisode(now: now) {
             log?(episode.summary(limits: configuration.alertLimits))
         }
@@ -351,15 +352,15 @@ public final class Engine {
     /// `time` stamps the final stats record: the last packet's time by default (offline), the
     /// clock's when capturing live (where no packet may have come at all).
     public func finish(reason: StaticString = "shutdown", at time: Int64? = nil) {
-        drainFlows(reason: reason)
+        drainFlows(reason: reason, time: time ?? lastTimestamp)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         records.closeAllEvidence()
         writeStats(timestamp: time ?? lastTimestamp)
         records.flush()
     }
 
-    private func flowEnded(_ flow: Flow, reason: StaticString) {
-        if flowEndedNeedsRecord(flow) { records.flowEnded(flow, reason: reason, watchlist: watchlist) }
+    private func flowEnded(_ flow: Flow, reason: StaticString, time: Int64) {
+        if flowEndedNeedsRecord(flow) { records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist) }
     }
 
     /// A flow's end, but for its record: evidence closed, verdict counted. True when it
@@ -397,11 +398,12 @@ public final class Engine {
                       fileName: origin.source >= 0 && origin.source < sourceNames.count ? sourceNames[origin.source] : nil)
     }
 
-    private func writeAlert(rule: Rule, handle: FlowHandle, timestamp: Int64, origin: PacketOrigin, evidence: String?) {
+    private func writeAlert(rule: Rule, handle: FlowHandle, toServer: Bool, timestamp: Int64, origin: PacketOrigin,
+                            evidence: String?) {
         let flow = flows[handle]
         let service = flow.isWatched ? watchlist.service(port: flow.watchedPort, proto: flow.key.proto) : nil
-        records.alert(AlertDecision(rule: rule, flow: flow, flowID: flowID(of: flow), service: service, evidence: evidence,
-                                    context: context(timestamp: timestamp, origin: origin)),
+        records.alert(AlertDecision(rule: rule, flow: flow, flowID: flowID(of: flow), toServer: toServer, service: service,
+                                    evidence: evidence, context: context(timestamp: timestamp, origin: origin)),
                       packet: packet)
     }
 

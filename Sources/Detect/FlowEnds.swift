@@ -4,11 +4,11 @@ extension Engine {
     /// Ends every flow at shutdown: the bookkeeping (verdict counts, evidence files) here, in
     /// order; the records of the flows that get one go to the sink in batches, which it may
     /// write on two threads (each record costs about 0.3 µs).
-    func drainFlows(reason: StaticString) {
+    func drainFlows(reason: StaticString, time: Int64) {
         var batch: [Flow] = []
         batch.reserveCapacity(Self.flowRecordBatch)
         func writeBatch() {
-            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, watchlist: watchlist) }
+            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, time: time, watchlist: watchlist) }
             batch.removeAll(keepingCapacity: true)
         }
         flows.drain { flow in

@@ -15,10 +15,11 @@ public protocol RecordSink: AnyObject {
     func scan(_ scan: ScanDetector.Scan, window seconds: Int, packet: DecodedPacket, context: PacketContext)
     /// A decode event of the packet in hand, when anomaly records are on.
     func anomaly(_ event: DecodeEvent, packet: DecodedPacket, context: PacketContext)
-    /// A flow that ended (timed out, pushed out, or at shutdown) and gets a record: it was watched or alerted.
-    func flowEnded(_ flow: Flow, reason: StaticString, watchlist: Watchlist)
+    /// A flow that ended (timed out, pushed out, or at shutdown) at `time` and gets a record: it
+    /// was watched or alerted.
+    func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist)
     /// Many flows that ended at once (shutdown), in order: a sink may write them on more than one thread.
-    func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, watchlist: Watchlist)
+    func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist)
     /// A stats record (periodic, on request, and the last one).
     func stats(_ stats: SensorStats, timestamp: Int64)
     /// Hands buffered records to the file or socket now.
@@ -60,6 +61,8 @@ public struct AlertDecision {
     public var rule: Rule
     public var flow: Flow
     public var flowID: UInt64
+    /// The packet goes from the flow's client to its server.
+    public var toServer: Bool
     /// The registry's service name of the flow's watched port, when the flow is watched and the port has one.
     public var service: String?
     /// The flow's evidence file, when evidence is kept.

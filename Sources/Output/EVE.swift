@@ -109,15 +109,16 @@ public enum EVE {
         return text
     }
 
-    /// EVE's `proto`: the IANA keyword for common protocols, the number otherwise.
+    /// EVE's `proto`, always a string as Suricata writes it: the protocol's keyword, or for
+    /// the numbers that have none (144-255) the number, unpadded (`"253"`).
     public static func appendProto(_ proto: UInt8, into out: inout OutputBuffer) {
+        out.append(byte: 0x22)
         if let name = IPProtocol.keyword(proto) {
-            out.append(byte: 0x22)
             out.append(name)
-            out.append(byte: 0x22)
         } else {
             out.append(decimal: UInt64(proto))
         }
+        out.append(byte: 0x22)
     }
 
     /// Opens a record: `{"timestamp":...,"event_type":...,` through `pkt_src`, without the closing brace.

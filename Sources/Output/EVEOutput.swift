@@ -119,8 +119,9 @@ public final class EVEOutput {
         if end {
             out.append(",\"end\":\"")
             EVE.appendTimestamp(flow.last, into: &out)
+            // Suricata's age: the difference of the two times' whole seconds.
             out.append("\",\"age\":")
-            out.append(decimal: UInt64(max(0, (flow.last - flow.start) / 1_000_000_000)))
+            out.append(decimal: UInt64(max(0, flow.last.floorDivided(by: 1_000_000_000) - flow.start.floorDivided(by: 1_000_000_000))))
         }
     }
 }

@@ -87,7 +87,19 @@ public final class EVERecords: RecordSink {
                 out.append(byte: 0x7D)
             }
             out.append(byte: 0x7D)
+            out.append(alert.toServer ? ",\"direction\":\"to_server\"" : ",\"direction\":\"to_client\"")
             EVEOutput.appendFlowCounters(flow, end: false, into: &out)
+            // Suricata's alert `flow` also names the flow's tuple, client to server.
+            let client = flow.client, server = flow.server
+            out.append(",\"src_ip\":\"")
+            out.append(address: client.address)
+            out.append("\",\"dest_ip\":\"")
+            out.append(address: server.address)
+            out.append(byte: 0x22)
+            if PacketFacts.carriesPorts(flow.key.proto) {
+                EVE.appendField("src_port", number: UInt64(client.port), into: &out)
+                EVE.appendField("dest_port", number: UInt64(server.port), into: &out)
+            }
             out.append(byte: 0x7D)
             out.append(",\"ghostport\":{\"kind\":\"")
             // The registry's rules say what they are; any other rule is just a rule.
@@ -159,33 +171,40 @@ public final class EVERecords: RecordSink {
             out.append(",\"pkt_src\":")
             out.append(jsonString: settings.packetSource)
             if let name = context.fileName { EVE.appendField("pcap_filename", string: name, into: &out) }
-            out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
-            out.append(string: event.name)
-            out.append("\"}}\n")
+            // An event Suricata does not have is named in the `ghostport` object, not in Suricata's.
+            if event.isSuricatas {
+                out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
+                out.append(string: event.name)
+                out.append("\"}}\n")
+            } else {
+                out.append(",\"anomaly\":{\"type\":\"decode\"},\"ghostport\":{\"event\":\"")
+                out.append(string: event.name)
+                out.append("\"}}\n")
+            }
         }
     }
 
-    public func flowEnded(_ flow: Flow, reason: StaticString, watchlist: Watchlist) {
+    public func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist) {
         let format = flowRecordFormat(watchlist)
-        output.record { out in format.write(flow, reason: reason, into: &out) }
+        output.record { out in format.write(flow, reason: reason, time: time, into: &out) }
     }
 
     /// At shutdown: a batch large enough is split between this thread (the first half) and a
     /// helper (the rest), appended in order, so the bytes are those one thread writes. The
     /// helper's records cost about a third more (it reads flows this thread just walked, from
     /// the other core's cache); measured, an even split finishes first.
-    public func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, watchlist: Watchlist) {
+    public func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist) {
         let format = flowRecordFormat(watchlist)
         if flows.count < max(2, settings.parallelFlowRecords) {
-            for flow in flows { output.record { out in format.write(flow, reason: reason, into: &out) } }
+            for flow in flows { output.record { out in format.write(flow, reason: reason, time: time, into: &out) } }
             return
         }
         let half = flows.count / 2
         var helperOutput = OutputBuffer(fd: -1, flushThreshold: 1 << 20)
         Concurrently.run({
-            for flow in flows[..<half] { output.record { out in format.write(flow, reason: reason, into: &out) } }
+            for flow in flows[..<half] { output.record { out in format.write(flow, reason: reason, time: time, into: &out) } }
         }, alongside: {
-            for flow in flows[half...] { format.write(flow, reason: reason, into: &helperOutput) }
+            for flow in flows[half...] { format.write(flow, reason: reason, time: time, into: &helperOutput) }
         })
         output.append(records: flows.count - half, from: helperOutput)
         helperOutput.discard()

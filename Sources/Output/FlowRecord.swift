@@ -10,9 +10,11 @@ struct FlowRecordFormat: Sendable {
     var communityIDSeed: UInt16
     var watchlist: Watchlist
 
-    /// The flow's EVE `flow` record, newline included.
-    func write(_ flow: Flow, reason: StaticString, into out: inout OutputBuffer) {
-        var head = EVEHeader(timestamp: flow.start)
+    /// The flow's EVE `flow` record, newline included. `time` is when the flow ended (its
+    /// timeout, eviction or the shutdown, on the packet clock offline): the record's timestamp, as
+    /// Suricata's is the moment it logs the flow; the flow's own times are `flow.start` and `flow.end`.
+    func write(_ flow: Flow, reason: StaticString, time: Int64, into out: inout OutputBuffer) {
+        var head = EVEHeader(timestamp: time)
         head.flowID = flow.eveFlowID
         head.inIface = interface
         let client = flow.client, server = flow.server
@@ -31,18 +33,26 @@ struct FlowRecordFormat: Sendable {
         EVE.open(head, eventType: "flow", into: &out)
         EVEOutput.appendCommunityID(into: &out) { CommunityID.write(seed: communityIDSeed, flow: flow, into: $0) }
         EVEOutput.appendFlowCounters(flow, end: true, into: &out)
+        let isTCP = flow.key.proto == IPProtocol.tcp
         out.append(",\"state\":\"")
-        out.append(flow.key.proto == IPProtocol.tcp ? flow.tcpState.name : (flow.established ? "established" : "new"))
+        out.append(isTCP ? Self.flowState(flow.tcpState) : (flow.established ? "established" : "new"))
         out.append("\",\"reason\":\"")
         out.append(reason)
         out.append(byte: 0x22)
         out.append(",\"alerted\":")
         out.append(flow.hasAlerted ? "true" : "false")
         out.append(byte: 0x7D)
+        if isTCP { Self.appendTCP(flow, into: &out) }
         out.append(",\"ghostport\":{")
         var comma = false
+        if isTCP {
+            out.append("\"tcp_state\":\"")
+            out.append(flow.tcpState.name)
+            out.append(byte: 0x22)
+            comma = true
+        }
         if verdict != .none {
-            out.append("\"verdict\":\"")
+            out.append(comma ? ",\"verdict\":\"" : "\"verdict\":\"")
             out.append(verdict.name)
             out.append(byte: 0x22)
             EVE.appendField("watched_port", number: UInt64(flow.watchedPort), into: &out)
@@ -59,5 +69,44 @@ struct FlowRecordFormat: Sendable {
         out.append(byte: 0x5D)
         EVE.appendField("repeats", number: UInt64(flow.alerted.repeats), into: &out)
         out.append("}}\n")
+    }
+
+    /// Suricata's flow state for a TCP flow: `new` until the handshake completes, `established`
+    /// while it lasts (a FIN from one side included), `closed` after FIN both ways or a RST.
+    static func flowState(_ state: TCPState) -> StaticString {
+        switch state {
+        case .none, .synSent, .synReceived: "new"
+        case .established, .closing: "established"
+        case .closed: "closed"
+        }
+    }
+
+    /// Suricata's `tcp` object: the flags seen (both ways, to the server, to the client) as two
+    /// hex digits, each flag seen as `true`, and the TCP state where ghostport's is Suricata's
+    /// (its `closing`, a FIN from one side, is several of Suricata's states: `ghostport.tcp_state` has it).
+    static func appendTCP(_ flow: Flow, into out: inout OutputBuffer) {
+        let both = flow.tcpFlagsToServer | flow.tcpFlagsToClient
+        out.append(",\"tcp\":{\"tcp_flags\":\"")
+        appendHexByte(both, into: &out)
+        out.append("\",\"tcp_flags_ts\":\"")
+        appendHexByte(flow.tcpFlagsToServer, into: &out)
+        out.append("\",\"tcp_flags_tc\":\"")
+        appendHexByte(flow.tcpFlagsToClient, into: &out)
+        out.append(byte: 0x22)
+        // Suricata's order: syn, fin, rst, psh, ack, urg, ecn, cwr.
+        let names: [(UInt8, StaticString)] = [(0x02, ",\"syn\":true"), (0x01, ",\"fin\":true"), (0x04, ",\"rst\":true"),
+                                              (0x08, ",\"psh\":true"), (0x10, ",\"ack\":true"), (0x20, ",\"urg\":true"),
+                                              (0x40, ",\"ecn\":true"), (0x80, ",\"cwr\":true")]
+        for (bit, text) in names where both & bit != 0 { out.append(text) }
+        if flow.tcpState != .closing {
+            out.append(",\"state\":\"")
+            out.append(flow.tcpState.name)
+            out.append(byte: 0x22)
+        }
+        out.append(byte: 0x7D)
+    }
+
+    private static func appendHexByte(_ value: UInt8, into out: inout OutputBuffer) {
+        for nibble in [value >> 4, value & 0xF] { out.append(byte: nibble < 10 ? 0x30 + nibble : 0x57 + nibble) }
     }
 }

@@ -1,91 +1,132 @@
 import Detect
 import Wire
 
-/// The EVE `stats` record: the one statistics model (`SensorStats`) as Suricata's object, with
-/// ghostport's own counters beside Suricata's.
+/// The EVE `stats` record: the one statistics model (`SensorStats`) in Suricata's layout where
+/// Suricata has the counter (same name, same meaning), and ghostport's own counters in the
+/// record's `ghostport.stats` object, in sections of the same names:
+///
+/// ```
+/// "stats": {"uptime", "capture": {kernel_packets, kernel_drops, kernel_ifdrops} (live only),
+///           "decoder": {pkts, bytes, "event": {LAYER: {EVENT: n}}},
+///           "flow": {active}, "detect": {alert, alerts_suppressed}}
+/// "ghostport": {"stats": {"capture": {ring_waits, ring_drops},
+///           "decoder": {"event": {"decoder.L.E": n}} (events Suricata does not have),
+///           "flow": {created, timed_out, evicted, ended, watched},
+///           "detect": {uninspected, repeats, alerts_shed_source, alerts_shed_sid,
+///                      alert_sources_evicted, alerts_by_sid, verdicts},
+///           "output": {lost, evidence_errors, syslog_dropped}}}
+/// ```
 enum StatsRecord {
     static func write(_ stats: SensorStats, timestamp: Int64, into out: inout OutputBuffer) {
         EVE.open(EVEHeader(timestamp: timestamp), eventType: "stats", into: &out)
         let engine = stats.engine, capture = stats.capture, flows = stats.flows
+        var fields = Fields()
         out.append(",\"stats\":{\"uptime\":")
         out.append(decimal: stats.uptimeSeconds)
-        out.append(",\"capture\":{")
-        var fields: [(StaticString, UInt64)] = []
-        if let value = capture.kernelPackets { fields.append(("kernel_packets", value)) }
-        if let value = capture.kernelDrops { fields.append(("kernel_drops", value)) }
-        if let value = capture.kernelInterfaceDrops { fields.append(("kernel_ifdrops", value)) }
-        fields.append(("ring_waits", capture.ringWaits))
-        fields.append(("ring_drops", capture.ringDrops))
-        for (i, field) in fields.enumerated() {
-            if i > 0 { out.append(byte: 0x2C) }
-            out.append(byte: 0x22)
-            out.append(field.0)
-            out.append("\":")
-            out.append(decimal: field.1)
+        // libpcap's counters exist for a live capture only; offline there is no capture section.
+        if capture.kernelPackets != nil || capture.kernelDrops != nil || capture.kernelInterfaceDrops != nil {
+            out.append(",\"capture\":{")
+            fields.start()
+            if let value = capture.kernelPackets { fields.add("kernel_packets", value, into: &out) }
+            if let value = capture.kernelDrops { fields.add("kernel_drops", value, into: &out) }
+            if let value = capture.kernelInterfaceDrops { fields.add("kernel_ifdrops", value, into: &out) }
+            out.append(byte: 0x7D)
         }
-        out.append("},\"decoder\":{\"pkts\":")
+        out.append(",\"decoder\":{\"pkts\":")
         out.append(decimal: engine.packets)
         out.append(",\"bytes\":")
         out.append(decimal: engine.bytes)
         out.append(",\"event\":{")
-        var first = true
-        for event in DecodeEvent.allCases where engine.decodeEvents[Int(event.rawValue)] > 0 {
-            if !first { out.append(byte: 0x2C) }
-            first = false
-            out.append(jsonString: event.name)
-            out.append(byte: 0x3A)
-            out.append(decimal: engine.decodeEvents[Int(event.rawValue)])
+        // Suricata nests its counter `decoder.event.ipv4.trunc_pkt` as event.ipv4.trunc_pkt.
+        var layers: [(layer: Substring, events: [(Substring, UInt64)])] = []
+        for event in DecodeEvent.allCases where event.isSuricatas && engine.decodeEvents[Int(event.rawValue)] > 0 {
+            let parts = event.name.split(separator: ".")  // decoder, layer, event
+            let entry = (parts[2], engine.decodeEvents[Int(event.rawValue)])
+            if let index = layers.firstIndex(where: { $0.layer == parts[1] }) {
+                layers[index].events.append(entry)
+            } else {
+                layers.append((parts[1], [entry]))
+            }
+        }
+        for (i, layer) in layers.enumerated() {
+            if i > 0 { out.append(byte: 0x2C) }
+            out.append(jsonString: String(layer.layer))
+            out.append(":{")
+            fields.start()
+            for (event, count) in layer.events { fields.add(String(event), count, into: &out) }
+            out.append(byte: 0x7D)
         }
         out.append("}},\"flow\":{\"active\":")
         out.append(decimal: flows.active)
-        out.append(",\"created\":")
-        out.append(decimal: flows.created)
-        out.append(",\"timed_out\":")
-        out.append(decimal: flows.timedOut)
-        out.append(",\"evicted\":")
-        out.append(decimal: flows.evicted)
-        out.append(",\"ended\":")
-        out.append(decimal: flows.ended)
-        out.append(",\"watched\":")
-        out.append(decimal: engine.watchedFlows)
-        out.append("},\"detect\":{\"uninspected\":")
-        out.append(decimal: engine.uninspected)
-        out.append(",\"alerts\":")
+        out.append("},\"detect\":{\"alert\":")
         out.append(decimal: engine.alerts)
-        out.append(",\"suppressed\":")
+        out.append(",\"alerts_suppressed\":")
         out.append(decimal: engine.suppressed)
-        out.append(",\"repeats\":")
-        out.append(decimal: engine.repeats)
-        out.append(",\"alerts_shed_source\":")
-        out.append(decimal: engine.alertsShedBySource)
-        out.append(",\"alerts_shed_sid\":")
-        out.append(decimal: engine.alertsShedBySid)
-        out.append(",\"alert_sources_evicted\":")
-        out.append(decimal: engine.alertSourcesEvicted)
+        out.append("}}")
+
+        out.append(",\"ghostport\":{\"stats\":{\"capture\":{\"ring_waits\":")
+        out.append(decimal: capture.ringWaits)
+        out.append(",\"ring_drops\":")
+        out.append(decimal: capture.ringDrops)
+        out.append(byte: 0x7D)
+        let own = DecodeEvent.allCases.filter { !$0.isSuricatas && engine.decodeEvents[Int($0.rawValue)] > 0 }
+        if !own.isEmpty {
+            out.append(",\"decoder\":{\"event\":{")
+            fields.start()
+            for event in own { fields.add(event.name, engine.decodeEvents[Int(event.rawValue)], into: &out) }
+            out.append("}}")
+        }
+        out.append(",\"flow\":{")
+        fields.start()
+        fields.add("created", flows.created, into: &out)
+        fields.add("timed_out", flows.timedOut, into: &out)
+        fields.add("evicted", flows.evicted, into: &out)
+        fields.add("ended", flows.ended, into: &out)
+        fields.add("watched", engine.watchedFlows, into: &out)
+        out.append("},\"detect\":{")
+        fields.start()
+        fields.add("uninspected", engine.uninspected, into: &out)
+        fields.add("repeats", engine.repeats, into: &out)
+        fields.add("alerts_shed_source", engine.alertsShedBySource, into: &out)
+        fields.add("alerts_shed_sid", engine.alertsShedBySid, into: &out)
+        fields.add("alert_sources_evicted", engine.alertSourcesEvicted, into: &out)
         out.append(",\"alerts_by_sid\":{")
-        for (i, sid) in engine.alertsBySid.keys.sorted().enumerated() {
-            if i > 0 { out.append(byte: 0x2C) }
-            out.append(byte: 0x22)
-            out.append(decimal: UInt64(sid))
-            out.append("\":")
-            out.append(decimal: engine.alertsBySid[sid, default: 0])
-        }
+        fields.start()
+        for sid in engine.alertsBySid.keys.sorted() { fields.add(String(sid), engine.alertsBySid[sid, default: 0], into: &out) }
         out.append("},\"verdicts\":{")
+        fields.start()
         for verdict in [Verdict.unanswered, .rejected, .answered] {
-            if verdict != .unanswered { out.append(byte: 0x2C) }
+            fields.add("\(verdict.name)", engine.verdicts[Int(verdict.rawValue)], into: &out)
+        }
+        out.append("}},\"output\":{")
+        fields.start()
+        fields.add("lost", stats.output.lost, into: &out)
+        fields.add("evidence_errors", engine.evidenceErrors, into: &out)
+        if let dropped = stats.output.syslogDropped { fields.add("syslog_dropped", dropped, into: &out) }
+        out.append("}}}}\n")
+    }
+
+    /// `"name":value` pairs, comma-separated within one object.
+    private struct Fields {
+        private var first = true
+
+        mutating func start() { first = true }
+
+        mutating func add(_ name: StaticString, _ value: UInt64, into out: inout OutputBuffer) {
+            if !first { out.append(byte: 0x2C) }
+            first = false
             out.append(byte: 0x22)
-            out.append(verdict.name)
+            out.append(name)
             out.append("\":")
-            out.append(decimal: engine.verdicts[Int(verdict.rawValue)])
+            out.append(decimal: value)
         }
-        out.append("}},\"output\":{\"lost\":")
-        out.append(decimal: stats.output.lost)
-        out.append(",\"evidence_errors\":")
-        out.append(decimal: engine.evidenceErrors)
-        if let dropped = stats.output.syslogDropped {
-            out.append(",\"syslog_dropped\":")
-            out.append(decimal: dropped)
+
+        mutating func add(_ name: String, _ value: UInt64, into out: inout OutputBuffer) {
+            if !first { out.append(byte: 0x2C) }
+            first = false
+            out.append(jsonString: name)
+            out.append(byte: 0x3A)
+            out.append(decimal: value)
         }
-        out.append("}}}\n")
     }
 }

@@ -68,8 +68,8 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
         case .mplsUnknownPayloadType: "decoder.mpls.unknown_payload_type"
         case .sllPktTooSmall: "decoder.sll.pkt_too_small"
         case .sll2PktTooSmall: "decoder.sll2.pkt_too_small"
-        case .nullPktTooSmall: "decoder.null.pkt_too_small"
-        case .nullUnsupportedType: "decoder.null.unsupported_type"
+        case .nullPktTooSmall: "decoder.ltnull.pkt_too_small"
+        case .nullUnsupportedType: "decoder.ltnull.unsupported_type"
         case .iprawInvalidIPVersion: "decoder.ipraw.invalid_ip_version"
         case .ipv4PktTooSmall: "decoder.ipv4.pkt_too_small"
         case .ipv4HlenTooSmall: "decoder.ipv4.hlen_too_small"
@@ -104,6 +104,15 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
         case .icmpv6UnknownType: "decoder.icmpv6.unknown_type"
         case .icmpv6IPv6TruncPkt: "decoder.icmpv6.ipv6_trunc_pkt"
         case .icmpv6IPv6UnknownVersion: "decoder.icmpv6.ipv6_unknown_version"
+        }
+    }
+
+    /// Whether Suricata has this event, by this name: those are EVE's; ghostport's own are
+    /// reported in the records' `ghostport` object.
+    public var isSuricatas: Bool {
+        switch self {
+        case .ipv6ExthdrTooMany, .ipv6HopoptsNotFirst, .mplsTooManyLabels: false
+        default: true
         }
     }
 

@@ -207,32 +207,36 @@ extension Decoder {
 }
 
 extension IPProtocol {
-    /// IANA's keyword for the protocols ghostport names (EVE's `proto` spelling), nil for others.
+    /// The protocol's keyword as EVE's `proto` spells it (Suricata's names, IANA's keywords),
+    /// nil for 144-255, which EVE writes as the number in a string.
     public static func name(_ proto: UInt8) -> String? { keyword(proto).map { "\($0)" } }
 
     /// `name` as static text, which records append without a reference count.
+    @inline(__always)
     public static func keyword(_ proto: UInt8) -> StaticString? {
-        switch proto {
-        case hopByHop: "HOPOPT"
-        case icmp: "ICMP"
-        case 2: "IGMP"
-        case 4: "IPv4"
-        case tcp: "TCP"
-        case udp: "UDP"
-        case 41: "IPv6"
-        case routing: "IPv6-Route"
-        case fragment: "IPv6-Frag"
-        case 47: "GRE"
-        case esp: "ESP"
-        case 51: "AH"
-        case icmpv6: "IPv6-ICMP"
-        case noNextHeader: "IPv6-NoNxt"
-        case destinationOptions: "IPv6-Opts"
-        case 89: "OSPF"
-        case 103: "PIM"
-        case 112: "VRRP"
-        case sctp: "SCTP"
-        default: nil
-        }
+        Int(proto) < keywords.count ? keywords[Int(proto)] : nil
     }
+
+    /// IANA's protocol keywords for 0-143 as Suricata writes them (4 is `IP-in-IP`; the five
+    /// "any ..." entries are `Any`): a consumer of Suricata's EVE meets the same strings.
+    static let keywords: [StaticString] = [
+        "HOPOPT", "ICMP", "IGMP", "GGP", "IP-in-IP", "ST", "TCP", "CBT",  // 0-7
+        "EGP", "IGP", "BBN-RCC-MON", "NVP-II", "PUP", "ARGUS", "EMCON", "XNET",  // 8-15
+        "CHAOS", "UDP", "MUX", "DCN-MEAS", "HMP", "PRM", "XNS-IDP", "TRUNK-1",  // 16-23
+        "TRUNK-2", "LEAF-1", "LEAF-2", "RDP", "IRTP", "ISO-TP4", "NETBLT", "MFE-NSP",  // 24-31
+        "MERIT-INP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR-CMTP", "TP++",  // 32-39
+        "IL", "IPv6", "SDRP", "IPv6-Route", "IPv6-Frag", "IDRP", "RSVP", "GRE",  // 40-47
+        "DSR", "BNA", "ESP", "AH", "I-NLSP", "SwIPe", "NARP", "MOBILE",  // 48-55
+        "TLSP", "SKIP", "IPv6-ICMP", "IPv6-NoNxt", "IPv6-Opts", "Any", "CFTP", "Any",  // 56-63
+        "SAT-EXPAK", "KRYPTOLAN", "RVD", "IPPC", "Any", "SAT-MON", "VISA", "IPCU",  // 64-71
+        "CPNX", "CPHB", "WSN", "PVP", "BR-SAT-MON", "SUN-ND", "WB-MON", "WB-EXPAK",  // 72-79
+        "ISO-IP", "VMTP", "SECURE-VMTP", "VINES", "TTP", "NSFNET-IGP", "DGP", "TCF",  // 80-87
+        "EIGRP", "OSPF", "Sprite-RPC", "LARP", "MTP", "AX.25", "OS", "MICP",  // 88-95
+        "SCC-SP", "ETHERIP", "ENCAP", "Any", "GMTP", "IFMP", "PNNI", "PIM",  // 96-103
+        "ARIS", "SCPS", "QNX", "A/N", "IPComp", "SNP", "Compaq-Peer", "IPX-in-IP",  // 104-111
+        "VRRP", "PGM", "Any", "L2TP", "DDX", "IATP", "STP", "SRP",  // 112-119
+        "UTI", "SMP", "SM", "PTP", "IS-IS", "FIRE", "CRTP", "CRUDP",  // 120-127
+        "SSCOPMCE", "IPLT", "SPS", "PIPE", "SCTP", "FC", "RSVP-E2E-IGNORE", "Mobility",  // 128-135
+        "UDPLite", "MPLS-in-IP", "manet", "HIP", "Shim6", "WESP", "ROHC", "Ethernet",  // 136-143
+    ]
 }

@@ -75,7 +75,8 @@ checked() {
     /usr/bin/time -f %M -o "$dir/time.out" "$@" --output /dev/stdout 2>/dev/null | tail -n 1 > "$dir/stats.json"
     cat "$dir/time.out"
 }
-stat_field() { python3 -c "import json,sys; r=json.load(open('$dir/stats.json'))['stats']; print($1)"; }
+# r: Suricata's counters (stats), g: ghostport's own (ghostport.stats).
+stat_field() { python3 -c "import json,sys; rec=json.load(open('$dir/stats.json')); r=rec['stats']; g=rec['ghostport']['stats']; print($1)"; }
 size_mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%.0f MB", b / 1e6}'; }
 
 echo "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
@@ -115,7 +116,7 @@ default_packets=$(stat_field "r['decoder']['pkts']")
 printf "%-44s %8s %12s %14s\n" "tcpdump -w /dev/null" "${med[tcpdump]}" 1.00 "$(mib "$rss_tcpdump")"
 printf "%-44s %8s %12s %14s\n" "ghostport decode" "${med[decode]}" "$(ratio "${med[decode]}" "${med[tcpdump]}")" "$(mib "$rss_decode")"
 printf "%-44s %8s %12s %14s\n" "ghostport read --output /dev/null" "${med[read]}" "$(ratio "${med[read]}" "${med[tcpdump]}")" "$(mib "$rss_read")"
-echo "targets: read <= 1.10x tcpdump, peak RSS < 64 MiB; stats: $(stat_field "'%d packets, %d flows created, %d alerts' % (r['decoder']['pkts'], r['flow']['created'], r['detect']['alerts'])")"
+echo "targets: read <= 1.10x tcpdump, peak RSS < 64 MiB; stats: $(stat_field "'%d packets, %d flows created, %d alerts' % (r['decoder']['pkts'], g['flow']['created'], r['detect']['alert'])")"
 echo
 
 echo "(b) $flows concurrent flows (open from their first packet to the end, picked up mid-stream, so no alerts), $rule_count rules"
@@ -125,7 +126,7 @@ printf "%-44s %8s %12s %14s\n" command "wall s" "x tcpdump" "peak RSS MiB"
 printf "%-44s %8s %12s\n" "tcpdump -w /dev/null (flows capture)" "${med[tcpdump-flows]}" 1.00
 printf "%-44s %8s %12s %14s\n" "ghostport read --rules $rule_count rules" "${med[read-flows]}" \
     "$(ratio "${med[read-flows]}" "${med[tcpdump-flows]}")" "$(mib "$rss_flows")"
-echo "stats: $(stat_field "'%d packets, %d flows created, %d timed out, %d evicted, %d alerts, %d uninspected' % (r['decoder']['pkts'], r['flow']['created'], r['flow']['timed_out'], r['flow']['evicted'], r['detect']['alerts'], r['detect']['uninspected'])")"
+echo "stats: $(stat_field "'%d packets, %d flows created, %d timed out, %d evicted, %d alerts, %d uninspected' % (r['decoder']['pkts'], g['flow']['created'], g['flow']['timed_out'], g['flow']['evicted'], r['detect']['alert'], g['detect']['uninspected'])")"
 echo "against $base_flows flows under $base_rule_count rules on the same path (every packet to a watched port): ${med[read-base]} s;"
 # Each round ran the two back to back: the median of the per-round ratios follows the machine's
 # drifts in speed (on a shared VM, a minute can be half again slower) better than medians apart.
@@ -139,7 +140,7 @@ echo "cost against (a)'s read: $per_flows ns/packet vs $per_default ns/packet = 
 echo "  against each capture's own tcpdump floor: $(ratio "${med[read-flows]}" "${med[tcpdump-flows]}")x vs $(ratio "${med[read]}" "${med[tcpdump]}")x"
 rss_syn=$(checked $bin read --quiet --rules "$rules_file" "$syn_capture")
 echo "the same with a handshake per flow (each SYN alerts once): ${med[read-syn]} s, $(ratio "${med[read-syn]}" "${med[read]}")x (a)'s read, peak RSS $(mib "$rss_syn") MiB;"
-echo "  stats: $(stat_field "'%d packets, %d flows created, %d alerts' % (r['decoder']['pkts'], r['flow']['created'], r['detect']['alerts'])")"
+echo "  stats: $(stat_field "'%d packets, %d flows created, %d alerts' % (r['decoder']['pkts'], g['flow']['created'], r['detect']['alert'])")"
 echo
 
 echo "(c) flood of $flood distinct flows (one SYN each to 571/tcp), shipped rules"
@@ -151,8 +152,8 @@ for bound in 256 "$small_bound"; do
     else
         rss=$(checked $bin read --quiet --flow-memory "$bound" "$flood_capture"); label="$bound MiB (--flow-memory)"
     fi
-    printf "%-26s %14s %14s %12s %12s %10s\n" "$label" "$capacity" "$(mib "$rss")" "$(stat_field "r['flow']['created']")" \
-        "$(stat_field "r['flow']['evicted']")" "$(stat_field "r['detect']['alerts']")"
+    printf "%-26s %14s %14s %12s %12s %10s\n" "$label" "$capacity" "$(mib "$rss")" "$(stat_field "g['flow']['created']")" \
+        "$(stat_field "g['flow']['evicted']")" "$(stat_field "r['detect']['alert']")"
 done
 echo "target: peak RSS under the bound; evictions counted in the stats record (flow.evicted)"
 echo

@@ -128,10 +128,10 @@ import Wire
         let fromNoisy = alerts.filter { $0["src_ip"] as? String == "45.77.1.9" }
         #expect(fromNoisy.count == 3, "per_source 3")
         #expect(alerts.count == 8, "per_sid 8: 3 from the noisy source, 5 from the others")
-        #expect(records.stats?[path: "detect", "alerts_shed_source"] as? Int == 7)
-        #expect(records.stats?[path: "detect", "alerts_shed_sid"] as? Int == 5)
-        #expect(records.stats?[path: "detect", "alerts"] as? Int == 8)
-        #expect(records.stats?[path: "detect", "alert_sources_evicted"] as? Int == 0)
+        #expect(records.ghostportStats?[path: "detect", "alerts_shed_source"] as? Int == 7)
+        #expect(records.ghostportStats?[path: "detect", "alerts_shed_sid"] as? Int == 5)
+        #expect(records.stats?[path: "detect", "alert"] as? Int == 8)
+        #expect(records.ghostportStats?[path: "detect", "alert_sources_evicted"] as? Int == 0)
         #expect(records.flows.count == 20, "every flow ends with its record")
         #expect(records.flows.allSatisfy { $0[path: "flow", "alerted"] as? Bool == true })
         #expect(records.flows.allSatisfy { ($0.ghostport?["sids"] as? [Int]) == [9_005_710] })
@@ -157,8 +157,8 @@ import Wire
         let limited = try run(AlertLimits(perSource: 0, perSid: 2, seconds: 60))
         #expect(unlimited.alerts.count == 6)
         #expect(limited.alerts.count == 2)
-        #expect(limited.stats?[path: "detect", "alerts_shed_sid"] as? Int == 4)
-        #expect(limited.stats?[path: "detect", "repeats"] as? Int == unlimited.stats?[path: "detect", "repeats"] as? Int)
+        #expect(limited.ghostportStats?[path: "detect", "alerts_shed_sid"] as? Int == 4)
+        #expect(limited.ghostportStats?[path: "detect", "repeats"] as? Int == unlimited.ghostportStats?[path: "detect", "repeats"] as? Int)
         #expect(limited.flows.count == unlimited.flows.count)
     }
 
@@ -175,6 +175,6 @@ import Wire
         let records = try h.finish()
         #expect(records.ruleAlerts.count == 4)
         #expect(records.scans.count == 1, "the first scan alert is within the budget, the second is not")
-        #expect(records.stats?[path: "detect", "alerts_shed_source"] as? Int == 20 + 2 - 5, "20 rule matches and 2 scans, 5 written")
+        #expect(records.ghostportStats?[path: "detect", "alerts_shed_source"] as? Int == 20 + 2 - 5, "20 rule matches and 2 scans, 5 written")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Detect
 import Flow
 import Testing
@@ -84,7 +85,20 @@ import Wire
         #expect(flow.flow?["pkts_toclient"] as? Int == 1)
         #expect(flow.flow?["end"] as? String == "2025-06-15T09:12:02.250000+0000")
         #expect(flow.flow?["age"] as? Int == 0)
-        #expect(flow.flow?["state"] as? String == "syn_recv")
+        #expect(flow.flow?["state"] as? String == "new")
+        #expect(flow.ghostport?["tcp_state"] as? String == "syn_recv")
+        #expect(flow["tcp"] as? NSDictionary
+            == ["tcp_flags": "12", "tcp_flags_ts": "02", "tcp_flags_tc": "12", "syn": true, "ack": true, "state": "syn_recv"] as NSDictionary)
+        // The flow record's time is when it was logged (the shutdown, at the last packet), as Suricata's.
+        #expect(flow["timestamp"] as? String == "2025-06-15T09:12:02.250000+0000")
+        #expect(flow.flow?["start"] as? String == alert.flow?["start"] as? String)
+
+        // Suricata's alert fields: the packet's direction, the flow's tuple client to server.
+        #expect(alert["direction"] as? String == "to_server" && answer["direction"] as? String == "to_client")
+        for record in [alert, answer] {
+            #expect(record.flow?["src_ip"] as? String == "45.77.1.9" && record.flow?["src_port"] as? Int == 40001)
+            #expect(record.flow?["dest_ip"] as? String == "192.168.4.20" && record.flow?["dest_port"] as? Int == 571)
+        }
         #expect(flow.ghostport?["sids"] as? [Int] == [9_005_710, 9_005_711])
         #expect(flow.ghostport?["repeats"] as? Int == 0)
     }

@@ -101,7 +101,9 @@ extension Array where Element == [String: Any] {
     func events(_ type: String) -> [[String: Any]] { filter { $0["event_type"] as? String == type } }
     var alerts: [[String: Any]] { events("alert") }
     var flows: [[String: Any]] { events("flow") }
+    /// The last stats record's Suricata counters (`stats`), and ghostport's own (`ghostport.stats`).
     var stats: [String: Any]? { events("stats").last?["stats"] as? [String: Any] }
+    var ghostportStats: [String: Any]? { (events("stats").last?["ghostport"] as? [String: Any])?["stats"] as? [String: Any] }
     /// Alerts with this signature id.
     func alerts(sid: Int) -> [[String: Any]] { alerts.filter { $0.sid == sid } }
     /// Rule alerts, scans left out.

@@ -12,9 +12,9 @@ import TestSupport
             h.feed(Probe(client: "45.77.\(i / 250).\(i % 250 + 1)", sport: UInt16(10_000 + i)).syn, at: Double(i) * 0.001)
         }
         let records = try h.finish()
-        #expect(records.stats?[path: "flow", "evicted"] as? Int == 2000 - 1024)
+        #expect(records.ghostportStats?[path: "flow", "evicted"] as? Int == 2000 - 1024)
         #expect(records.flows.count == 2000)
-        #expect(records.stats?[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 2000, "rejected": 0, "answered": 0])
+        #expect(records.ghostportStats?[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 2000, "rejected": 0, "answered": 0])
     }
 
     /// A flow matching more sids than `AlertedSids` holds inline still alerts once per sid.

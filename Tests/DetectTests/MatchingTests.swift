@@ -16,8 +16,8 @@ import Wire
         let records = try h.finish()
         #expect(records.ruleAlerts.count == 1)
         #expect(records.ruleAlerts.first?["pcap_cnt"] as? Int == 1)
-        #expect(records.stats?[path: "detect", "repeats"] as? Int == 2)
-        #expect(records.stats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 1])
+        #expect(records.ghostportStats?[path: "detect", "repeats"] as? Int == 2)
+        #expect(records.ghostportStats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 1])
         let flow = try #require(records.flows.first)
         #expect(flow.ghostport?["sids"] as? [Int] == [10])
         #expect(flow.ghostport?["repeats"] as? Int == 2)
@@ -31,8 +31,8 @@ import Wire
         h.feed(p.syn, at: 3)
         let records = try h.finish()
         #expect(records.ruleAlerts.map { $0["pcap_cnt"] as? Int } == [1, 2, 3])
-        #expect(records.stats?[path: "detect", "repeats"] as? Int == 0)
-        #expect(records.stats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 3])
+        #expect(records.ghostportStats?[path: "detect", "repeats"] as? Int == 0)
+        #expect(records.ghostportStats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 3])
         #expect(records.flows.first?.ghostport?["sids"] as? [Int] == [10])
     }
 
@@ -57,7 +57,7 @@ import Wire
         h.feed(Probe(client: "45.77.1.9").syn, at: 1)
         let records = try h.finish()
         #expect(records.ruleAlerts.map { $0["src_ip"] as? String } == ["45.77.1.9"])
-        #expect(records.stats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 1])
+        #expect(records.ghostportStats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["10": 1])
         // A pass rule never shows up as an alert of its own.
         #expect(records.alerts(sid: 1).isEmpty)
     }

@@ -41,7 +41,7 @@ import Wire
         #expect(detail["hosts"] as? [String] == ["192.168.1.1"])
         #expect(detail["first_seen"] as? String == "2025-06-15T09:12:01.000000+0000")
         #expect(detail["window"] as? Int == 60)
-        #expect(records.stats?[path: "detect", "alerts_by_sid"].flatMap { ($0 as? [String: Int])?["8999001"] } == 1)
+        #expect(records.ghostportStats?[path: "detect", "alerts_by_sid"].flatMap { ($0 as? [String: Int])?["8999001"] } == 1)
     }
 
     @Test func quietForTheWindowAfterAScan() throws {

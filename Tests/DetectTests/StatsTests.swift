@@ -28,23 +28,25 @@ import Wire
         #expect(records.last?["event_type"] as? String == "stats")
         #expect(statsRecord["timestamp"] as? String == "2025-06-15T09:12:06.000000+0000")  // the last packet's time
         #expect(statsRecord["flow_id"] == nil && statsRecord["src_ip"] == nil)
-        let stats = try #require(records.stats)
+        let stats = try #require(records.stats), own = try #require(records.ghostportStats)
         #expect(stats["uptime"] as? Int == 0)
-        #expect(stats[path: "capture", "ring_waits"] as? Int == 0)
-        #expect(stats[path: "capture", "kernel_packets"] == nil)  // offline: no kernel counters
+        #expect(own[path: "capture", "ring_waits"] as? Int == 0)
+        #expect(stats["capture"] == nil)  // offline: no kernel counters, so no capture section
         #expect(stats[path: "decoder", "pkts"] as? Int == 8)
-        let events = try #require(stats[path: "decoder", "event"] as? [String: Int])
-        #expect(events == ["decoder.ipv4.trunc_pkt": 1, "decoder.udp.pkt_too_small": 1])
-        #expect(stats[path: "flow", "created"] as? Int == 3)
-        #expect(stats[path: "flow", "watched"] as? Int == 3)
-        #expect(stats[path: "flow", "evicted"] as? Int == 0)
+        // Nested by layer, as Suricata nests its decoder.event.LAYER.EVENT counters.
+        let events = try #require(stats[path: "decoder", "event"] as? [String: [String: Int]])
+        #expect(events == ["ipv4": ["trunc_pkt": 1], "udp": ["pkt_too_small": 1]])
+        #expect(own[path: "flow", "created"] as? Int == 3)
+        #expect(own[path: "flow", "watched"] as? Int == 3)
+        #expect(own[path: "flow", "evicted"] as? Int == 0)
         #expect(stats[path: "flow", "active"] as? Int == 0)  // all drained at the end
         // Two SYNs, one SYN-ACK, one UDP request; the RST matches no rule.
-        #expect(stats[path: "detect", "alerts"] as? Int == 4)
-        #expect(stats[path: "detect", "alerts_by_sid"] as? [String: Int] == ["9005710": 2, "9005711": 1, "9005712": 1])
-        #expect(stats[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 1, "rejected": 1, "answered": 1])
-        #expect(stats[path: "output", "lost"] as? Int == 0)
-        #expect(stats[path: "output", "evidence_errors"] as? Int == 0)
+        #expect(stats[path: "detect", "alert"] as? Int == 4)
+        #expect(stats[path: "detect", "alerts_suppressed"] as? Int == 0)
+        #expect(own[path: "detect", "alerts_by_sid"] as? [String: Int] == ["9005710": 2, "9005711": 1, "9005712": 1])
+        #expect(own[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 1, "rejected": 1, "answered": 1])
+        #expect(own[path: "output", "lost"] as? Int == 0)
+        #expect(own[path: "output", "evidence_errors"] as? Int == 0)
     }
 
     @Test func engineStatsMatchTheRecord() throws {
@@ -82,9 +84,9 @@ import Wire
         h.feed(p.syn, at: 6)
         h.feed(p.synAck, at: 6.001)
         let records = try h.finish()
-        let stats = try #require(records.stats)
-        #expect(stats[path: "flow", "created"] as? Int == 5001)
-        #expect(stats[path: "flow", "evicted"] as? Int == 5001 - 1024)
+        let stats = try #require(records.stats), own = try #require(records.ghostportStats)
+        #expect(own[path: "flow", "created"] as? Int == 5001)
+        #expect(own[path: "flow", "evicted"] as? Int == 5001 - 1024)
         #expect(stats[path: "flow", "active"] as? Int == 0)
         #expect(records.ruleAlerts.count == 5002)
         #expect(records.flows.contains { $0["src_ip"] as? String == "45.99.0.1" && $0.ghostport?["verdict"] as? String == "answered" })

@@ -19,7 +19,7 @@ import Wire
         }
         let records = try h.finish()
         return (records.ruleAlerts.compactMap { $0["pcap_cnt"] as? Int },
-                records.stats?[path: "detect", "suppressed"] as? Int)
+                records.stats?[path: "detect", "alerts_suppressed"] as? Int)
     }
 
     private func same(_ n: Int, from client: String = "45.77.1.9", to server: String = "192.168.4.20",
@@ -99,8 +99,8 @@ import Wire
         for i in 0..<3 { h.feed(Probe(sport: UInt16(30_000 + i)).syn, at: Double(i)) }
         let records = try h.finish()
         #expect(records.ruleAlerts.map(\.sid) == [901, 902])
-        #expect(records.stats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["901": 1, "902": 1])
-        #expect(records.stats?[path: "detect", "suppressed"] as? Int == 4)
+        #expect(records.ghostportStats?[path: "detect", "alerts_by_sid"] as? [String: Int] == ["901": 1, "902": 1])
+        #expect(records.stats?[path: "detect", "alerts_suppressed"] as? Int == 4)
     }
 
     /// In per-packet mode the same flow's matches count too.

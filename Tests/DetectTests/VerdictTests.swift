@@ -1,3 +1,4 @@
+import Foundation
 import Detect
 import Testing
 import TestSupport
@@ -8,7 +9,7 @@ import Wire
 @Suite struct VerdictTests {
     /// The verdicts of the flow records, and the stats record's unanswered/rejected/answered.
     private func outcome(_ records: [[String: Any]]) -> (verdicts: [String], counted: [Int]) {
-        let counts = records.stats?["detect"] as? [String: Any]
+        let counts = records.ghostportStats?["detect"] as? [String: Any]
         let verdicts = counts?["verdicts"] as? [String: Int] ?? [:]
         return (records.verdicts, [verdicts["unanswered"] ?? -1, verdicts["rejected"] ?? -1, verdicts["answered"] ?? -1])
     }
@@ -46,7 +47,11 @@ import Wire
         #expect(outcome(records).verdicts == ["unanswered"])
         #expect(outcome(records).counted == [1, 0, 0])
         #expect(records.flows.first?.flow?["reason"] as? String == "shutdown")
-        #expect(records.flows.first?.flow?["state"] as? String == "syn_sent")
+        // Suricata's flow state (no handshake yet: new); ghostport's TCP state beside it.
+        #expect(records.flows.first?.flow?["state"] as? String == "new")
+        #expect(records.flows.first?.ghostport?["tcp_state"] as? String == "syn_sent")
+        #expect(records.flows.first?["tcp"] as? NSDictionary
+            == ["tcp_flags": "02", "tcp_flags_ts": "02", "tcp_flags_tc": "00", "syn": true, "state": "syn_sent"] as NSDictionary)
     }
 
     @Test func tcpDataFromTheWatchedPortIsAnswered() throws {

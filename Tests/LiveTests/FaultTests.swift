@@ -64,8 +64,8 @@ struct FaultTests {
         let alerted = eve.alerts(sid: 9005712).compactMap(\.srcPort)
         let expected = [41_000, 41_100, 41_200, 41_300, 41_400].flatMap { $0 ..< $0 + 4 }
         #expect(alerted.sorted() == expected, "EVE alerts from ports \(alerted.sorted())")
-        let output = (eve.records.last?["stats"] as? [String: Any])?["output"] as? [String: Any]
-        #expect(output?["syslog_dropped"] as? Int == 12, "stats.output: \(String(describing: output))")
+        let dropped = eve.records.last?.ownStats("output", "syslog_dropped")
+        #expect(dropped == 12, "ghostport.stats.output.syslog_dropped: \(String(describing: dropped))")
 
         let lines = (try? String(contentsOfFile: received, encoding: .utf8))?.split(separator: "\n") ?? []
         let delivered = lines.compactMap { line -> Int? in
@@ -175,8 +175,8 @@ struct FaultTests {
         #expect(file.broken.isEmpty, "cut lines: \(file.broken.prefix(2))")
         let log = child.stderr
         #expect(log.components(separatedBy: "write failed").count - 1 == 1, "\(log)")
-        let lost = (file.records.last?["stats"] as? [String: Any]).flatMap { ($0["output"] as? [String: Any])?["lost"] as? Int }
-        #expect((lost ?? 0) > 0, "stats.output.lost \(String(describing: lost))")
+        let lost = file.records.last?.ownStats("output", "lost")
+        #expect((lost ?? 0) > 0, "ghostport.stats.output.lost \(String(describing: lost))")
         if let lost { #expect(log.contains("writing again; \(lost) EVE record"), "lost \(lost): \(log)") }
         // Every alert of the last burst made it.
         let ports = Set(file.alerts(sid: 9005712).compactMap(\.srcPort))

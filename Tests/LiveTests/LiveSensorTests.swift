@@ -95,7 +95,7 @@ struct LiveSensorTests {
         #expect(verdicts(571, "udp") == ["rejected"])
         #expect(verdicts(519, "tcp") == ["answered"])
         #expect(verdicts(517, "udp") == ["unanswered"])
-        let alertCount = (eve.stats.last?["stats"] as? [String: Any]).flatMap { ($0["detect"] as? [String: Any])?["alerts"] as? Int }
+        let alertCount = (eve.stats.last?["stats"] as? [String: Any]).flatMap { ($0["detect"] as? [String: Any])?["alert"] as? Int }
         #expect(alertCount == eve.alerts.count, "stats alerts \(String(describing: alertCount)), alert records \(eve.alerts.count)")
     }
 

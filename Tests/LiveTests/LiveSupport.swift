@@ -342,9 +342,16 @@ extension Dictionary where Key == String, Value == Any {
     var srcPort: Int? { self["src_port"] as? Int }
     var proto: String? { (self["proto"] as? String)?.lowercased() }
     var eventType: String? { self["event_type"] as? String }
-    /// `stats.capture.NAME`.
+    /// A stats record's capture counter: Suricata's `stats.capture.NAME` (kernel_packets,
+    /// kernel_drops, kernel_ifdrops), else ghostport's own `ghostport.stats.capture.NAME` (ring_drops, ring_waits).
     func capture(_ name: String) -> Int? {
         ((self["stats"] as? [String: Any])?["capture"] as? [String: Any])?[name] as? Int
+            ?? ownStats("capture", name)
+    }
+
+    /// `ghostport.stats.SECTION.NAME` of a stats record.
+    func ownStats(_ section: String, _ name: String) -> Int? {
+        ((((self["ghostport"] as? [String: Any])?["stats"] as? [String: Any])?[section]) as? [String: Any])?[name] as? Int
     }
 }
 

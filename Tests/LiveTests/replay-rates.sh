@@ -92,8 +92,9 @@ run_ghostport() {
     kill -TERM "$capture_pid"; wait "$capture_pid" || true; capture_pid=
     read -r gp_packets gp_kernel gp_ring < <(tail -1 "$work/eve.json" | python3 -c '
 import json, sys
-c = json.loads(sys.stdin.read())["stats"]["capture"]
-print(c.get("kernel_packets", -1), c.get("kernel_drops", -1), c["ring_drops"])')
+r = json.loads(sys.stdin.read())
+c = r["stats"].get("capture", {})
+print(c.get("kernel_packets", -1), c.get("kernel_drops", -1), r["ghostport"]["stats"]["capture"]["ring_drops"])')
 }
 
 run_tcpdump() {

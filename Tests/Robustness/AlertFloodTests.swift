@@ -87,14 +87,14 @@ struct AlertFloodTests {
             "--alert-limit-window", "\(Self.window)",
         ])
 
-        #expect(unlimited.alerts.count == unlimited.stats.detect["alerts"])
+        #expect(unlimited.alerts.count == unlimited.stats.detect["alert"])
         #expect(unlimited.stats.detect["alerts_shed_source"] == 0 && unlimited.stats.detect["alerts_shed_sid"] == 0)
         #expect(unlimited.alerts.count > probes.count, "a probe alert per packet, and the noisy sources' scans")
 
         let expected = Self.admitted(unlimited.alerts, perSource: perSource, perSid: perSid)
         #expect(expected.bySource > 0 && expected.bySid > 0, "the flood reaches both limits")
         #expect(limited.alerts == expected.written, "the limited run writes exactly what the limits admit")
-        #expect(limited.stats.detect["alerts"] == expected.written.count)
+        #expect(limited.stats.detect["alert"] == expected.written.count)
         #expect(limited.stats.detect["alerts_shed_source"] == expected.bySource)
         #expect(limited.stats.detect["alerts_shed_sid"] == expected.bySid)
         let shed = (limited.stats.detect["alerts_shed_source"] ?? -1) + (limited.stats.detect["alerts_shed_sid"] ?? -1)

@@ -194,12 +194,18 @@ struct HostileRun {
         func counters(_ object: Any?) -> [String: Int] {
             ((object as? [String: Any]) ?? [:]).compactMapValues { ($0 as? NSNumber)?.intValue }
         }
+        // Suricata's counters in `stats`, ghostport's own in `ghostport.stats`, read as one set.
+        let own = (record["ghostport"] as? [String: Any])?["stats"] as? [String: Any]
         let decoder = body["decoder"] as? [String: Any]
         stats.packets = (decoder?["pkts"] as? NSNumber)?.intValue ?? -1
-        stats.events = counters(decoder?["event"])
-        stats.flow = counters(body["flow"])
-        let detect = body["detect"] as? [String: Any]
-        stats.detect = counters(detect)
+        // Suricata's events nest by layer (event.ipv4.trunc_pkt); named back decoder.ipv4.trunc_pkt here.
+        for (layer, events) in (decoder?["event"] as? [String: Any]) ?? [:] {
+            for (event, count) in counters(events) { stats.events["decoder.\(layer).\(event)"] = count }
+        }
+        stats.events.merge(counters((own?["decoder"] as? [String: Any])?["event"])) { $1 }
+        stats.flow = counters(body["flow"]).merging(counters(own?["flow"])) { $1 }
+        let detect = own?["detect"] as? [String: Any]
+        stats.detect = counters(body["detect"]).merging(counters(detect)) { $1 }
         stats.alertsBySid = counters(detect?["alerts_by_sid"])
         stats.verdicts = counters(detect?["verdicts"])
         print("\(name): \(lines) lines \(eventTypes), reasons \(flowReasons), flow \(stats.flow), events \(stats.events)")

@@ -83,8 +83,8 @@ struct LinkTypeTests {
     }
 
     @Test func nullUnsupportedAndShort() {
-        #expect(eventNames(decode([0x07, 0, 0, 0] + ipv4SYNBytes, .null)) == ["decoder.null.unsupported_type"])
-        #expect(eventNames(decode([0x02, 0, 0], .null)) == ["decoder.null.pkt_too_small"])
+        #expect(eventNames(decode([0x07, 0, 0, 0] + ipv4SYNBytes, .null)) == ["decoder.ltnull.unsupported_type"])
+        #expect(eventNames(decode([0x02, 0, 0], .null)) == ["decoder.ltnull.pkt_too_small"])
     }
 
     @Test func loopFromBytes() {

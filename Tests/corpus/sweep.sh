@@ -96,5 +96,12 @@ PY
 then
     failures=$((failures + 1))
 fi
+# Every EVE record against ghostport's schema and, beside the corpus, Suricata's own.
+suricata_schema="$dir/../expected/suricata-eve/schema.json"
+schemas=(--require alert,flow,anomaly,stats)
+[ -f "$suricata_schema" ] && schemas+=(--suricata "$suricata_schema")
+if ! /usr/bin/python3 "$(dirname "$0")/../schema/validate.py" "${schemas[@]}" "$out/eve.jsonl" | tail -25; then
+    failures=$((failures + 1))
+fi
 echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; $failures failures"
 [ "$failures" -eq 0 ]
