@@ -75,13 +75,14 @@ let package = Package(
         .executableTarget(name: "ghostport-bench",
                           dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TrafficGen",
                                          .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
-                          exclude: ["compare.sh", "idle.sh"], swiftSettings: hotPath),
+                          exclude: ["compare.sh", "idle.sh", "soak.sh"], swiftSettings: hotPath),
         // Packets, capture files and scenarios with their truth, for the tests and the benchmarks:
         // built from what it generates, depending on nothing of the sensor's.
         .target(name: "TrafficGen"),
         // What the tests share beyond TrafficGen: temporary directories, rsyslogd, Wire helpers.
         .target(name: "TestSupport", dependencies: ["TrafficGen", "Wire"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
+        .testTarget(name: "TrafficGenTests", dependencies: ["TrafficGen", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),

@@ -31,6 +31,9 @@ let usage = """
       gen-flows OUT --flows N --packets P [--syn]
                         N TCP flows open for the whole capture (to the gen-rules ports), P packets round-robin;
                         --syn starts each flow with a SYN (one alert per flow), else it is picked up mid-stream
+      gen-scenario OUT.pcap [--packets N] [--seed S] [--first-address N]
+                        a gateway's traffic with flows to watched ports of planned outcomes and scanners
+                        (TrafficGen's Scenario), and OUT.truth.json: what a correct sensor reports
       gen-flood OUT --flows N
                         N distinct flows, one SYN each, to 571/tcp (a shipped rule's port)
       capacity MIB      the flow table's capacity (flows) under a bound of MIB MiB, as `read --flow-memory`
@@ -83,6 +86,26 @@ case "gen-flows":
     }
     exit(generateConcurrentFlows(path: arguments[1], flows: option("--flows", 100_000),
                                  packets: option("--packets", 2_000_000), syn: arguments.contains("--syn")))
+case "gen-scenario":
+    guard arguments.count >= 2, arguments[1].hasSuffix(".pcap") else {
+        print(usage)
+        exit(2)
+    }
+    let path = arguments[1]
+    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    let name = String(path.split(separator: "/").last!.dropLast(5))
+    do {
+        let started = ContinuousClock.now
+        var configuration = Scenario.Configuration(seed: UInt64(option("--seed", 1)), packets: option("--packets", 50_000))
+        configuration.firstAddress = UInt32(option("--first-address", 1))
+        let truth = try Scenario(configuration).write(to: directory, name: name)
+        let watched = truth.watched.values.reduce(0) { $0 + $1.flows }
+        print("\(path): \(truth.packets) packets, \(truth.flows) flows, \(watched) to watched ports, "
+              + "\(truth.scanners.count) scanners, in \(ContinuousClock.now - started)")
+    } catch {
+        print("\(error)")
+        exit(1)
+    }
 case "gen-flood":
     guard arguments.count >= 2 else {
         print(usage)

@@ -69,13 +69,12 @@ import TestSupport
         }
     }
 
-    /// A genpcap capture with the shipped rules and anomaly records on: alerts, scans, flows, stats.
-    @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet),
-          .enabled(if: Repository.hasGenpcap, "../shared/bench/genpcap.py is absent"))
+    /// A TrafficGen scenario with the shipped rules and anomaly records on: alerts, scans, flows, stats.
+    @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet))
     func generatedCaptureValidates() throws {
         try Prerequisite.require(Self.jsonschemaUnmet)
         let dir = try TempDirectory()
-        let capture = try Repository.generate("schema", seed: 7, packets: 30_000, in: dir.path)
+        let (capture, _) = try Repository.generate("schema", seed: 7, packets: 30_000, in: dir.path)
         let read = try GoldenRun.run(Tool.ghostport, ["read", "--rules", Repository.rules, "--anomalies", "--output", "eve.jsonl",
                                                       "--quiet", capture], in: dir.path)
         #expect(read.status == 0, "ghostport read exited \(read.status): \(read.stderr)")

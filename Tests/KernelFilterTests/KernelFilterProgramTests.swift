@@ -13,9 +13,6 @@ import Wire
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
     static let shippedRules = repository + "/rules/abandoned-ports.rules"
-    /// `../shared/bench/genpcap.py`, beside the repository (or beside the main checkout for a worktree).
-    static let genpcap: String? = [repository + "/../shared/bench/genpcap.py", "/work/shared/bench/genpcap.py"]
-        .first { FileManager.default.fileExists(atPath: $0) }
 
     private func rules(_ text: String) -> RuleSet {
         let (rules, errors) = RuleLoader.load(text: text)
@@ -177,24 +174,17 @@ import Wire
         _ = try checkSoundness(shipped(), frames: cooked, linkType: .linuxSLL, expression: true)
     }
 
-    @Test(.enabled(if: genpcap != nil, "../shared/bench/genpcap.py not found"))
-    func keepsEverythingThePrefilterKeepsOnGenpcapTraffic() throws {
+    @Test func keepsEverythingThePrefilterKeepsOnScenarioTraffic() throws {
         let work = try TempDirectory()
-        let path = work.file("traffic.pcap")
-        let generator = Process()
-        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generator.arguments = ["python3", Self.genpcap ?? "", path, "--packets", "20000", "--seed", "11"]
-        try generator.run()
-        generator.waitUntilExit()
-        try #require(generator.terminationStatus == 0)
-        let capture = try OfflineCapture(path: path)
+        try Scenario(Scenario.Configuration(seed: 11, packets: 20_000)).write(to: work.path, name: "traffic")
+        let capture = try OfflineCapture(path: work.file("traffic.pcap"))
         var frames: [[UInt8]] = []
         while let record = capture.next() { frames.append(Array(record.bytes)) }
         #expect(frames.count >= 20_000)
         let counts = try checkSoundness(shipped(), frames: frames, linkType: capture.linkType)
-        print("genpcap 20000, shipped rules: prefilter admits \(counts.admitted), kernel filter accepts \(counts.accepted) of \(counts.total)")
+        print("scenario 20000, shipped rules: prefilter admits \(counts.admitted), kernel filter accepts \(counts.accepted) of \(counts.total)")
         let viaLibpcap = try checkSoundness(shipped(), frames: frames, linkType: capture.linkType, expression: true)
-        print("genpcap 20000, shipped rules, the expression: accepts \(viaLibpcap.accepted) of \(viaLibpcap.total)")
+        print("scenario 20000, shipped rules, the expression: accepts \(viaLibpcap.accepted) of \(viaLibpcap.total)")
         #expect(counts.admitted > 0)
         #expect(counts.accepted < counts.total)
     }

@@ -466,13 +466,12 @@ enum Faults {
     }
 }
 
-/// Offline fault tests: the ghostport binary, python3 and genpcap; no root.
+/// Offline fault tests: the ghostport binary and python3; no root.
 enum Offline {
     static let requires: ConditionTrait = {
         var reasons: [String] = []
         if Live.which("python3") == nil { reasons.append("missing python3") }
         if Live.which("truncate") == nil { reasons.append("missing truncate") }
-        if Live.genpcap == nil { reasons.append("../shared/bench/genpcap.py not found (beside the repository)") }
         if !FileManager.default.isExecutableFile(atPath: Live.ghostport) { reasons.append("no ghostport binary at \(Live.ghostport)") }
         return Prerequisite.trait(reasons.isEmpty ? nil : reasons.joined(separator: "; "))
     }()
@@ -491,16 +490,15 @@ enum Offline {
         return nil
     }
 
-    /// genpcap's 600,000 packets (164 MB, about a second of `read` in a debug build). genpcap is
-    /// deterministic, so one copy in the temporary directory serves every run.
+    /// A TrafficGen scenario of 600,000 packets (about a second of `read` in a debug build). The
+    /// generator is deterministic, so one copy in the temporary directory serves every run.
     static func bigCapture() throws -> String {
         try cache.withLock { cached in
             if let cached, FileManager.default.fileExists(atPath: cached) { return cached }
-            let path = NSTemporaryDirectory() + "ghostport-faults-genpcap-600000-seed5.pcap"
+            let path = NSTemporaryDirectory() + "ghostport-faults-scenario-600000-seed5.pcap"
             if !FileManager.default.fileExists(atPath: path) {
                 let partial = path + ".\(getpid())"
-                try sh("python3", Live.genpcap ?? "", partial, "--packets", "600000", "--seed", "5", timeout: 120)
-                try? FileManager.default.removeItem(atPath: path + ".truth.json")  // genpcap's NAME.truth.json
+                _ = try Scenario(Scenario.Configuration(seed: 5, packets: 600_000)).writeCapture(to: partial)
                 guard rename(partial, path) == 0 else { throw CommandFailure(description: "rename \(partial): \(errno)") }
             }
             cached = path

@@ -20,13 +20,15 @@ enum Live {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ghostport").path
     }()
 
-    /// `../shared/bench/genpcap.py`, beside the repository (or beside the main checkout for a worktree).
-    static let genpcap: String? = {
-        let candidates = [repository + "/../shared/bench/genpcap.py", "/work/shared/bench/genpcap.py"]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
-    }()
+    /// A watched port (43/udp, nicname) that TrafficGen's scenarios leave alone: a replay's marker.
+    static let markerPort = 43
 
-    static let checkTruth = repository + "/Tests/truth/check_truth.py"
+    /// A TrafficGen scenario written into `directory` as `name.pcap`, with its truth.
+    static func scenario(_ name: String, seed: UInt64, packets: Int, in directory: TempDirectory) throws
+        -> (path: String, truth: Scenario.Truth) {
+        let truth = try Scenario(Scenario.Configuration(seed: seed, packets: packets)).write(to: directory.path, name: name)
+        return (directory.file(name + ".pcap"), truth)
+    }
 
     /// The absolute path of `tool` on the PATH (plus the sbin directories), or nil.
     static func which(_ tool: String) -> String? {
@@ -217,15 +219,19 @@ final class VethPair {
     }
 
     /// Starts a sensor on the root end with `arguments`, replays `capture` into it from the peer
-    /// at `pps`, gives it a second to drain and stops it (its exit status checked): the stopped
-    /// sensor (EVE file, log) and what tcpreplay said.
+    /// at `pps`, then sends a marker (one datagram to `Live.markerPort`, a watched port no
+    /// scenario uses) and stops the sensor once the marker's alert is written: it has then seen
+    /// everything sent before, however slow the machine. Returns the stopped sensor (EVE file,
+    /// log, its exit status checked) and what tcpreplay said.
     func replay(_ capture: String, pps: Int = 5_000, into arguments: [String] = ["--allow-root"]) throws
         -> (sensor: Sensor, tcpreplay: CommandResult) {
         let sensor = try Sensor(interface: rootEnd, arguments)
         #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
-        let replay = try run(["tcpreplay", "-i", peerEnd, "--pps", String(pps), capture], timeout: 30)
+        let replay = try run(["tcpreplay", "-i", peerEnd, "--pps", String(pps), capture], timeout: 600)
         #expect(replay.status == 0, "tcpreplay: \(replay.stdout) \(replay.stderr)")
-        Live.sleep(1)
+        #expect(try Traffic.udp(from: self, to: Live.markerPort, count: 1, rate: 10, base: 64_000) == 1)
+        #expect(Live.wait(timeout: 120) { EVEFile(path: sensor.eve).alerts.contains { $0.destPort == Live.markerPort } },
+                "the marker's alert never came: \(sensor.stderr)")
         #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
         return (sensor, replay)
     }

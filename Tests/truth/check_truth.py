@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks ghostport's EVE output against genpcap.py's .truth.json.
+"""Checks ghostport's EVE output against a truth file: genpcap.py's (../shared/bench) or TrafficGen's
+(ghostport-bench gen-scenario), which share the `watched` counts and `scanners` read here.
 
 For every watched port in the truth: the flows ghostport ended with a verdict, per verdict,
 must equal the truth's counts; every scanner must have a scan alert. Prints the comparison;
