@@ -13,8 +13,8 @@
 # usage: soak.sh [GHOSTPORT_BINARY [GHOSTPORT_BENCH_BINARY]]
 #   (defaults: .build/release/ghostport and .build/release/ghostport-bench)
 set -euo pipefail
-bin=${1:-.build/release/ghostport}
-bench=${2:-.build/release/ghostport-bench}
+bin=$(realpath "${1:-.build/release/ghostport}")
+bench=$(realpath "${2:-.build/release/ghostport-bench}")
 duration=${DURATION:-1200}
 rotate=${ROTATE:-30}
 sample=${SAMPLE:-10}
@@ -126,7 +126,7 @@ expected, scanners = {}, set()
 for i in replayed:
     truth = json.load(open("traffic%d.truth.json" % i))
     for f in truth["watched_flows"]:
-        expected[(f["client"], f["client_port"], f["server"], f["server_port"], f["proto"], f["vlan"])] = f["verdict"]
+        expected[(f["client"], f["client_port"], f["server"], f["server_port"], f["proto"], f.get("vlan"))] = f["verdict"]
     scanners.update(truth["scanners"])
 seen, scans, records, broken = {}, set(), 0, 0
 files = sorted(glob.glob("eve.json*"))
