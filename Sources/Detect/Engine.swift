@@ -18,6 +18,8 @@ public struct EngineConfiguration: Sendable {
     public var flowHashSeed: UInt64?
     /// The sensor-wide alert rate limit; unlimited unless the command or config sets one.
     public var alertLimits = AlertLimits.unlimited
+    /// Which UDP ports carry tunnels, and whether to decode tunnels at all.
+    public var tunnelPorts = TunnelPorts()
     /// Count watched flows per client for `Engine.topClients` (the summary `read` prints).
     /// Off unless asked: a table entry per client, which nothing else reads.
     public var countsClients = false
@@ -73,6 +75,10 @@ public final class Engine {
     /// Sids beyond the eight a flow holds inline, by flow id; only flows that match that many rules.
     private var overflowSids: [UInt64: Set<UInt32>] = [:]
     static let maxOverflowFlows = 65_536
+    /// The tunnel of each tunneled flow that will get a record (watched or alerted), by flow id,
+    /// for that record: a flow keeps only the tunnel's key. Bounded like the overflow sids.
+    var tunnelOfFlow: [UInt64: TunnelInfo] = [:]
+    static let maxTunnelFlows = 65_536
     var lastTimestamp: Int64 = 0
     /// The flow and source hints of the packets coming (see `prefetch(flow:source:)`), by call
     /// number mod 16, then the call count; behind a pointer, as a class's `var`s pay an
@@ -99,6 +105,7 @@ public final class Engine {
         self.records = records
         hints = .allocate(capacity: 2 * Self.hintSlots + 1)
         hints.initialize(repeating: 0, count: 2 * Self.hintSlots + 1)
+        packet.tunnelPorts = configuration.tunnelPorts
     }
 
     deinit { hints.deallocate() }
@@ -195,6 +202,7 @@ public final class Engine {
                 flows[handle].watchedPort = packet.dport
                 flows[handle].verdict = Verdict.unanswered.rawValue
                 stats.watchedFlows &+= 1
+                if packet.tunnel.isPresent { rememberTunnel(of: handle) }
                 if configuration.countsClients { countWatchedFlow(client: packet.src) }
                 if let scan = scans.observe(source: packet.src, host: packet.dst, port: packet.dport,
                                             proto: packet.proto, time: timestamp) {
@@ -262,6 +270,7 @@ public final class Engine {
             // A shed alert is still the flow's: its flow record lists the sid, and repeats are
             // counted as without a limit; only the alert record (and its evidence) is not written.
             recordAlerted(handle, sid: rule.sid)
+            if flows[handle].flags & Self.alertedFlag == 0 && packet.tunnel.isPresent { rememberTunnel(of: handle) }
             flows[handle].flags |= Self.alertedFlag
             guard admitAlert(sid: rule.sid, source: packet.src, time: timestamp) else { continue }
             stats.countAlert(sid: rule.sid)
@@ -360,7 +369,16 @@ public final class Engine {
     }
 
     private func flowEnded(_ flow: Flow, reason: StaticString, time: Int64) {
-        if flowEndedNeedsRecord(flow) { records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist) }
+        guard flowEndedNeedsRecord(flow) else { return }
+        records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow)
+        if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
+    }
+
+    /// Keeps the packet's tunnel for the flow's record (the flow itself keeps only its key).
+    private func rememberTunnel(of handle: FlowHandle) {
+        let id = flowID(of: flows[handle])
+        guard tunnelOfFlow[id] != nil || tunnelOfFlow.count < Self.maxTunnelFlows else { return }
+        tunnelOfFlow[id] = packet.tunnel
     }
 
     /// A flow's end, but for its record: evidence closed, verdict counted. True when it
@@ -439,7 +457,7 @@ public final class Engine {
         totals.packets &+= turnedAway.packets
         totals.bytes &+= turnedAway.bytes
         totals.uninspected &+= turnedAway.uninspected
-        for i in 0..<64 { totals.decodeEvents[i] &+= turnedAway.decodeEvents[i] }
+        for i in 0..<DecodeEvents.capacity { totals.decodeEvents[i] &+= turnedAway.decodeEvents[i] }
         return totals
     }
 

@@ -8,7 +8,7 @@ extension Engine {
         var batch: [Flow] = []
         batch.reserveCapacity(Self.flowRecordBatch)
         func writeBatch() {
-            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, time: time, watchlist: watchlist) }
+            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow) }
             batch.removeAll(keepingCapacity: true)
         }
         flows.drain { flow in
@@ -17,6 +17,7 @@ extension Engine {
             if batch.count == Self.flowRecordBatch { writeBatch() }
         }
         writeBatch()
+        tunnelOfFlow.removeAll()
     }
 
     static let flowRecordBatch = 4096

@@ -14,16 +14,19 @@ public struct Prefilter: Sendable {
     private var packet = DecodedPacket()
 
     /// `counters` carries the counts on when a reload brings a new interest.
-    public init(interest: Interest, keepsAnomalies: Bool, flowSeed: UInt64, counters: PrefilterCounters = PrefilterCounters()) {
+    public init(interest: Interest, keepsAnomalies: Bool, flowSeed: UInt64, tunnelPorts: TunnelPorts = TunnelPorts(),
+                counters: PrefilterCounters = PrefilterCounters()) {
         self.interest = interest
         self.keepsAnomalies = keepsAnomalies
         self.flowSeed = flowSeed
         self.counters = counters
+        packet.tunnelPorts = tunnelPorts
     }
 
     /// The same prefilter for a reloaded ruleset's interest, its counts carried on.
     public func reloaded(interest: Interest) -> Prefilter {
-        Prefilter(interest: interest, keepsAnomalies: keepsAnomalies, flowSeed: flowSeed, counters: counters)
+        Prefilter(interest: interest, keepsAnomalies: keepsAnomalies, flowSeed: flowSeed, tunnelPorts: packet.tunnelPorts,
+                  counters: counters)
     }
 
     /// For the packet `admits` last let through: the hash of the flow the engine will look up
@@ -61,7 +64,7 @@ public struct PrefilterCounters: Sendable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
     public var uninspected: UInt64 = 0
-    public var decodeEvents = [UInt64](repeating: 0, count: 64)
+    public var decodeEvents = [UInt64](repeating: 0, count: DecodeEvents.capacity)
 
     public init() {}
 }
@@ -69,7 +72,8 @@ public struct PrefilterCounters: Sendable {
 extension Engine {
     /// A prefilter for the capture side, matching this engine's rules.
     public func makePrefilter() -> Prefilter {
-        Prefilter(interest: interest, keepsAnomalies: configuration.anomalies, flowSeed: flows.seed)
+        Prefilter(interest: interest, keepsAnomalies: configuration.anomalies, flowSeed: flows.seed,
+                  tunnelPorts: configuration.tunnelPorts)
     }
 
     /// Packet time moved on with nothing for the engine: let idle flows time out on schedule.

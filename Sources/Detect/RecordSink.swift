@@ -17,9 +17,11 @@ public protocol RecordSink: AnyObject {
     func anomaly(_ event: DecodeEvent, packet: DecodedPacket, context: PacketContext)
     /// A flow that ended (timed out, pushed out, or at shutdown) at `time` and gets a record: it
     /// was watched or alerted.
-    func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist)
+    /// `tunnels` holds the tunnel of each tunneled flow that gets a record, by `Flow.eveFlowID`.
+    func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist, tunnels: [UInt64: TunnelInfo])
     /// Many flows that ended at once (shutdown), in order: a sink may write them on more than one thread.
-    func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist)
+    func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist,
+                    tunnels: [UInt64: TunnelInfo])
     /// A stats record (periodic, on request, and the last one).
     func stats(_ stats: SensorStats, timestamp: Int64)
     /// Hands buffered records to the file or socket now.
@@ -68,6 +70,11 @@ public struct AlertDecision {
     /// The flow's evidence file, when evidence is kept.
     public var evidence: String?
     public var context: PacketContext
+}
+
+extension TunnelInfo {
+    /// Suricata's `pkt_src` for a packet that came through this tunnel (`wire/pcap` without one).
+    public var packetSource: StaticString { innermost.packetSource }
 }
 
 extension Flow {

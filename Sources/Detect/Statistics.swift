@@ -48,7 +48,7 @@ public struct OutputCounters: Sendable, Equatable {
 public struct EngineStats: Sendable, Equatable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
-    public var decodeEvents = [UInt64](repeating: 0, count: 64)
+    public var decodeEvents = [UInt64](repeating: 0, count: DecodeEvents.capacity)
     /// IP packets no loaded rule could match: counted, not tracked as flows.
     public var uninspected: UInt64 = 0
     public var flowsSeen: UInt64 = 0

@@ -16,8 +16,12 @@ import Wire
 ///   be needed to do better, and a passive sensor does not reassemble.
 /// - The VLAN id is the outermost tag's 12 bits; an untagged frame and a priority tag (VID 0)
 ///   both key as 0.
+/// - A tunneled packet keys on its innermost tuple and the tunnel's key (`TunnelInfo.key`: a
+///   hash of the tunnels crossed), so the same inner tuple in two tunnels is two flows; 0 when
+///   there is no tunnel.
 ///
-/// Forty bytes, no heap: four address words and one packed word of ports, VLAN and protocol.
+/// Forty-eight bytes, no heap: four address words, one packed word of ports, VLAN and
+/// protocol, and the tunnel's key.
 public struct FlowKey: Hashable, Sendable {
     @usableFromInline var aHigh: UInt64
     @usableFromInline var aLow: UInt64
@@ -25,19 +29,24 @@ public struct FlowKey: Hashable, Sendable {
     @usableFromInline var bLow: UInt64
     /// portA << 48 | portB << 32 | vlan << 16 | proto << 8 | isIPv6.
     @usableFromInline var packed: UInt64
+    /// The tunnel the flow runs in (`TunnelInfo.key`), 0 for none.
+    @usableFromInline var tunnel: UInt64
 
-    public static let zero = FlowKey(aHigh: 0, aLow: 0, bHigh: 0, bLow: 0, packed: 0)
+    public static let zero = FlowKey(aHigh: 0, aLow: 0, bHigh: 0, bLow: 0, packed: 0, tunnel: 0)
 
     @inlinable
-    init(aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64, packed: UInt64) {
+    init(aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64, packed: UInt64, tunnel: UInt64) {
         self.aHigh = aHigh
         self.aLow = aLow
         self.bHigh = bHigh
         self.bLow = bLow
         self.packed = packed
+        self.tunnel = tunnel
     }
 
     public var isIPv6: Bool { packed & 1 != 0 }
+    /// The tunnel the flow runs in (`TunnelInfo.key`), 0 for none.
+    public var tunnelKey: UInt64 { tunnel }
     public var proto: UInt8 { UInt8(truncatingIfNeeded: packed >> 8) }
     public var vlan: UInt16 { UInt16(truncatingIfNeeded: packed >> 16) }
     /// Endpoint A: the smaller (address, port).
@@ -50,15 +59,15 @@ public struct FlowKey: Hashable, Sendable {
     /// tie, e.g. a host talking to itself on one port, the packet counts as canonical).
     @inlinable
     public static func make(src: IPAddress, dst: IPAddress, proto: UInt8, sport: UInt16, dport: UInt16,
-                            vlan: UInt16 = 0) -> (key: FlowKey, isCanonical: Bool) {
+                            vlan: UInt16 = 0, tunnel: UInt64 = 0) -> (key: FlowKey, isCanonical: Bool) {
         let canonical = (src.high, src.low, sport) <= (dst.high, dst.low, dport)
         let tail = UInt64(vlan & 0x0FFF) << 16 | UInt64(proto) << 8 | (src.isIPv6 ? 1 : 0)
         if canonical {
             return (FlowKey(aHigh: src.high, aLow: src.low, bHigh: dst.high, bLow: dst.low,
-                            packed: UInt64(sport) << 48 | UInt64(dport) << 32 | tail), true)
+                            packed: UInt64(sport) << 48 | UInt64(dport) << 32 | tail, tunnel: tunnel), true)
         }
         return (FlowKey(aHigh: dst.high, aLow: dst.low, bHigh: src.high, bLow: src.low,
-                        packed: UInt64(dport) << 48 | UInt64(sport) << 32 | tail), false)
+                        packed: UInt64(dport) << 48 | UInt64(sport) << 32 | tail, tunnel: tunnel), false)
     }
 
     /// The key of the flow a packet belongs to, or nil when it has no IP layer.
@@ -78,7 +87,7 @@ public struct FlowKey: Hashable, Sendable {
             dport = ports.dport
         }
         return make(src: packet.src, dst: packet.dst, proto: packet.proto, sport: sport, dport: dport,
-                    vlan: packet.vlanCount > 0 ? packet.vlanIDs.0 : 0)
+                    vlan: packet.vlanCount > 0 ? packet.vlanIDs.0 : 0, tunnel: packet.tunnel.key)
     }
 
     /// For an ICMP error, the key of the flow whose packet it quotes (the outer VLAN id is
@@ -95,10 +104,10 @@ public struct FlowKey: Hashable, Sendable {
         let quoted = packet.quoted
         return make(src: quoted.src, dst: quoted.dst, proto: quoted.proto,
                     sport: quoted.hasPorts ? quoted.sport : 0, dport: quoted.hasPorts ? quoted.dport : 0,
-                    vlan: packet.vlanCount > 0 ? packet.vlanIDs.0 : 0)
+                    vlan: packet.vlanCount > 0 ? packet.vlanIDs.0 : 0, tunnel: packet.tunnel.key)
     }
 
-    /// A keyed 64-bit hash: a multiply-xorshift chain over the five words, started from the
+    /// A keyed 64-bit hash: a multiply-xorshift chain over the five words (the tunnel's key folded into the packed one), started from the
     /// table's seed and finished with MurmurHash3's fmix64. Not cryptographic, but without the
     /// seed an attacker cannot aim packets at one bucket.
     @inlinable @inline(__always)
@@ -108,7 +117,9 @@ public struct FlowKey: Hashable, Sendable {
         h = FlowKey.round(h, aLow)
         h = FlowKey.round(h, bHigh)
         h = FlowKey.round(h, bLow)
-        h = FlowKey.round(h, packed)
+        // The tunnel's key (itself a hash) folds into the packed word: a flow outside any
+        // tunnel hashes (and gets the flow id) as it did before tunnels were keyed.
+        h = FlowKey.round(h, packed ^ tunnel)
         h ^= h >> 33
         h &*= 0xFF51_AFD7_ED55_8CCD
         h ^= h >> 33
@@ -127,7 +138,8 @@ public struct FlowKey: Hashable, Sendable {
     @inlinable @inline(__always)
     public static func == (a: FlowKey, b: FlowKey) -> Bool {
         // One branch for the common miss: compare the words as a batch.
-        ((a.aHigh ^ b.aHigh) | (a.aLow ^ b.aLow) | (a.bHigh ^ b.bHigh) | (a.bLow ^ b.bLow) | (a.packed ^ b.packed)) == 0
+        ((a.aHigh ^ b.aHigh) | (a.aLow ^ b.aLow) | (a.bHigh ^ b.bHigh) | (a.bLow ^ b.bLow) | (a.packed ^ b.packed)
+            | (a.tunnel ^ b.tunnel)) == 0
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -136,11 +148,13 @@ public struct FlowKey: Hashable, Sendable {
         hasher.combine(bHigh)
         hasher.combine(bLow)
         hasher.combine(packed)
+        hasher.combine(tunnel)
     }
 }
 
 extension FlowKey: CustomStringConvertible {
     public var description: String {
         "\(addressA):\(portA) <-> \(addressB):\(portB) proto \(proto)" + (vlan != 0 ? " vlan \(vlan)" : "")
+            + (tunnel != 0 ? " tunnel \(String(tunnel, radix: 16))" : "")
     }
 }

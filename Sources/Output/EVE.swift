@@ -181,6 +181,72 @@ public enum EVE {
         }
     }
 
+    /// `,"pkt_src":"..."`: `wire/pcap`, or for a packet out of a tunnel Suricata's name for it.
+    static func appendPacketSource(_ tunnel: TunnelInfo, default source: String, into out: inout OutputBuffer) {
+        out.append(",\"pkt_src\":")
+        if tunnel.isPresent {
+            out.append(byte: 0x22)
+            out.append(tunnel.packetSource)
+            out.append(byte: 0x22)
+        } else {
+            out.append(jsonString: source)
+        }
+    }
+
+    /// Suricata's `tunnel` object of an alert: the outermost packet (its ports 0 when it has
+    /// none), the depth, the outer packet's `pcap_cnt` and source.
+    static func appendTunnel(_ tunnel: TunnelInfo, pcapCount: UInt64, into out: inout OutputBuffer) {
+        out.append(",\"tunnel\":{\"src_ip\":\"")
+        out.append(address: tunnel.outerSrc)
+        out.append("\",\"src_port\":")
+        out.append(decimal: UInt64(tunnel.outerHasPorts ? tunnel.outerSport : 0))
+        out.append(",\"dest_ip\":\"")
+        out.append(address: tunnel.outerDst)
+        out.append("\",\"dest_port\":")
+        out.append(decimal: UInt64(tunnel.outerHasPorts ? tunnel.outerDport : 0))
+        out.append(",\"proto\":")
+        appendProto(tunnel.outerProto, into: &out)
+        out.append(",\"depth\":")
+        out.append(decimal: tunnel.depth)
+        if pcapCount != 0 {
+            out.append(",\"pcap_cnt\":")
+            out.append(decimal: pcapCount)
+        }
+        out.append(",\"pkt_src\":\"wire/pcap\"}")
+    }
+
+    /// ghostport's `tunnel` object (inside `ghostport`, without its leading comma): the kinds
+    /// crossed, outermost first, the innermost tunnel's identifier, and with `endpoints` the
+    /// outermost packet's addresses, protocol and the depth (flow and anomaly records, where
+    /// Suricata writes no tunnel object).
+    static func appendGhostportTunnel(_ tunnel: TunnelInfo, endpoints: Bool, into out: inout OutputBuffer) {
+        out.append("\"tunnel\":{")
+        if endpoints {
+            out.append("\"src_ip\":\"")
+            out.append(address: tunnel.outerSrc)
+            out.append("\",\"dest_ip\":\"")
+            out.append(address: tunnel.outerDst)
+            out.append("\",\"proto\":")
+            appendProto(tunnel.outerProto, into: &out)
+            out.append(",\"depth\":")
+            out.append(decimal: tunnel.depth)
+            out.append(byte: 0x2C)
+        }
+        out.append("\"kinds\":[")
+        for index in 0..<tunnel.depth {
+            if index > 0 { out.append(byte: 0x2C) }
+            out.append(byte: 0x22)
+            out.append(tunnel.kind(at: index).name)
+            out.append(byte: 0x22)
+        }
+        out.append(byte: 0x5D)
+        if tunnel.hasID {
+            out.append(",\"id\":")
+            out.append(decimal: UInt64(tunnel.id))
+        }
+        out.append(byte: 0x7D)
+    }
+
     /// `"key":"value"` with the value escaped.
     public static func appendField(_ key: StaticString, string value: String, into out: inout OutputBuffer) {
         out.append(",\"")

@@ -55,10 +55,10 @@ public final class EVERecords: RecordSink {
         let rule = alert.rule, flow = alert.flow
         var head = header(packet, context: alert.context)
         head.flowID = alert.flowID
+        let tunnel = packet.tunnel
         let line = output.record(returningLine: syslog != nil) { out in
             EVE.open(head, eventType: "alert", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: settings.packetSource)
+            EVE.appendPacketSource(tunnel, default: settings.packetSource, into: &out)
             EVEOutput.appendCommunityID(into: &out) {
                 CommunityID.write(seed: settings.communityIDSeed, packet: packet, into: $0)
             }
@@ -87,6 +87,7 @@ public final class EVERecords: RecordSink {
                 out.append(byte: 0x7D)
             }
             out.append(byte: 0x7D)
+            if tunnel.isPresent { EVE.appendTunnel(tunnel, pcapCount: alert.context.count, into: &out) }
             out.append(alert.toServer ? ",\"direction\":\"to_server\"" : ",\"direction\":\"to_client\"")
             EVEOutput.appendFlowCounters(flow, end: false, into: &out)
             // Suricata's alert `flow` also names the flow's tuple, client to server.
@@ -119,6 +120,10 @@ public final class EVERecords: RecordSink {
                 }
             }
             if let evidence = alert.evidence { EVE.appendField("evidence", string: evidence, into: &out) }
+            if tunnel.isPresent {
+                out.append(byte: 0x2C)
+                EVE.appendGhostportTunnel(tunnel, endpoints: false, into: &out)
+            }
             out.append("}}\n")
         }
         if let syslog, let line {
@@ -132,16 +137,17 @@ public final class EVERecords: RecordSink {
 
     public func scan(_ scan: ScanDetector.Scan, window seconds: Int, packet: DecodedPacket, context: PacketContext) {
         let head = header(packet, context: context)
+        let tunnel = packet.tunnel
         output.record { out in
             EVE.open(head, eventType: "alert", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: settings.packetSource)
+            EVE.appendPacketSource(tunnel, default: settings.packetSource, into: &out)
             if let name = context.fileName { EVE.appendField("pcap_filename", string: name, into: &out) }
             out.append(",\"alert\":{\"action\":\"allowed\",\"gid\":1")
             EVE.appendField("signature_id", number: UInt64(ScanAlert.sid), into: &out)
             out.append(",\"rev\":1")
             EVE.appendField("signature", string: "GHOSTPORT scan of abandoned ports from \(scan.source)", into: &out)
             out.append(",\"category\":\"Detection of a Network Scan\",\"severity\":3}")
+            if tunnel.isPresent { EVE.appendTunnel(tunnel, pcapCount: context.count, into: &out) }
             out.append(",\"ghostport\":{\"kind\":\"scan\",\"scan\":{\"source\":\"")
             out.append(address: scan.source)
             out.append("\",\"ports\":[")
@@ -166,26 +172,39 @@ public final class EVERecords: RecordSink {
 
     public func anomaly(_ event: DecodeEvent, packet: DecodedPacket, context: PacketContext) {
         let head = header(packet, context: context)
+        let tunnel = packet.tunnel
         output.record { out in
             EVE.open(head, eventType: "anomaly", into: &out)
-            out.append(",\"pkt_src\":")
-            out.append(jsonString: settings.packetSource)
+            EVE.appendPacketSource(tunnel, default: settings.packetSource, into: &out)
             if let name = context.fileName { EVE.appendField("pcap_filename", string: name, into: &out) }
             // An event Suricata does not have is named in the `ghostport` object, not in Suricata's.
+            out.append(",\"anomaly\":{\"type\":\"decode\"")
             if event.isSuricatas {
-                out.append(",\"anomaly\":{\"type\":\"decode\",\"event\":\"")
+                out.append(",\"event\":\"")
                 out.append(string: event.name)
-                out.append("\"}}\n")
-            } else {
-                out.append(",\"anomaly\":{\"type\":\"decode\"},\"ghostport\":{\"event\":\"")
-                out.append(string: event.name)
-                out.append("\"}}\n")
+                out.append(byte: 0x22)
             }
+            out.append(byte: 0x7D)
+            if !event.isSuricatas || tunnel.isPresent {
+                out.append(",\"ghostport\":{")
+                if !event.isSuricatas {
+                    out.append("\"event\":\"")
+                    out.append(string: event.name)
+                    out.append(byte: 0x22)
+                }
+                if tunnel.isPresent {
+                    if !event.isSuricatas { out.append(byte: 0x2C) }
+                    EVE.appendGhostportTunnel(tunnel, endpoints: true, into: &out)
+                }
+                out.append(byte: 0x7D)
+            }
+            out.append("}\n")
         }
     }
 
-    public func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist) {
-        let format = flowRecordFormat(watchlist)
+    public func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist,
+                          tunnels: [UInt64: TunnelInfo]) {
+        let format = flowRecordFormat(watchlist, tunnels)
         output.record { out in format.write(flow, reason: reason, time: time, into: &out) }
     }
 
@@ -193,8 +212,9 @@ public final class EVERecords: RecordSink {
     /// helper (the rest), appended in order, so the bytes are those one thread writes. The
     /// helper's records cost about a third more (it reads flows this thread just walked, from
     /// the other core's cache); measured, an even split finishes first.
-    public func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist) {
-        let format = flowRecordFormat(watchlist)
+    public func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist,
+                           tunnels: [UInt64: TunnelInfo]) {
+        let format = flowRecordFormat(watchlist, tunnels)
         if flows.count < max(2, settings.parallelFlowRecords) {
             for flow in flows { output.record { out in format.write(flow, reason: reason, time: time, into: &out) } }
             return
@@ -210,8 +230,9 @@ public final class EVERecords: RecordSink {
         helperOutput.discard()
     }
 
-    private func flowRecordFormat(_ watchlist: Watchlist) -> FlowRecordFormat {
-        FlowRecordFormat(interface: settings.interface, communityIDSeed: settings.communityIDSeed, watchlist: watchlist)
+    private func flowRecordFormat(_ watchlist: Watchlist, _ tunnels: [UInt64: TunnelInfo]) -> FlowRecordFormat {
+        FlowRecordFormat(interface: settings.interface, communityIDSeed: settings.communityIDSeed, watchlist: watchlist,
+                         tunnels: tunnels)
     }
 
     public func stats(_ stats: SensorStats, timestamp: Int64) {

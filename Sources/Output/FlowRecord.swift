@@ -9,6 +9,8 @@ struct FlowRecordFormat: Sendable {
     var interface: String?
     var communityIDSeed: UInt16
     var watchlist: Watchlist
+    /// Tunnels of tunneled flows, by flow id.
+    var tunnels: [UInt64: TunnelInfo]
 
     /// The flow's EVE `flow` record, newline included. `time` is when the flow ended (its
     /// timeout, eviction or the shutdown, on the packet clock offline): the record's timestamp, as
@@ -68,6 +70,10 @@ struct FlowRecordFormat: Sendable {
         }
         out.append(byte: 0x5D)
         EVE.appendField("repeats", number: UInt64(flow.alerted.repeats), into: &out)
+        if flow.key.tunnelKey != 0, let tunnel = tunnels[flow.eveFlowID] {
+            out.append(byte: 0x2C)
+            EVE.appendGhostportTunnel(tunnel, endpoints: true, into: &out)
+        }
         out.append("}}\n")
     }
 

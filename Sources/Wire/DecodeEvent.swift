@@ -51,6 +51,26 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
     case icmpv6UnknownType
     case icmpv6IPv6TruncPkt
     case icmpv6IPv6UnknownVersion
+    case grePktTooSmall
+    case greWrongVersion
+    case greVersion0Recur
+    case greVersion0Flags
+    case greVersion0HdrTooBig
+    case greVersion0MalformedSREHdr
+    case erspanHeaderTooSmall
+    case erspanUnsupportedVersion
+    case vxlanPktTooSmall
+    case vxlanInvalidFlags
+    case genevePktTooSmall
+    case geneveWrongVersion
+    case geneveOptionsTooLong
+    case geneveUnknownPayloadType
+    case teredoPktTooSmall
+    case ipv6IPv4InIPv6TooSmall
+    case ipv6IPv4InIPv6WrongVersion
+    case ipv6IPv6InIPv6TooSmall
+    case ipv6IPv6InIPv6WrongVersion
+    case tunnelTooManyLayers
 
     public var name: String {
         switch self {
@@ -104,6 +124,26 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
         case .icmpv6UnknownType: "decoder.icmpv6.unknown_type"
         case .icmpv6IPv6TruncPkt: "decoder.icmpv6.ipv6_trunc_pkt"
         case .icmpv6IPv6UnknownVersion: "decoder.icmpv6.ipv6_unknown_version"
+        case .grePktTooSmall: "decoder.gre.pkt_too_small"
+        case .greWrongVersion: "decoder.gre.wrong_version"
+        case .greVersion0Recur: "decoder.gre.version0_recur"
+        case .greVersion0Flags: "decoder.gre.version0_flags"
+        case .greVersion0HdrTooBig: "decoder.gre.version0_hdr_too_big"
+        case .greVersion0MalformedSREHdr: "decoder.gre.version0_malformed_sre_hdr"
+        case .erspanHeaderTooSmall: "decoder.erspan.header_too_small"
+        case .erspanUnsupportedVersion: "decoder.erspan.unsupported_version"
+        case .vxlanPktTooSmall: "decoder.vxlan.pkt_too_small"
+        case .vxlanInvalidFlags: "decoder.vxlan.invalid_flags"
+        case .genevePktTooSmall: "decoder.geneve.pkt_too_small"
+        case .geneveWrongVersion: "decoder.geneve.wrong_version"
+        case .geneveOptionsTooLong: "decoder.geneve.options_too_long"
+        case .geneveUnknownPayloadType: "decoder.geneve.unknown_payload_type"
+        case .teredoPktTooSmall: "decoder.teredo.pkt_too_small"
+        case .ipv6IPv4InIPv6TooSmall: "decoder.ipv6.ipv4_in_ipv6_too_small"
+        case .ipv6IPv4InIPv6WrongVersion: "decoder.ipv6.ipv4_in_ipv6_wrong_version"
+        case .ipv6IPv6InIPv6TooSmall: "decoder.ipv6.ipv6_in_ipv6_too_small"
+        case .ipv6IPv6InIPv6WrongVersion: "decoder.ipv6.ipv6_in_ipv6_wrong_version"
+        case .tunnelTooManyLayers: "decoder.tunnel.too_many_layers"
         }
     }
 
@@ -111,7 +151,8 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
     /// reported in the records' `ghostport` object.
     public var isSuricatas: Bool {
         switch self {
-        case .ipv6ExthdrTooMany, .ipv6HopoptsNotFirst, .mplsTooManyLabels: false
+        case .ipv6ExthdrTooMany, .ipv6HopoptsNotFirst, .mplsTooManyLabels, .vxlanPktTooSmall, .vxlanInvalidFlags,
+             .genevePktTooSmall, .geneveWrongVersion, .geneveOptionsTooLong, .teredoPktTooSmall, .tunnelTooManyLayers: false
         default: true
         }
     }
@@ -124,18 +165,20 @@ public enum DecodeEvent: UInt8, CaseIterable, Sendable {
 
 /// The events of one packet: a bit per event, so recording one never allocates.
 public struct DecodeEvents: Sequence, Equatable, Sendable {
-    public private(set) var bits: UInt64 = 0
+    /// One bit per `DecodeEvent`, by raw value (room for 128).
+    public static let capacity = 128
+    public private(set) var bits: UInt128 = 0
 
     public init() {}
 
     public var isEmpty: Bool { bits == 0 }
 
     @inline(__always)
-    public mutating func insert(_ event: DecodeEvent) { bits |= 1 << UInt64(event.rawValue) }
+    public mutating func insert(_ event: DecodeEvent) { bits |= 1 << UInt128(event.rawValue) }
 
-    public func contains(_ event: DecodeEvent) -> Bool { bits & (1 << UInt64(event.rawValue)) != 0 }
+    public func contains(_ event: DecodeEvent) -> Bool { bits & (1 << UInt128(event.rawValue)) != 0 }
 
-    /// Adds one to `counts[event.rawValue]` for each event; `counts` has a slot per bit (64).
+    /// Adds one to `counts[event.rawValue]` for each event; `counts` has a slot per bit (`capacity`).
     @inline(__always)
     public func count(into counts: inout [UInt64]) {
         var remaining = bits
@@ -148,7 +191,7 @@ public struct DecodeEvents: Sequence, Equatable, Sendable {
     public func makeIterator() -> Iterator { Iterator(remaining: bits) }
 
     public struct Iterator: IteratorProtocol {
-        var remaining: UInt64
+        var remaining: UInt128
 
         public mutating func next() -> DecodeEvent? {
             guard remaining != 0 else { return nil }

@@ -55,6 +55,12 @@ public struct DecodedPacket: Sendable {
 
     public var events = DecodeEvents()
 
+    /// The tunnels the packet came through: the fields above are then the innermost packet's.
+    public var tunnel = TunnelInfo()
+    /// Which UDP ports carry tunnels, and whether to decode them: the decoder's setting, kept
+    /// across `reset`.
+    public var tunnelPorts = TunnelPorts()
+
     public init() {}
 
     public var hasIP: Bool { ipVersion != 0 }
@@ -74,9 +80,11 @@ public struct DecodedPacket: Sendable {
 
     @inline(__always)
     public mutating func reset(linkType: LinkType, capturedLength: Int) {
+        let ports = tunnelPorts
         self = DecodedPacket()
         self.linkType = linkType
         self.capturedLength = capturedLength
+        tunnelPorts = ports
     }
 }
 

@@ -21,10 +21,15 @@ enum IPv6Field {
 public enum IPProtocol {
     public static let hopByHop: UInt8 = 0
     public static let icmp: UInt8 = 1
+    /// IPv4 encapsulated in IP.
+    public static let ipv4: UInt8 = 4
     public static let tcp: UInt8 = 6
     public static let udp: UInt8 = 17
+    /// IPv6 encapsulated in IP.
+    public static let ipv6: UInt8 = 41
     public static let routing: UInt8 = 43
     public static let fragment: UInt8 = 44
+    public static let gre: UInt8 = 47
     public static let esp: UInt8 = 50
     public static let icmpv6: UInt8 = 58
     public static let noNextHeader: UInt8 = 59

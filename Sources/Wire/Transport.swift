@@ -37,10 +37,22 @@ extension Decoder {
         let segment = frame.slice(from: offset, length: max(0, end - offset))
         switch proto {
         case IPProtocol.tcp: tcp(segment, into: &packet)
-        case IPProtocol.udp: udp(segment, into: &packet)
+        case IPProtocol.udp:
+            udp(segment, into: &packet)
+            if packet.tunnelPorts.enabled && packet.hasPorts && segment.count >= UDPField.headerLength {
+                let payload = offset + UDPField.headerLength
+                udpTunnel(UnsafeRawBufferPointer(rebasing: frame[0..<(payload + packet.payloadLength)]), offset: payload,
+                          into: &packet)
+            }
         case IPProtocol.sctp: sctp(segment, into: &packet)
         case IPProtocol.icmp: icmpv4(segment, into: &packet)
         case IPProtocol.icmpv6: icmpv6(segment, into: &packet)
+        case IPProtocol.gre where packet.tunnelPorts.enabled:
+            gre(UnsafeRawBufferPointer(rebasing: frame[0..<end]), offset: offset, into: &packet)
+        case IPProtocol.ipv4 where packet.tunnelPorts.enabled:
+            ipInIP(UnsafeRawBufferPointer(rebasing: frame[0..<end]), offset: offset, innerVersion: 4, into: &packet)
+        case IPProtocol.ipv6 where packet.tunnelPorts.enabled:
+            ipInIP(UnsafeRawBufferPointer(rebasing: frame[0..<end]), offset: offset, innerVersion: 6, into: &packet)
         default: break
         }
     }

@@ -105,7 +105,7 @@ struct DecodeStats {
     var linkTypes: [String: UInt64] = [:]
     var protocols = [UInt64](repeating: 0, count: 256)
     var ipVersions = (UInt64(0), UInt64(0))
-    var events = [UInt64](repeating: 0, count: 64)
+    var events = [UInt64](repeating: 0, count: DecodeEvents.capacity)
 
     @inline(__always)
     mutating func count(_ packet: DecodedPacket, originalLength: Int) {

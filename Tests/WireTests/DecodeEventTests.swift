@@ -9,6 +9,8 @@ let eventTable: [(DecodeEvent, [UInt8], LinkType)] = {
     func v6(_ headers: [IPv6ExtensionHeader] = [], _ segment: Segment = Fixture.tcpSYN) -> [UInt8] {
         Packet.raw(.ipv6(src: "2001:db8::1", dst: "2001:db8::2", extensionHeaders: headers, segment))
     }
+    let fourDeep = v4(.ipInIP(.ipv4(src: "10.1.0.1", dst: "10.1.0.2", .ipInIP(.ipv4(
+        src: "10.2.0.1", dst: "10.2.0.2", .ipInIP(.ipv4(src: "10.3.0.1", dst: "10.3.0.2", .ipInIP(syn))))))))
     var patchedPayloadLength = Array(v6([.hopByHop()]).prefix(41))
     patchedPayloadLength[5] = 1
     return [
@@ -62,13 +64,33 @@ let eventTable: [(DecodeEvent, [UInt8], LinkType)] = {
         (.icmpv6UnknownType, v6([], .icmpv6(type: 5, code: 0)), .raw),
         (.icmpv6IPv6TruncPkt, v6([], .icmpv6Error(quoting: syn6, quoteLength: 20)), .raw),
         (.icmpv6IPv6UnknownVersion, v6([], .icmpv6Error(quoting: syn)), .raw),
+        (.grePktTooSmall, v4(.raw(proto: IPProtocol.gre, [0, 0])), .raw),
+        (.greWrongVersion, v4(.gre(protocolType: EtherType.ipv4, flags: 0x0002, syn.bytes)), .raw),
+        (.greVersion0Recur, v4(.gre(protocolType: EtherType.ipv4, flags: 0x0100, syn.bytes)), .raw),
+        (.greVersion0Flags, v4(.gre(protocolType: EtherType.ipv4, flags: 0x0008, syn.bytes)), .raw),
+        (.greVersion0HdrTooBig, v4(.raw(proto: IPProtocol.gre, [0x20, 0, 0x08, 0, 0, 0])), .raw),
+        (.greVersion0MalformedSREHdr, v4(.raw(proto: IPProtocol.gre, [0x40, 0, 0x08, 0, 0, 0, 0, 0, 0x08, 0, 0, 4, 1, 2, 3, 4])), .raw),
+        (.erspanHeaderTooSmall, v4(.gre(protocolType: 0x88BE, sequence: 1, [0x10, 0, 0, 1])), .raw),
+        (.erspanUnsupportedVersion, v4(.erspan2(session: 1, version: 3, Packet.ethernet(syn))), .raw),
+        (.vxlanPktTooSmall, v4(.udp(sport: 1, dport: 4789, payload: [8, 0, 0, 0])), .raw),
+        (.vxlanInvalidFlags, v4(.vxlan(vni: 1, flags: 0, Packet.ethernet(syn))), .raw),
+        (.genevePktTooSmall, v4(.udp(sport: 1, dport: 6081, payload: [0, 0, 0x65, 0x58])), .raw),
+        (.geneveWrongVersion, v4(.geneve(vni: 1, version: 1, Packet.ethernet(syn))), .raw),
+        (.geneveOptionsTooLong, v4(.udp(sport: 1, dport: 6081, payload: [0x3F, 0, 0x65, 0x58, 0, 0, 1, 0, 1, 2, 3, 4])), .raw),
+        (.geneveUnknownPayloadType, v4(.geneve(vni: 1, protocolType: 0x1234, [1, 2, 3, 4])), .raw),
+        (.teredoPktTooSmall, v4(.udp(sport: 1, dport: 3544, payload: [0, 1, 8, 8, 1, 2])), .raw),
+        (.ipv6IPv4InIPv6TooSmall, v6([], .raw(proto: 4, Array(syn.bytes.prefix(10)))), .raw),
+        (.ipv6IPv4InIPv6WrongVersion, v6([], .raw(proto: 4, syn6.bytes)), .raw),
+        (.ipv6IPv6InIPv6TooSmall, v6([], .raw(proto: 41, Array(syn6.bytes.prefix(20)))), .raw),
+        (.ipv6IPv6InIPv6WrongVersion, v6([], .raw(proto: 41, syn.bytes + [UInt8](repeating: 0, count: 20))), .raw),
+        (.tunnelTooManyLayers, fourDeep, .raw),
     ]
 }()
 
 @Suite("Decode events")
 struct DecodeEventTests {
     @Test func fitInTheBitset() {
-        #expect(DecodeEvent.allCases.count <= 64)
+        #expect(DecodeEvent.allCases.count <= DecodeEvents.capacity)
     }
 
     @Test func everyEventHasAFrameThatRaisesIt() {

@@ -69,7 +69,7 @@ enum DecoderInvariants {
         var link: [Int]
         var addresses: [IPAddress]
         var layers: [Int]
-        var events: UInt64
+        var events: UInt128
     }
 
     /// The link types the decoder supports, as fuzz-decoder's first input byte selects them.
