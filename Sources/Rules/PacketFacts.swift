@@ -14,10 +14,13 @@ public struct PacketFacts: Sendable, Hashable {
     public var hasPorts: Bool
     /// The TCP flags byte; meaningful only for TCP with `hasPorts`.
     public var tcpFlags: UInt8
+    /// The bytes after the transport header (`dsize`).
+    public var payloadLength: UInt16
 
     public init(
         ipVersion: UInt8, src: UInt128, dst: UInt128, proto: UInt8,
-        sport: UInt16 = 0, dport: UInt16 = 0, hasPorts: Bool = false, tcpFlags: UInt8 = 0
+        sport: UInt16 = 0, dport: UInt16 = 0, hasPorts: Bool = false, tcpFlags: UInt8 = 0,
+        payloadLength: UInt16 = 0
     ) {
         self.ipVersion = ipVersion
         self.src = src
@@ -27,24 +30,29 @@ public struct PacketFacts: Sendable, Hashable {
         self.dport = dport
         self.hasPorts = hasPorts
         self.tcpFlags = tcpFlags
+        self.payloadLength = payloadLength
     }
 
     /// An IPv4 packet; ports count as decoded for TCP, UDP and SCTP.
     public static func ipv4(
-        src: UInt32, dst: UInt32, proto: UInt8, sport: UInt16 = 0, dport: UInt16 = 0, tcpFlags: UInt8 = 0
+        src: UInt32, dst: UInt32, proto: UInt8, sport: UInt16 = 0, dport: UInt16 = 0, tcpFlags: UInt8 = 0,
+        payloadLength: UInt16 = 0
     ) -> PacketFacts {
         PacketFacts(
             ipVersion: 4, src: UInt128(src), dst: UInt128(dst), proto: proto, sport: sport, dport: dport,
-            hasPorts: carriesPorts(proto), tcpFlags: tcpFlags)
+            hasPorts: carriesPorts(proto), tcpFlags: tcpFlags,
+            payloadLength: payloadLength)
     }
 
     /// An IPv6 packet; ports count as decoded for TCP, UDP and SCTP.
     public static func ipv6(
-        src: UInt128, dst: UInt128, proto: UInt8, sport: UInt16 = 0, dport: UInt16 = 0, tcpFlags: UInt8 = 0
+        src: UInt128, dst: UInt128, proto: UInt8, sport: UInt16 = 0, dport: UInt16 = 0, tcpFlags: UInt8 = 0,
+        payloadLength: UInt16 = 0
     ) -> PacketFacts {
         PacketFacts(
             ipVersion: 6, src: src, dst: dst, proto: proto, sport: sport, dport: dport,
-            hasPorts: carriesPorts(proto), tcpFlags: tcpFlags)
+            hasPorts: carriesPorts(proto), tcpFlags: tcpFlags,
+            payloadLength: payloadLength)
     }
 
     /// TCP, UDP and SCTP carry ports.

@@ -140,10 +140,16 @@ public struct FlowFacts: Sendable, Hashable {
 
     public var direction: Direction
     public var established: Bool
+    /// Packets the client and the server have sent, this one included (`flow.pkts`).
+    public var packetsToServer: UInt32
+    public var packetsToClient: UInt32
 
-    public init(direction: Direction = .unknown, established: Bool = false) {
+    public init(direction: Direction = .unknown, established: Bool = false,
+                packetsToServer: UInt32 = 0, packetsToClient: UInt32 = 0) {
         self.direction = direction
         self.established = established
+        self.packetsToServer = packetsToServer
+        self.packetsToClient = packetsToClient
     }
 
     public static let unknown = FlowFacts()
@@ -238,6 +244,10 @@ public struct Rule: Sendable, Hashable {
     public var references: [RuleReference]
     public var flags: TCPFlagsMatch?
     public var flow: FlowMatch?
+    /// `dsize`: the payload length.
+    public var dsize: IntegerMatch?
+    /// `flow.pkts` (and `flow.pkts_toserver`/`flow.pkts_toclient`), all of which must hold.
+    public var flowPackets = FlowPacketsMatches()
     public var threshold: Threshold?
     public var detectionFilter: DetectionFilter?
 

@@ -48,6 +48,7 @@ struct RuleOption {
 /// The option keywords ghostport supports (`tcp.flags` is `flags`).
 enum OptionKeyword: Int, CaseIterable {
     case msg, sid, rev, gid, classtype, priority, metadata, reference, flags, flow, threshold, detectionFilter
+    case dsize, flowPackets, flowPacketsToServer, flowPacketsToClient
 
     var spelling: StaticString {
         switch self {
@@ -63,11 +64,20 @@ enum OptionKeyword: Int, CaseIterable {
         case .flow: "flow"
         case .threshold: "threshold"
         case .detectionFilter: "detection_filter"
+        case .dsize: "dsize"
+        case .flowPackets: "flow.pkts"
+        case .flowPacketsToServer: "flow.pkts_toserver"
+        case .flowPacketsToClient: "flow.pkts_toclient"
         }
     }
 
     /// May appear only once in a rule.
-    var isSingle: Bool { self != .metadata && self != .reference }
+    var isSingle: Bool {
+        switch self {
+        case .metadata, .reference, .flowPackets, .flowPacketsToServer, .flowPacketsToClient: false
+        default: true
+        }
+    }
 
     /// The keyword `name` spells, in any case; nil for any other word.
     init?(_ name: ArraySlice<UInt8>) {
@@ -372,6 +382,13 @@ private struct SingleRule {
                     throw fail(option.keywordOffset, "'threshold' and 'detection_filter' can't be used in the same rule")
                 }
                 rule.detectionFilter = try parseDetectionFilter(value)
+            case .dsize:
+                rule.dsize = try parseInteger(value, maximum: UInt32(UInt16.max))
+            case .flowPackets, .flowPacketsToServer, .flowPacketsToClient:
+                let match = try parseFlowPackets(value, keyword: keyword)
+                guard rule.flowPackets.append(match) else {
+                    throw fail(option.keywordOffset, "at most \(FlowPacketsMatches.capacity) flow.pkts conditions in a rule")
+                }
             }
         }
         if let priority { rule.priority = priority }
@@ -498,6 +515,37 @@ private struct SingleRule {
             }
         }
         return flow
+    }
+
+    func parseInteger(_ value: ArraySlice<UInt8>, maximum: UInt32) throws(SyntaxError) -> IntegerMatch {
+        do {
+            return try IntegerMatch.parse(value, maximum: maximum)
+        } catch {
+            throw fail(error.offset, error.reason)
+        }
+    }
+
+    /// `flow.pkts: toserver|toclient|either, COMPARISON`, or the older `flow.pkts_toserver: COMPARISON`.
+    func parseFlowPackets(_ value: ArraySlice<UInt8>, keyword: OptionKeyword) throws(SyntaxError) -> FlowPacketsMatch {
+        switch keyword {
+        case .flowPacketsToServer: return FlowPacketsMatch(side: .toServer, count: try parseInteger(value, maximum: .max))
+        case .flowPacketsToClient: return FlowPacketsMatch(side: .toClient, count: try parseInteger(value, maximum: .max))
+        default: break
+        }
+        guard let comma = value.firstIndex(of: UInt8(ascii: ",")) else {
+            throw fail(value.startIndex, "invalid flow.pkts '\(value.text)': expected 'toserver|toclient|either, number'")
+        }
+        let word = value[..<comma].trimmingSpaces()
+        let side: FlowPacketsMatch.Side
+        switch word.text.lowercased() {
+        case "toserver": side = .toServer
+        case "toclient": side = .toClient
+        case "either": side = .either
+        default:
+            throw fail(word.isEmpty ? value.startIndex : word.startIndex,
+                       "invalid flow.pkts direction '\(word.text)': expected toserver, toclient or either")
+        }
+        return FlowPacketsMatch(side: side, count: try parseInteger(value[(comma + 1)...], maximum: .max))
     }
 
     /// `name value` pairs separated by commas, each name at most once.

@@ -116,6 +116,8 @@ private struct CompiledRule: BitwiseCopyable {
     var destinationPorts: Int32
     var flags: TCPFlagsMatch?
     var flow: FlowMatch?
+    var dsize: IntegerMatch?
+    var flowPackets: FlowPacketsMatches
     var isPass: Bool
     var bidirectional: Bool
 }
@@ -207,7 +209,8 @@ private struct MatchTables: @unchecked Sendable {
                 source: addresses.intern(rules[index].source), destination: addresses.intern(rules[index].destination),
                 sourcePorts: ports.intern(rules[index].sourcePorts),
                 destinationPorts: ports.intern(rules[index].destinationPorts),
-                flags: rules[index].flags, flow: rules[index].flow, isPass: isPass, bidirectional: bidirectional))
+                flags: rules[index].flags, flow: rules[index].flow, dsize: rules[index].dsize,
+                flowPackets: rules[index].flowPackets, isPass: isPass, bidirectional: bidirectional))
             for way in 0..<(bidirectional ? 2 : 1) {
                 let reversed = way == 1
                 let entry = KeyedEntry(entry: UInt32(index) << 1 | UInt32(way), isPass: isPass, ports: .all)
@@ -298,6 +301,8 @@ private struct MatchTables: @unchecked Sendable {
                 guard packet.proto == 6, packet.hasPorts, flags.matches(packet.tcpFlags) else { continue }
             }
             if let ruleFlow = rule.flow, !ruleFlow.matches(flow) { continue }
+            if let dsize = rule.dsize, !dsize.matches(UInt32(packet.payloadLength)) { continue }
+            if !rule.flowPackets.isEmpty && !rule.flowPackets.matches(flow) { continue }
             let reversed = entry & 1 == 1
             guard containsAddress(reversed ? rule.destination : rule.source, packet.ipVersion, packet.src),
                   containsAddress(reversed ? rule.source : rule.destination, packet.ipVersion, packet.dst)

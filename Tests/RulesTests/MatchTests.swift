@@ -172,6 +172,46 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
         #expect(set.sids(packet) == ["2", "3"])
     }
 
+    @Test func dsizeIsChecked() {
+        let set = ruleSet("""
+            alert tcp any any -> any 571 (dsize:0; sid:1;)
+            alert tcp any any -> any 571 (dsize:>0; sid:2;)
+            alert tcp any any -> any 571 (dsize:100<>200; sid:3;)
+            alert tcp any any -> any 571 (dsize:!100-200; sid:4;)
+            alert tcp any any -> any 571 (dsize:<=100; sid:5;)
+            """)
+        var packet = tcp("1.1.1.1", 1, "2.2.2.2", 571)
+        let table: [(UInt16, [String])] = [
+            (0, ["1", "4", "5"]), (1, ["2", "4", "5"]), (100, ["2", "4", "5"]), (101, ["2", "3"]),
+            (199, ["2", "3"]), (200, ["2", "4"]), (65535, ["2", "4"]),
+        ]
+        for (length, expected) in table {
+            packet.payloadLength = length
+            #expect(set.sids(packet) == expected, "dsize \(length)")
+        }
+    }
+
+    /// Counts include the packet being matched; a packet with no flow never matches.
+    @Test func flowPacketsAreChecked() {
+        let set = ruleSet("""
+            alert tcp any any -> any 571 (flow.pkts:toserver,1; flow.pkts:toclient,0; sid:1;)
+            alert tcp any any -> any 571 (flow.pkts_toserver:>=2; sid:2;)
+            alert tcp any any -> any 571 (flow.pkts:either,3; sid:3;)
+            alert tcp any any -> any 571 (flow.pkts_toclient:!0; sid:4;)
+            """)
+        let packet = tcp("1.1.1.1", 1, "2.2.2.2", 571)
+        func counts(_ server: UInt32, _ client: UInt32) -> FlowFacts {
+            FlowFacts(direction: .toServer, packetsToServer: server, packetsToClient: client)
+        }
+        #expect(set.sids(packet, flow: counts(1, 0)) == ["1"])
+        #expect(set.sids(packet, flow: counts(2, 0)) == ["2"])
+        #expect(set.sids(packet, flow: counts(1, 3)) == ["3", "4"])
+        #expect(set.sids(packet, flow: counts(3, 1)) == ["2", "3", "4"])
+        #expect(set.sids(packet, flow: FlowFacts(direction: .toClient, packetsToServer: 1)) == ["1"])
+        #expect(set.sids(packet, flow: FlowFacts(direction: .unknown, packetsToServer: 1)) == [])
+        #expect(set.sids(packet) == [])
+    }
+
     @Test func thresholdsAreExposedAsData() throws {
         let set = ruleSet("alert udp any any -> any 571 (threshold: type limit, track by_src, count 1, seconds 60; sid:1;)")
         var matches = RuleMatches()
@@ -195,7 +235,14 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
 /// The compiled tables must agree with a rule-by-rule reading of the same rules.
 @Suite struct TableAgreesWithNaiveMatchTests {
 
-    static func naive(_ set: RuleSet, _ packet: PacketFacts, _ flow: FlowFacts) -> (pass: Bool, alerts: [Int]) {
+    /// Integer conditions written as text, with what they mean written independently.
+    static let sizes: [(text: String, holds: @Sendable (UInt32) -> Bool)] = [
+        ("0", { $0 == 0 }), (">0", { $0 > 0 }), ("<3", { $0 < 3 }), ("!1", { $0 != 1 }), ("1-3", { $0 == 2 }),
+        (">=2", { $0 >= 2 }), ("<=1", { $0 <= 1 }), ("!0-2", { $0 != 1 }), ("1<>4", { $0 == 2 || $0 == 3 }),
+    ]
+
+    static func naive(_ set: RuleSet, _ packet: PacketFacts, _ flow: FlowFacts,
+                      extra: [UInt32: (PacketFacts, FlowFacts) -> Bool] = [:]) -> (pass: Bool, alerts: [Int]) {
         var alerts: [Int] = []
         var passed = false
         for (index, rule) in set.rules.enumerated() {
@@ -206,6 +253,7 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
             }
             if let flags = rule.flags, !(packet.proto == 6 && packet.hasPorts && flags.matches(packet.tcpFlags)) { continue }
             if let ruleFlow = rule.flow, !ruleFlow.matches(flow) { continue }
+            if let condition = extra[rule.sid], !condition(packet, flow) { continue }
             func oneWay(_ a: AddressSet, _ pa: PortSet, _ b: AddressSet, _ pb: PortSet) -> Bool {
                 a.contains(ipVersion: packet.ipVersion, address: packet.src)
                     && b.contains(ipVersion: packet.ipVersion, address: packet.dst)
@@ -226,6 +274,7 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
         let addresses = ["any", "$HOME_NET", "$EXTERNAL_NET", "10.0.0.0/8", "!10.0.0.5", "[10.0.0.0/24,!10.0.0.7]", "fe80::/10"]
         let protocols = ["tcp", "udp", "sctp", "icmp", "ip"]
         var lines: [String] = []
+        var extra: [UInt32: (PacketFacts, FlowFacts) -> Bool] = [:]
         for sid in 1...300 {
             let proto = protocols.randomElement(using: &random)!
             let hasPorts = proto == "tcp" || proto == "udp" || proto == "sctp"
@@ -236,6 +285,31 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
             var options = "sid:\(sid);"
             if proto == "tcp" && Int.random(in: 0..<4, using: &random) == 0 { options += " flags:S+;" }
             if Int.random(in: 0..<5, using: &random) == 0 { options += " flow:to_server;" }
+            var conditions: [(PacketFacts, FlowFacts) -> Bool] = []
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                let size = Self.sizes.randomElement(using: &random)!
+                options += " dsize:\(size.text);"
+                conditions.append { packet, _ in size.holds(UInt32(packet.payloadLength)) }
+            }
+            for _ in 0..<Int.random(in: 0...2, using: &random) where Bool.random(using: &random) {
+                let count = Self.sizes.randomElement(using: &random)!
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0:
+                    options += " flow.pkts:toserver,\(count.text);"
+                    conditions.append { _, flow in flow.direction != .unknown && count.holds(flow.packetsToServer) }
+                case 1:
+                    options += " flow.pkts_toclient:\(count.text);"
+                    conditions.append { _, flow in flow.direction != .unknown && count.holds(flow.packetsToClient) }
+                default:
+                    options += " flow.pkts:either,\(count.text);"
+                    conditions.append { _, flow in
+                        flow.direction != .unknown && (count.holds(flow.packetsToServer) || count.holds(flow.packetsToClient))
+                    }
+                }
+            }
+            if !conditions.isEmpty {
+                extra[UInt32(sid)] = { packet, flow in conditions.allSatisfy { $0(packet, flow) } }
+            }
             lines.append("\(action) \(proto) \(addresses.randomElement(using: &random)!) \(sport) \(direction) "
                          + "\(addresses.randomElement(using: &random)!) \(dport) (\(options))")
         }
@@ -256,9 +330,13 @@ func udp(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16) -> Pack
                                proto: proto, sport: portChoices.randomElement(using: &random)!,
                                dport: portChoices.randomElement(using: &random)!, tcpFlags: UInt8.random(in: 0...0x3f, using: &random))
             }
-            let flow = FlowFacts(direction: Bool.random(using: &random) ? .toServer : .toClient, established: Bool.random(using: &random))
+            packet.payloadLength = UInt16.random(in: 0...4, using: &random)
+            let directions: [FlowFacts.Direction] = [.toServer, .toClient, .unknown]
+            let flow = FlowFacts(direction: directions.randomElement(using: &random)!, established: Bool.random(using: &random),
+                                 packetsToServer: UInt32.random(in: 0...4, using: &random),
+                                 packetsToClient: UInt32.random(in: 0...4, using: &random))
             set.match(packet, flow: flow, into: &matches)
-            let expected = Self.naive(set, packet, flow)
+            let expected = Self.naive(set, packet, flow, extra: extra)
             #expect((matches.pass != nil) == expected.pass, "\(packet)")
             #expect(matches.alerts == expected.alerts, "\(packet)")
             if let pass = matches.pass { #expect(set.rules[pass].action == .pass) }

@@ -229,6 +229,61 @@ func options(_ text: String) -> String { "alert tcp any any -> any 571 (\(text))
     }
 }
 
+/// `dsize` and `flow.pkts`, with Suricata's integer syntax.
+@Suite struct IntegerKeywordTests {
+    func dsize(_ value: String) throws -> IntegerMatch {
+        try #require(try rule(options("dsize:\(value); sid:1;")).dsize)
+    }
+
+    @Test func integerForms() throws {
+        #expect(try dsize("0") == IntegerMatch(.equal, 0))
+        #expect(try dsize("=7") == IntegerMatch(.equal, 7))
+        #expect(try dsize("0x10") == IntegerMatch(.equal, 16))
+        #expect(try dsize("!5") == IntegerMatch(.notEqual, 5))
+        #expect(try dsize("!=5") == IntegerMatch(.notEqual, 5))
+        #expect(try dsize(">0") == IntegerMatch(.greater, 0))
+        #expect(try dsize(">=1") == IntegerMatch(.greaterOrEqual, 1))
+        #expect(try dsize("<10") == IntegerMatch(.less, 10))
+        #expect(try dsize("<= 10") == IntegerMatch(.lessOrEqual, 10))
+        #expect(try dsize("100<>200") == IntegerMatch(.between, 100, upper: 200))
+        #expect(try dsize("100 - 200") == IntegerMatch(.between, 100, upper: 200))
+        #expect(try dsize("!100-200") == IntegerMatch(.notBetween, 100, upper: 200))
+        #expect(try dsize("65535") == IntegerMatch(.equal, 65535))
+    }
+
+    @Test func flowPackets() throws {
+        let r = try rule(options(
+            "flow.pkts:toserver,1; flow.pkts: toclient , 0; flow.pkts:either,>3; flow.pkts_toclient:<2; sid:1;"))
+        #expect(r.flowPackets.count == 4)
+        #expect(r.flowPackets[0] == FlowPacketsMatch(side: .toServer, count: IntegerMatch(.equal, 1)))
+        #expect(r.flowPackets[1] == FlowPacketsMatch(side: .toClient, count: IntegerMatch(.equal, 0)))
+        #expect(r.flowPackets[2] == FlowPacketsMatch(side: .either, count: IntegerMatch(.greater, 3)))
+        #expect(r.flowPackets[3] == FlowPacketsMatch(side: .toClient, count: IntegerMatch(.less, 2)))
+        let old = try rule(options("flow.pkts_toserver:4294967295; sid:1;"))
+        #expect(old.flowPackets[0] == FlowPacketsMatch(side: .toServer, count: IntegerMatch(.equal, .max)))
+        #expect(try rule(options("sid:1;")).flowPackets.isEmpty)
+    }
+
+    @Test func errors() {
+        #expect(failure(options("dsize:abc; sid:1;")) == "t.rules:1:37: invalid number 'abc' in sid 1")
+        #expect(failure(options("dsize:70000; sid:1;"))
+                == "t.rules:1:37: number '70000' is out of range: at most 65535 in sid 1")
+        #expect(failure(options("dsize:>; sid:1;")) == "t.rules:1:38: missing number in '>' in sid 1")
+        #expect(failure(options("dsize:5-3; sid:1;"))
+                == "t.rules:1:37: invalid range '5-3': the first number must be smaller in sid 1")
+        #expect(failure(options("dsize:1; dsize:2; sid:1;")) == "t.rules:1:40: duplicate option 'dsize' in sid 1")
+        #expect(failure(options("flow.pkts:tosrv,1; sid:1;"))
+                == "t.rules:1:41: invalid flow.pkts direction 'tosrv': expected toserver, toclient or either in sid 1")
+        #expect(failure(options("flow.pkts:5; sid:1;"))
+                == "t.rules:1:41: invalid flow.pkts '5': expected 'toserver|toclient|either, number' in sid 1")
+        #expect(failure(options("flow.pkts:toserver,x1; sid:1;")) == "t.rules:1:50: invalid number 'x1' in sid 1")
+        #expect(failure(options("flow.pkts_toserver:99999999999; sid:1;"))
+                == "t.rules:1:50: number '99999999999' is out of range: at most 4294967295 in sid 1")
+        let five = String(repeating: "flow.pkts:toserver,1; ", count: 5)
+        #expect(failure(options(five + "sid:1;")) == "t.rules:1:119: at most 4 flow.pkts conditions in a rule in sid 1")
+    }
+}
+
 @Suite struct ThresholdTests {
     @Test func threshold() throws {
         let r = try rule(options("threshold: type limit, track by_src, count 1, seconds 60; sid:1;"))
