@@ -89,7 +89,12 @@ public final class Engine {
     public static let watchedFlag: UInt32 = 1 << 0
     public static let alertedFlag: UInt32 = 1 << 1
     static let evidenceFlag: UInt32 = 1 << 2
+    /// The flow's first packet came from its (watched) server.
+    static let serverFirstFlag: UInt32 = 1 << 3
     static let evidenceCountShift: UInt32 = 8
+    /// Where the first packet's `ScanKind` (4 bits) and `ScannerTool` (4 bits) sit in `flags`.
+    static let scanKindShift: UInt32 = 16
+    static let toolShift: UInt32 = 20
     /// Packets of an alerted flow written as evidence: the matching one and 64 more.
     static let evidencePackets: UInt32 = 65
 
@@ -193,39 +198,78 @@ public final class Engine {
         let (handle, isNew) = flows.lookupOrInsert(key, isCanonical: isCanonical, timestamp: timestamp) { evicted in
             self.flowEnded(evicted, reason: "forced", time: timestamp)
         }
+        if isNew && comesFromWatchedServer() { flows[handle].reverseDirection() }
         let toServer = flows[handle].isToServer(isCanonical: isCanonical)
+        let wasEstablished = flows[handle].established
         flows.update(handle, with: packet, toServer: toServer, timestamp: timestamp, length: originalLength)
         if isNew {
             stats.flowsSeen &+= 1
-            if packet.hasPorts && watchlist.isWatched(port: packet.dport, proto: packet.proto) {
-                flows[handle].flags |= Self.watchedFlag
-                flows[handle].watchedPort = packet.dport
-                flows[handle].verdict = Verdict.unanswered.rawValue
-                stats.watchedFlows &+= 1
-                if packet.tunnel.isPresent { rememberTunnel(of: handle) }
-                if configuration.countsClients { countWatchedFlow(client: packet.src) }
-                if let scan = scans.observe(source: packet.src, host: packet.dst, port: packet.dport,
-                                            proto: packet.proto, time: timestamp) {
-                    writeScan(scan, timestamp: timestamp, origin: origin)
-                }
+            let serverPort = toServer ? packet.dport : packet.sport
+            if packet.hasPorts && watchlist.isWatched(port: serverPort, proto: packet.proto) {
+                startWatching(handle, port: serverPort, toServer: toServer, bytes: bytes, timestamp: timestamp, origin: origin)
             }
-        } else if !toServer && flows[handle].flags & Self.watchedFlag != 0 {
-            replyFromWatchedSide(handle)
+        }
+        if flows[handle].flags & Self.watchedFlag != 0 {
+            if !toServer {
+                replyFromWatchedSide(handle)
+            } else if !wasEstablished && flows[handle].established && !flows[handle].spokeToClient {
+                // The client completed a handshake the sensor saw none of the server's side of:
+                // only a SYN-ACK it received makes a client acknowledge (see `Flow.updateTCP`).
+                setVerdict(.answered, on: handle)
+            }
         }
         match(handle: handle, toServer: toServer, timestamp: timestamp, bytes: bytes,
               originalLength: originalLength, linkType: linkType, origin: origin)
     }
 
-    /// A packet from the watched port: a SYN-ACK, data or a datagram answers; a RST rejects.
+    /// Whether a new flow's first packet comes from a watched port's side with no client before
+    /// it: TCP from a watched source port to an unwatched one, other than a bare SYN (whose
+    /// sender is a client, whatever its port). Then the receiver is the flow's client.
+    @inline(__always)
+    private func comesFromWatchedServer() -> Bool {
+        guard packet.proto == IPProtocol.tcp, packet.hasTCPFlags,
+              packet.tcpFlags & (TCPFlag.syn | TCPFlag.ack) != TCPFlag.syn,
+              watchlist.isWatched(port: packet.sport, proto: packet.proto) else { return false }
+        return !watchlist.isWatched(port: packet.dport, proto: packet.proto)
+    }
+
+    /// A new flow to a watched port: it gets a verdict; a probe from its client is counted, named
+    /// (`scan_kind`, `tool`) and goes to the scan detector.
+    private func startWatching(_ handle: FlowHandle, port: UInt16, toServer: Bool, bytes: UnsafeRawBufferPointer,
+                               timestamp: Int64, origin: PacketOrigin) {
+        flows[handle].flags |= Self.watchedFlag
+        flows[handle].watchedPort = port
+        flows[handle].verdict = Verdict.unanswered.rawValue
+        stats.watchedFlows &+= 1
+        if packet.tunnel.isPresent { rememberTunnel(of: handle) }
+        guard toServer else {
+            flows[handle].flags |= Self.serverFirstFlag
+            return
+        }
+        let kind = packet.proto == IPProtocol.tcp && packet.hasTCPFlags
+            ? ScanKind.of(tcpFlags: packet.tcpFlags, payloadLength: packet.payloadLength) : .none
+        let tool = ScannerTool.identify(bytes, packet)
+        flows[handle].flags |= UInt32(kind.rawValue) << Self.scanKindShift | UInt32(tool.rawValue) << Self.toolShift
+        if configuration.countsClients { countWatchedFlow(client: packet.src) }
+        if let scan = scans.observe(source: packet.src, host: packet.dst, port: port, proto: packet.proto,
+                                    kind: kind, tool: tool, time: timestamp) {
+            writeScan(scan, timestamp: timestamp, origin: origin)
+        }
+    }
+
+    /// A packet from the watched port's side. A RST rejects. Anything else from a TCP stack with
+    /// an ACK in it (a SYN-ACK, data, a bare ACK or FIN) answers: a closed port answers every
+    /// segment but a RST with a RST (RFC 9293, 3.10.7.1), so only a socket on the port sends
+    /// them. Any datagram answers.
     @inline(__always)
     private func replyFromWatchedSide(_ handle: FlowHandle) {
         if packet.proto == IPProtocol.tcp {
             guard packet.hasTCPFlags else { return }
             let flags = packet.tcpFlags
-            if flags & TCPFlag.syn != 0 && flags & TCPFlag.ack != 0 || packet.payloadLength > 0 {
-                setVerdict(.answered, on: handle)
-            } else if flags & TCPFlag.rst != 0 {
+            if flags & TCPFlag.rst != 0 {
                 setVerdict(.rejected, on: handle)
+            } else if flags & TCPFlag.ack != 0 || packet.payloadLength > 0 {
+                setVerdict(.answered, on: handle)
             }
         } else {
             setVerdict(.answered, on: handle)
@@ -251,9 +295,12 @@ public final class Engine {
             src: UInt128(packet.src.high) << 64 | UInt128(packet.src.low),
             dst: UInt128(packet.dst.high) << 64 | UInt128(packet.dst.low),
             proto: packet.proto, sport: packet.sport, dport: packet.dport, hasPorts: packet.hasPorts,
-            tcpFlags: UInt8(truncatingIfNeeded: packet.tcpFlags))
-        rules.match(facts, flow: FlowFacts(direction: toServer ? .toServer : .toClient, established: established),
-                    into: &matches)
+            tcpFlags: UInt8(truncatingIfNeeded: packet.tcpFlags), payloadLength: UInt16(clamping: packet.payloadLength))
+        let flowFacts = FlowFacts(
+            direction: toServer ? .toServer : .toClient, established: established,
+            packetsToServer: UInt32(clamping: flows[handle].packetsToServer),
+            packetsToClient: UInt32(clamping: flows[handle].packetsToClient))
+        rules.match(facts, flow: flowFacts, into: &matches)
         guard !matches.alerts.isEmpty else { return }
         for index in matches.alerts {
             let rule = rules.rules[index]

@@ -84,4 +84,12 @@ extension Flow {
     public var hasAlerted: Bool { flags & Engine.alertedFlag != 0 }
     /// EVE's `flow_id`: the same in the flow's alerts and its flow record.
     public var eveFlowID: UInt64 { Engine.flowID(of: self) }
+    /// What the first packet of a watched TCP flow from its client was; `.none` otherwise.
+    public var scanKind: ScanKind { ScanKind(rawValue: UInt8((flags >> Engine.scanKindShift) & 0xF)) ?? .none }
+    /// The scanner whose fingerprint the first packet from the client carried, if any.
+    public var scannerTool: ScannerTool { ScannerTool(rawValue: UInt8((flags >> Engine.toolShift) & 0xF)) ?? .none }
+    /// Which sides of the flow sent packets the sensor saw: `client`, `server` or `both`.
+    public var seenSides: StaticString {
+        spokeToServer ? (spokeToClient ? "both" : "client") : "server"
+    }
 }

@@ -30,6 +30,10 @@ public struct ScanDetector {
         public var hosts: [IPAddress]
         public var firstSeen: Int64
         public var lastSeen: Int64
+        /// The probes' TCP kind when they all share one (a FIN scan ...), else `.none`.
+        public var kind: ScanKind = .none
+        /// The scanner when every probe carries its fingerprint, else `.none`.
+        public var tool: ScannerTool = .none
     }
 
     /// The host first: its 17 bytes leave room before the next 8-byte boundary for the port and
@@ -38,6 +42,8 @@ public struct ScanDetector {
     private struct Touch {
         var host: IPAddress
         var proto: UInt8
+        var kind: ScanKind
+        var tool: ScannerTool
         var port: UInt16
         var time: Int64
     }
@@ -102,9 +108,11 @@ public struct ScanDetector {
     /// Whether `source` is tracked now (not yet forgotten).
     public func isTracking(_ source: IPAddress) -> Bool { sources.value(for: source) != nil }
 
-    /// Records a packet from `source` to a watched `port` on `host` at `time` (nanoseconds).
-    /// Returns a scan the first time the source crosses a threshold within the window.
-    public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64) -> Scan? {
+    /// Records a packet from `source` to a watched `port` on `host` at `time` (nanoseconds), of
+    /// `kind` and carrying `tool`'s fingerprint. Returns a scan the first time the source
+    /// crosses a threshold within the window.
+    public mutating func observe(source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8,
+                                 kind: ScanKind = .none, tool: ScannerTool = .none, time: Int64) -> Scan? {
         let window = Int64(configuration.seconds) * 1_000_000_000
         if sources.count >= configuration.maxSources && sources.value(for: source) == nil {
             forgetOldest(now: time, window: window)
@@ -114,14 +122,15 @@ public struct ScanDetector {
         var reported = scansReported
         defer { scansReported = reported }
         return sources.update(source, default: { SourceState() }) { state in
-            Self.observe(&state, configuration: configuration, window: window, source: source, host: host,
-                         port: port, proto: proto, time: time, reported: &reported)
+            Self.observe(&state, configuration: configuration, window: window, source: source,
+                         touch: Touch(host: host, proto: proto, kind: kind, tool: tool, port: port, time: time),
+                         reported: &reported)
         }
     }
 
     private static func observe(_ state: inout SourceState, configuration: Configuration, window: Int64,
-                                source: IPAddress, host: IPAddress, port: UInt16, proto: UInt8, time: Int64,
-                                reported scansReported: inout UInt64) -> Scan? {
+                                source: IPAddress, touch new: Touch, reported scansReported: inout UInt64) -> Scan? {
+        let time = new.time, host = new.host, port = new.port, proto = new.proto
         state.lastSeen = time
         state.touches.removeAll { time - $0.time > window }
         // One touch per distinct (port, host): that is all the thresholds count.
@@ -130,7 +139,7 @@ public struct ScanDetector {
             if state.touches.count >= 4 * max(configuration.ports, configuration.hosts) + 64 {
                 state.touches.removeFirst()
             }
-            state.touches.append(Touch(host: host, proto: proto, port: port, time: time))
+            state.touches.append(new)
         }
         guard time >= state.quietUntil else { return nil }
         // Counted in place: lists are built only for a scan, so a new source costs no array.
@@ -143,8 +152,11 @@ public struct ScanDetector {
         guard portCount >= configuration.ports || hostCount >= configuration.hosts else { return nil }
         var ports: [(UInt16, UInt8)] = []
         var hosts: [IPAddress] = []
+        var kind = state.touches.first?.kind ?? .none, tool = state.touches.first?.tool ?? .none
         for i in 0..<state.touches.count {
             let touch = state.touches[i]
+            if touch.kind != kind { kind = .none }
+            if touch.tool != tool { tool = .none }
             if !ports.contains(where: { $0 == (touch.port, touch.proto) }) { ports.append((touch.port, touch.proto)) }
             if !hosts.contains(touch.host) { hosts.append(touch.host) }
         }
@@ -155,7 +167,9 @@ public struct ScanDetector {
             ports: ports.map { "\($0.0)/\(IPProtocol.name($0.1)?.lowercased() ?? String($0.1))" },
             hosts: hosts,
             firstSeen: state.touches.first?.time ?? time,
-            lastSeen: time
+            lastSeen: time,
+            kind: kind,
+            tool: tool
         )
     }
 

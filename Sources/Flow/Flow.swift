@@ -90,6 +90,14 @@ public struct Flow: Sendable {
         self.last = timestamp
     }
 
+    /// Makes the receiver of the flow's first packet its client: for a first packet that came
+    /// from a server (a SYN-ACK or data from a listening port whose client's packets were not
+    /// seen). Only before the first `update`.
+    public mutating func reverseDirection() {
+        precondition(packetsToServer == 0 && packetsToClient == 0, "a flow's direction is set before its first packet")
+        clientIsA.toggle()
+    }
+
     /// Whether a packet in the key's canonical direction (A → B) goes to the server.
     @inline(__always)
     public func isToServer(isCanonical: Bool) -> Bool { isCanonical == clientIsA }
@@ -136,6 +144,12 @@ public struct Flow: Sendable {
     }
 
     /// The TCP state machine: handshake in order, FIN per side, RST ends the flow at once.
+    ///
+    /// A sensor may see one side only (asymmetric routing), or miss a packet. As Suricata does
+    /// with `async-oneside`, the handshake counts as complete from either side alone: after the
+    /// client's SYN, its ACK (it acknowledges a SYN-ACK the sensor missed); after the server's
+    /// SYN-ACK, the server's own ACK or data (a server sends nothing past its SYN-ACK until the
+    /// handshake completes). A SYN-ACK with no SYN before it starts the handshake half-way.
     @inline(__always)
     public mutating func updateTCP(flags: UInt16, toServer: Bool) {
         let low = UInt8(truncatingIfNeeded: flags)
@@ -150,11 +164,20 @@ public struct Flow: Sendable {
         let ack = flags & TCPFlag.ack != 0
         switch tcpState {
         case .none:
-            if syn && !ack && toServer { tcpState = .synSent }
+            if syn && !ack && toServer {
+                tcpState = .synSent
+            } else if syn && ack && !toServer {
+                tcpState = .synReceived
+            }
         case .synSent:
-            if syn && ack && !toServer { tcpState = .synReceived }
+            if syn && ack && !toServer {
+                tcpState = .synReceived
+            } else if ack && !syn && toServer {
+                tcpState = .established
+                established = true
+            }
         case .synReceived:
-            if ack && !syn && toServer {
+            if ack && !syn {
                 tcpState = .established
                 established = true
             }

@@ -107,6 +107,7 @@ public final class EVERecords: RecordSink {
             switch rule.metadata["ghostport_role"]?.first {
             case "answered": out.append("answered")
             case "probe": out.append("probe")
+            case "reply": out.append("reply")
             default: out.append("rule")
             }
             out.append(byte: 0x22)
@@ -118,6 +119,7 @@ public final class EVERecords: RecordSink {
                 if let service = alert.service, !service.isEmpty {
                     EVE.appendField("service", string: service, into: &out)
                 }
+                EVE.appendProbe(flow, into: &out)
             }
             if let evidence = alert.evidence { EVE.appendField("evidence", string: evidence, into: &out) }
             if tunnel.isPresent {
@@ -166,7 +168,18 @@ public final class EVERecords: RecordSink {
             EVE.appendTimestamp(scan.firstSeen, into: &out)
             out.append("\",\"window\":")
             out.append(decimal: seconds)
-            out.append("}}}\n")
+            out.append(byte: 0x7D)
+            if scan.kind != .none {
+                out.append(",\"scan_kind\":\"")
+                out.append(scan.kind.name)
+                out.append(byte: 0x22)
+            }
+            if scan.tool != .none {
+                out.append(",\"tool\":\"")
+                out.append(scan.tool.name)
+                out.append(byte: 0x22)
+            }
+            out.append("}}\n")
         }
     }
 
@@ -254,4 +267,26 @@ public final class EVERecords: RecordSink {
     public func closeEvidence(flowID: UInt64) { evidence?.close(flowID: flowID) }
 
     public func closeAllEvidence() { evidence?.closeAll() }
+}
+
+extension EVE {
+    /// A watched flow's sides seen, and, when its client spoke first, what its first packet was
+    /// and the scanner it names: `,"seen":"both","scan_kind":"fin","tool":"zmap"`.
+    static func appendProbe(_ flow: borrowing Flow, into out: inout OutputBuffer) {
+        out.append(",\"seen\":\"")
+        out.append(flow.seenSides)
+        out.append(byte: 0x22)
+        let kind = flow.scanKind
+        if kind != .none {
+            out.append(",\"scan_kind\":\"")
+            out.append(kind.name)
+            out.append(byte: 0x22)
+        }
+        let tool = flow.scannerTool
+        if tool != .none {
+            out.append(",\"tool\":\"")
+            out.append(tool.name)
+            out.append(byte: 0x22)
+        }
+    }
 }

@@ -61,6 +61,7 @@ struct FlowRecordFormat: Sendable {
             if let service = watchlist.service(port: flow.watchedPort, proto: flow.key.proto), !service.isEmpty {
                 EVE.appendField("service", string: service, into: &out)
             }
+            EVE.appendProbe(flow, into: &out)
             comma = true
         }
         out.append(comma ? ",\"sids\":[" : "\"sids\":[")

@@ -1,55 +1,112 @@
 // Registry → Suricata rules. Deterministic: same registry, same bytes, same sids.
 
-/// Which side of the conversation a generated rule watches.
+/// What a generated rule says about the port (its `ghostport_role` metadata).
 public enum RegistryRuleRole: String, Sendable, CaseIterable {
     /// Traffic to the port: someone is looking.
     case probe
-    /// A reply from the port: something is listening there, the real finding.
+    /// The port answered: something is listening there, the real finding.
     case answered
+    /// A packet from the port with no request seen: an answer to a probe the sensor missed, or
+    /// backscatter (a reset to a spoofed probe); the verdict says which.
+    case reply
 }
 
-/// Turns registry entries into Suricata rules, two per watched entry.
+/// The rules generated for one watched entry; the raw value is the sid's last digit `k`.
+/// UDP and SCTP get a probe and an answer rule; TCP gets six, so that whatever the first packet
+/// of a flow is, and whichever side of it the sensor sees, the flow alerts.
+public enum RegistryRuleKind: Int, Sendable, CaseIterable {
+    /// TCP: a SYN to the port (with any other flags).
+    case tcpProbe = 0
+    /// TCP: a SYN-ACK from the port.
+    case tcpAnswer = 1
+    case udpProbe = 2
+    case udpAnswer = 3
+    case sctpProbe = 4
+    case sctpAnswer = 5
+    /// TCP: a flow's first packet, to the port, without SYN (FIN, NULL, Xmas, ACK, Maimon scans;
+    /// a session already under way when the sensor started).
+    case tcpProbeWithoutSYN = 6
+    /// TCP: data from the port in a flow whose handshake the sensor did not see.
+    case tcpDataWithoutHandshake = 7
+    /// TCP: a flow's first packet, from the port, neither SYN-ACK nor data (an ACK, FIN or RST).
+    case tcpUnsolicited = 8
+    /// TCP: the client completed a handshake and nothing of the server's side was seen.
+    case tcpClientOnlyHandshake = 9
+
+    public var role: RegistryRuleRole {
+        switch self {
+        case .tcpProbe, .udpProbe, .sctpProbe, .tcpProbeWithoutSYN: .probe
+        case .tcpAnswer, .udpAnswer, .sctpAnswer, .tcpDataWithoutHandshake, .tcpClientOnlyHandshake: .answered
+        case .tcpUnsolicited: .reply
+        }
+    }
+
+    /// The kinds written for a protocol, in the order the rules file lists them.
+    public static func kinds(for proto: RegistryProtocol) -> [RegistryRuleKind] {
+        switch proto {
+        case .tcp: [.tcpProbe, .tcpProbeWithoutSYN, .tcpClientOnlyHandshake, .tcpAnswer, .tcpDataWithoutHandshake, .tcpUnsolicited]
+        case .udp: [.udpProbe, .udpAnswer]
+        case .sctp: [.sctpProbe, .sctpAnswer]
+        }
+    }
+}
+
+/// Turns registry entries into Suricata rules.
 public enum RuleGenerator {
-    /// sid = sidBase + port*10 + k, k = protocol slot (tcp 0, udp 2, sctp 4) + 1 for the answered rule.
+    /// sid = sidBase + port*10 + k (`RegistryRuleKind`).
     public static let sidBase = 9_000_000
 
-    /// The stable sid of a rule: derived from port, protocol and role only, so regeneration never renumbers.
-    public static func sid(for key: RegistryKey, role: RegistryRuleRole) -> Int {
-        sidBase + Int(key.port) * 10 + key.proto.sidSlot + (role == .answered ? 1 : 0)
+    /// The stable sid of a rule: derived from port and kind only, so regeneration never renumbers.
+    public static func sid(for key: RegistryKey, kind: RegistryRuleKind) -> Int {
+        sidBase + Int(key.port) * 10 + kind.rawValue
     }
 
-    /// The probe rule and the answered rule for one entry.
+    /// Every rule for one entry.
     public static func rules(for entry: RegistryEntry) -> [String] {
-        RegistryRuleRole.allCases.map { rule(for: entry, role: $0) }
+        RegistryRuleKind.kinds(for: entry.proto).map { rule(for: entry, kind: $0) }
     }
 
-    public static func rule(for entry: RegistryEntry, role: RegistryRuleRole) -> String {
+    public static func rule(for entry: RegistryEntry, kind: RegistryRuleKind) -> String {
         let proto = entry.proto.rawValue
-        let kind = entry.status == .lowUse ? "low-use" : "abandoned"
+        let status = entry.status == .lowUse ? "low-use" : "abandoned"
         let label = entry.description.isEmpty || entry.description.lowercased() == entry.service.lowercased()
             ? entry.service : "\(entry.service), \(entry.description)"
-        let header: String
-        let msg: String
-        var options: [String] = []
-        switch role {
-        case .probe:
-            header = "alert \(proto) any any -> any \(entry.port)"
-            msg = "GHOSTPORT probe to \(kind) port \(entry.key) (\(label))"
-            options.append("flow:to_server")
-            if entry.proto == .tcp { options.append("flags:S,CE") }
-            options += ["classtype:attempted-recon", "priority:3"]
-        case .answered:
-            header = "alert \(proto) any \(entry.port) -> any any"
-            msg = "GHOSTPORT answer from \(kind) port \(entry.key) (\(label))"
-            options.append("flow:to_client")
-            if entry.proto == .tcp { options.append("flags:SA,CE") }
-            options += ["classtype:successful-recon-limited", "priority:1"]
+        let port = "\(status) port \(entry.key)"
+        let toPort = "alert \(proto) any any -> any \(entry.port)"
+        let fromPort = "alert \(proto) any \(entry.port) -> any any"
+        let (header, msg, match): (String, String, [String]) = switch kind {
+        case .tcpProbe:
+            (toPort, "GHOSTPORT probe to \(port)", ["flow:to_server", "flags:+S"])
+        case .udpProbe, .sctpProbe:
+            (toPort, "GHOSTPORT probe to \(port)", ["flow:to_server"])
+        case .tcpProbeWithoutSYN:
+            (toPort, "GHOSTPORT probe without SYN to \(port)",
+             ["flow:to_server", "flow.pkts:toserver,1", "flow.pkts:toclient,0", "flags:!S"])
+        case .tcpClientOnlyHandshake:
+            (toPort, "GHOSTPORT handshake with \(port), only the client's side seen",
+             ["flow:to_server,established", "flow.pkts:toclient,0"])
+        case .tcpAnswer:
+            (fromPort, "GHOSTPORT answer from \(port)", ["flow:to_client", "flags:+SA"])
+        case .udpAnswer, .sctpAnswer:
+            (fromPort, "GHOSTPORT answer from \(port)", ["flow:to_client"])
+        case .tcpDataWithoutHandshake:
+            (fromPort, "GHOSTPORT data from \(port) with no handshake seen", ["flow:to_client,not_established", "dsize:>0"])
+        case .tcpUnsolicited:
+            (fromPort, "GHOSTPORT unsolicited packet from \(port)",
+             ["flow:to_client", "flow.pkts:toserver,0", "flow.pkts:toclient,1", "flags:!S", "dsize:0"])
         }
-        options.insert("msg:\"\(escapedMsg(msg))\"", at: 0)
-        options += [
-            "metadata:ghostport_role \(role.rawValue), service \(entry.service)",
-            "sid:\(sid(for: entry.key, role: role))",
-            "rev:1",
+        let (classtype, priority) = switch kind.role {
+        case .probe: ("attempted-recon", 3)
+        case .answered: ("successful-recon-limited", 1)
+        case .reply: ("misc-activity", 2)
+        }
+        // From rev 2 on, the SYN probe takes any packet with SYN, the answer any with SYN and ACK
+        // (rev 1 said flags:S,CE and flags:SA,CE: a SYN-FIN went unseen).
+        let rev = kind == .tcpProbe || kind == .tcpAnswer ? 2 : 1
+        let options = ["msg:\"\(escapedMsg("\(msg) (\(label))"))\""] + match + [
+            "classtype:\(classtype)", "priority:\(priority)",
+            "metadata:ghostport_role \(kind.role.rawValue), service \(entry.service)",
+            "sid:\(sid(for: entry.key, kind: kind))", "rev:\(rev)",
         ]
         return header + " (" + options.map { $0 + ";" }.joined(separator: " ") + ")"
     }
@@ -71,11 +128,15 @@ public enum RuleGenerator {
     public static func ruleset(for registry: Registry, source: String) -> String {
         let watched = registry.watched
         func count(_ proto: RegistryProtocol) -> Int { watched.filter { $0.proto == proto }.count }
+        let ruleCount = watched.reduce(0) { $0 + RegistryRuleKind.kinds(for: $1.proto).count }
         var text = """
             # ghostport abandoned-port rules. GENERATED FILE: do not edit by hand.
             # Generated by `ghostport rules generate` from \(source); edit the registry and rerun.
-            # \(watched.count) watched entries (tcp \(count(.tcp)), udp \(count(.udp)), sctp \(count(.sctp))), \(watched.count * 2) rules.
-            # sid = \(sidBase) + port*10 + k; k: 0 tcp probe, 1 tcp answered, 2 udp probe, 3 udp answered, 4 sctp probe, 5 sctp answered.
+            # \(watched.count) watched entries (tcp \(count(.tcp)), udp \(count(.udp)), sctp \(count(.sctp))), \(ruleCount) rules.
+            # sid = \(sidBase) + port*10 + k; k: 0 tcp probe (a SYN), 1 tcp answer (a SYN-ACK), 2 udp probe, 3 udp answer,
+            # 4 sctp probe, 5 sctp answer, 6 tcp probe without SYN (a flow's first packet: FIN, NULL, Xmas, ACK,
+            # Maimon, mid-stream), 7 tcp data from the port with no handshake seen, 8 tcp unsolicited packet from
+            # the port (first of its flow, not a SYN-ACK, no data), 9 tcp handshake with only the client's side seen.
 
             """
         for entry in watched {

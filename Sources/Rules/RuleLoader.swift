@@ -17,7 +17,7 @@ public struct RuleSource: Sendable {
 /// error leaves the ruleset empty so a sensor never runs on a partial ruleset.
 public enum RuleLoader {
     /// From this many rules, work over them is worth a second thread: a file this long is
-    /// parsed in two halves, and the engine builds its port tables at once (the shipped 1,148
+    /// parsed in two halves, and the engine builds its port tables at once (the shipped 2,676
     /// rules are past it; a test's handful are not, and start no thread).
     public static let parallelRules = 500
 

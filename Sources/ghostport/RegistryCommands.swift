@@ -14,8 +14,10 @@ struct RulesGenerate: ParsableCommand {
         commandName: "generate",
         abstract: "Generate the abandoned-port rules from the registry, or rebuild the registry from IANA and nmap data.",
         discussion: """
-            Without --from-services: reads the registry and writes two Suricata rules per watched entry \
-            (a probe rule and an answered rule) with sids derived from port and protocol.
+            Without --from-services: reads the registry and writes the Suricata rules of each watched entry \
+            (six for TCP: probes with and without SYN, answers, data or packets from the port with no \
+            handshake seen, a handshake seen from the client's side only; two for UDP and SCTP: a probe \
+            and an answer) with sids derived from port, protocol and rule kind.
 
             With --from-services and --frequencies: rebuilds the registry instead. Every registered port \
             in --ports whose nmap open-port frequency is at or below the protocol's threshold is selected; \

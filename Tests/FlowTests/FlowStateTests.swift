@@ -93,6 +93,18 @@ struct FlowStateTests {
         #expect(flows[h].isClosed && flows[h].established)
     }
 
+    /// Asymmetric routing: the sensor sees one side of the handshake. As Suricata's `async-oneside`.
+    @Test("TCP: a handshake seen from one side only establishes")
+    func oneSidedHandshake() throws {
+        let flows = table()
+        // The client's side: SYN, then the ACK it sends only for a SYN-ACK it received.
+        let c = try #require(flows.track(Packets.tcp(client, 21, server, 8, flags: TCPFlag.syn), timestamp: 0, length: 1)).handle
+        _ = flows.track(Packets.tcp(client, 21, server, 8, flags: TCPFlag.ack), timestamp: 1, length: 1)
+        #expect(flows[c].tcpState == .established && flows[c].established && !flows[c].spokeToClient)
+        // The server's side (a SYN-ACK first, then the server's ACK) needs the engine to make the
+        // receiver the client: `FirstPacketTests` covers it.
+    }
+
     @Test("TCP: out-of-order handshake pieces and midstream traffic do not establish")
     func noHandshake() throws {
         let flows = table()
@@ -100,13 +112,13 @@ struct FlowStateTests {
         let mid = try #require(flows.track(Packets.tcp(client, 7, server, 8, flags: TCPFlag.ack), timestamp: 0, length: 1)).handle
         _ = flows.track(Packets.tcp(server, 8, client, 7, flags: TCPFlag.ack), timestamp: 1, length: 1)
         #expect(flows[mid].tcpState == .none && !flows[mid].established)
-        // SYN then ACK with no SYN-ACK.
-        let h = try #require(flows.track(Packets.tcp(client, 9, server, 8, flags: TCPFlag.syn), timestamp: 0, length: 1)).handle
-        _ = flows.track(Packets.tcp(client, 9, server, 8, flags: TCPFlag.ack), timestamp: 1, length: 1)
-        #expect(flows[h].tcpState == .synSent && !flows[h].established)
         // A SYN-ACK in the client's direction is not the server's answer.
+        let h = try #require(flows.track(Packets.tcp(client, 9, server, 8, flags: TCPFlag.syn), timestamp: 0, length: 1)).handle
         _ = flows.track(Packets.tcp(client, 9, server, 8, flags: TCPFlag.syn | TCPFlag.ack), timestamp: 2, length: 1)
-        #expect(flows[h].tcpState == .synSent)
+        #expect(flows[h].tcpState == .synSent && !flows[h].established)
+        // Nor is a FIN or a RST-less data packet from the server after the SYN.
+        _ = flows.track(Packets.tcp(server, 8, client, 9, flags: TCPFlag.fin), timestamp: 2, length: 1)
+        #expect(!flows[h].established)
         // FIN both ways still ends a flow that never established.
         _ = flows.track(Packets.tcp(client, 7, server, 8, flags: TCPFlag.fin | TCPFlag.ack), timestamp: 3, length: 1)
         _ = flows.track(Packets.tcp(server, 8, client, 7, flags: TCPFlag.fin | TCPFlag.ack), timestamp: 4, length: 1)

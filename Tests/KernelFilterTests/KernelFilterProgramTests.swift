@@ -23,7 +23,7 @@ import Wire
     private func shipped() -> RuleSet {
         let (rules, errors) = RuleLoader.load(paths: [Self.shippedRules])
         #expect(errors.isEmpty)
-        #expect(rules.count == 1148)
+        #expect(rules.count == 2676)
         return rules
     }
 

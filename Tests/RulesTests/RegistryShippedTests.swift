@@ -58,7 +58,9 @@ struct RegistryShippedTests {
             #expect(entry.nmapFrequency != nil && limit != nil && entry.nmapFrequency! <= limit!,
                     "\(entry.key) is 'abandoned' but not selected by the shipped criterion")
         }
-        let sids = registry.watched.flatMap { entry in RegistryRuleRole.allCases.map { RuleGenerator.sid(for: entry.key, role: $0) } }
+        let sids = registry.watched.flatMap { entry in
+            RegistryRuleKind.kinds(for: entry.proto).map { RuleGenerator.sid(for: entry.key, kind: $0) }
+        }
         #expect(Set(sids).count == sids.count)
     }
 
