@@ -194,6 +194,7 @@ struct ConfigReader {
     mutating func read(_ root: Node, into config: inout SensorConfig) {
         guard let top = mapping(root, key: nil, known: [
             "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
+            "decoder",
         ]) else { return }
         if let node = top["interface"] {
             if let name = string(node, "interface") {
@@ -221,6 +222,7 @@ struct ConfigReader {
         if let node = top["flow"] { readFlow(node, into: &config.flow) }
         if let node = top["scan"] { readScan(node, into: &config.scan) }
         if let node = top["alerts"] { readAlerts(node, into: &config.alerts) }
+        if let node = top["decoder"] { readDecoder(node, into: &config.decoder) }
     }
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
@@ -458,6 +460,33 @@ struct ConfigReader {
         if let node = map["ports"], let value = integer(node, "scan.ports", in: 1...65_535) { scan.ports = value }
         if let node = map["hosts"], let value = integer(node, "scan.hosts", in: 1...65_535) { scan.hosts = value }
         if let node = map["seconds"], let value = integer(node, "scan.seconds", in: 1...86_400) { scan.seconds = value }
+    }
+
+    private mutating func readDecoder(_ node: Node, into decoder: inout SensorConfig.DecoderSettings) {
+        guard let map = mapping(node, key: "decoder", known: ["tunnels", "vxlan_ports", "geneve_port", "teredo_port"])
+        else { return }
+        if let node = map["tunnels"], let value = bool(node, "decoder.tunnels") { decoder.tunnels = value }
+        if let node = map["vxlan_ports"], !isNull(node) {
+            // One port or a list of up to four.
+            let elements = node.sequence.map(Array.init) ?? [node]
+            if elements.count > 4 {
+                fail(node, "decoder.vxlan_ports", "at most 4 ports, got \(elements.count)")
+            } else {
+                var ports: [UInt16] = []
+                for (i, element) in elements.enumerated() {
+                    let key = node.sequence == nil ? "decoder.vxlan_ports" : "decoder.vxlan_ports[\(i)]"
+                    guard let port = integer(element, key, in: 1...65_535) else { continue }
+                    ports.append(UInt16(port))
+                }
+                if ports.count == elements.count { decoder.vxlanPorts = ports }
+            }
+        }
+        if let node = map["geneve_port"], let value = integer(node, "decoder.geneve_port", in: 0...65_535) {
+            decoder.genevePort = UInt16(value)
+        }
+        if let node = map["teredo_port"], let value = integer(node, "decoder.teredo_port", in: 0...65_535) {
+            decoder.teredoPort = UInt16(value)
+        }
     }
 
     // MARK: - Typed reads

@@ -2,6 +2,7 @@ import Detect
 import Flow
 import KernelFilter
 import Output
+import Wire
 
 #if canImport(Glibc)
 import Glibc
@@ -35,6 +36,8 @@ public struct SensorConfig: Sendable, Equatable {
     public var scan = ScanSettings()
     /// `alerts`
     public var alerts = AlertSettings()
+    /// `decoder`
+    public var decoder = DecoderSettings()
 
     /// The file this was read from, for messages; nil for the built-in defaults.
     public var file: String?
@@ -180,6 +183,29 @@ public struct SensorConfig: Sendable, Equatable {
         }
     }
 
+    /// `decoder`: which tunnels are opened, on which UDP ports.
+    public struct DecoderSettings: Sendable, Equatable {
+        /// `tunnels`: decode GRE, ERSPAN, VXLAN, GENEVE, Teredo and IP in IP; off: see only the outer packets.
+        public var tunnels = true
+        /// `vxlan_ports`: up to four UDP destination ports carrying VXLAN (default 4789).
+        public var vxlanPorts: [UInt16] = [4789]
+        /// `geneve_port`: the UDP destination port carrying GENEVE; 0: none.
+        public var genevePort: UInt16 = 6081
+        /// `teredo_port`: the UDP port (either side) carrying Teredo; 0: none.
+        public var teredoPort: UInt16 = 3544
+
+        public init() {}
+
+        public var tunnelPorts: TunnelPorts {
+            var ports = TunnelPorts()
+            ports.enabled = tunnels
+            ports.setVXLAN(vxlanPorts)
+            ports.geneve = genevePort
+            ports.teredo = teredoPort
+            return ports
+        }
+    }
+
     /// The engine's settings from this file. The flow hash seed stays random (nil): live,
     /// that resists collision floods.
     public func engineConfiguration() -> EngineConfiguration {
@@ -191,6 +217,7 @@ public struct SensorConfig: Sendable, Equatable {
         configuration.anomalies = outputs.eve.anomalies
         configuration.flowHashSeed = nil
         configuration.alertLimits = alerts.limits
+        configuration.tunnelPorts = decoder.tunnelPorts
         return configuration
     }
 

@@ -56,7 +56,44 @@ public enum DecodeRow {
             out.append(string: event.name)
             first = false
         }
+        out.append(byte: 0x2C)
+        let tunnel = packet.tunnel
+        for index in 0..<tunnel.depth {
+            if index > 0 { out.append(byte: 0x3E) }
+            out.append(tunnel.kind(at: index).name)
+        }
         out.append(byte: 0x0A)
+    }
+
+    /// The tunnel a frame came through: the outermost IP layer, the kinds crossed, the innermost id.
+    static func jsonTunnel(_ tunnel: TunnelInfo, into out: inout OutputBuffer) {
+        out.append(",\"tunnel\":{\"src\":\"")
+        out.append(address: tunnel.outerSrc)
+        out.append("\",\"dst\":\"")
+        out.append(address: tunnel.outerDst)
+        out.append("\",\"proto\":")
+        out.append(decimal: UInt64(tunnel.outerProto))
+        if tunnel.outerHasPorts {
+            out.append(",\"sport\":")
+            out.append(decimal: UInt64(tunnel.outerSport))
+            out.append(",\"dport\":")
+            out.append(decimal: UInt64(tunnel.outerDport))
+        }
+        out.append(",\"depth\":")
+        out.append(decimal: tunnel.depth)
+        out.append(",\"kinds\":[")
+        for index in 0..<tunnel.depth {
+            if index > 0 { out.append(byte: 0x2C) }
+            out.append(byte: 0x22)
+            out.append(tunnel.kind(at: index).name)
+            out.append(byte: 0x22)
+        }
+        out.append(byte: 0x5D)
+        if tunnel.hasID {
+            out.append(",\"id\":")
+            out.append(decimal: UInt64(tunnel.id))
+        }
+        out.append(byte: 0x7D)
     }
 
     public static func json(_ packet: DecodedPacket, frame: UInt64, time: Time, file: String, into out: inout OutputBuffer) {
@@ -80,6 +117,7 @@ public enum DecodeRow {
             }
             out.append(byte: 0x5D)
         }
+        if packet.tunnel.isPresent { jsonTunnel(packet.tunnel, into: &out) }
         if packet.hasIP {
             out.append(",\"ip_v\":")
             out.append(decimal: UInt64(packet.ipVersion))

@@ -13,7 +13,9 @@ struct DecodeCommand: ParsableCommand {
         abstract: "Decode capture files and print one line per frame.",
         discussion: """
             Reads .pcap and .pcapng files (a directory: its capture files sorted by name; - reads \
-            standard input). CSV columns: frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events. \
+            standard input). CSV columns: frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events,tunnel. \
+            A tunneled frame's fields are its innermost packet's; `tunnel` is the chain crossed \
+            (gre>vxlan), and the JSON row's tunnel object has the outermost IP layer. \
             A summary goes to standard error. Exit status: 0 when every input was read whole, 1 when \
             some input was unreadable, cut off or of an unsupported link type (the rest are still \
             decoded), 2 when a named path does not exist.
@@ -29,6 +31,9 @@ struct DecodeCommand: ParsableCommand {
 
     @Flag(help: "Decode without printing rows; only the summary.")
     var quiet = false
+
+    @OptionGroup(title: "Tunnels")
+    var tunnels: TunnelOptions
 
     @Argument(help: "Capture files or directories; - for standard input.")
     var files: [String]
@@ -48,8 +53,9 @@ struct DecodeCommand: ParsableCommand {
         let quiet = self.quiet, format = self.format
         var stats = DecodeStats()
         var out = OutputBuffer(fd: STDOUT_FILENO)
-        if !quiet && format == .csv { out.append("frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events\n") }
+        if !quiet && format == .csv { out.append("frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events,tunnel\n") }
         var packet = DecodedPacket()
+        packet.tunnelPorts = tunnels.ports
         for input in inputs {
             let capture: OfflineCapture
             do {

@@ -152,6 +152,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "The alert limits' window, in seconds (default 60).")
     var alertLimitWindow: Int?
 
+    @OptionGroup(title: "Tunnels")
+    var tunnels: TunnelOptions
+
     func validate() throws {
         for value in [scanPorts, scanHosts, scanSeconds] where (value ?? 1) < 1 {
             throw ValidationError("scan thresholds must be at least 1")
@@ -183,6 +186,7 @@ struct EngineOptions: ParsableArguments {
         if let alertLimitPerSource { configuration.alertLimits.perSource = alertLimitPerSource }
         if let alertLimitPerSid { configuration.alertLimits.perSid = alertLimitPerSid }
         if let alertLimitWindow { configuration.alertLimits.seconds = alertLimitWindow }
+        tunnels.apply(to: &configuration.tunnelPorts)
     }
 
     /// How records are written: the defaults with what was given on the command line.

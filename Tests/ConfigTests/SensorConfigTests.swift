@@ -74,6 +74,21 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(errors("alerts:\n  per_src: 5\n") == ["\(file):2: alerts.per_src: unknown key (did you mean 'per_sid'?)"])
     }
 
+    @Test func decoderSettings() throws {
+        let defaults = try config("").engineConfiguration().tunnelPorts
+        #expect(defaults.enabled && defaults.vxlanPorts == [4789] && defaults.geneve == 6081 && defaults.teredo == 3544)
+        let set = try config("decoder:\n  tunnels: false\n  vxlan_ports: [4789, 8472]\n  geneve_port: 0\n  teredo_port: 3545\n")
+        let ports = set.engineConfiguration().tunnelPorts
+        #expect(!ports.enabled && ports.vxlanPorts == [4789, 8472] && ports.geneve == 0 && ports.teredo == 3545)
+        #expect(try config("decoder:\n  vxlan_ports: 8472\n").decoder.vxlanPorts == [8472])
+        #expect(errors("decoder:\n  vxlan_ports: [1, 2, 3, 4, 5]\n") == ["\(file):2: decoder.vxlan_ports: at most 4 ports, got 5"])
+        #expect(errors("decoder:\n  vxlan_ports: [4789, 0]\n")
+            == ["\(file):2: decoder.vxlan_ports[1]: must be between 1 and 65535, got 0"])
+        #expect(errors("decoder:\n  geneve_port: 70000\n") == ["\(file):2: decoder.geneve_port: must be between 0 and 65535, got 70000"])
+        #expect(errors("decoder:\n  tunnels: maybe\n") == ["\(file):2: decoder.tunnels: expected true or false, got 'maybe'"])
+        #expect(errors("decoder:\n  vxlan: 4789\n").first?.hasPrefix("\(file):2: decoder.vxlan: unknown key") == true)
+    }
+
     @Test func commentsAndEmptySectionsAreDefaults() throws {
         let config = try config("""
             # nothing but comments

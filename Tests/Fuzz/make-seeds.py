@@ -134,6 +134,23 @@ def decoder_and_pcap_seeds():
             write("pcap", f.read())
 
 
+TUNNEL_WORDS = ("gre", "erspan", "vxlan", "geneve", "teredo", "_over_ipv", "tunnel", "4in6", "6in4", "ipip")
+
+
+def tunnel_seeds():
+    """fuzz-decoder seeds through every encapsulation: the first frames of the tunnel captures."""
+    for path in all_pcaps():
+        name = os.path.basename(path).lower()
+        if not any(word in name for word in TUNNEL_WORDS):
+            continue
+        parsed = read_pcap(path)
+        if not parsed or parsed[0] != 1:
+            continue
+        for _, frame in parsed[2][:2]:
+            if len(frame) <= MAX_FRAME:
+                write("decoder", bytes([0]) + frame)
+
+
 def rules_seeds():
     with open(RULES, encoding="utf-8") as f:
         lines = [line.rstrip("\n") for line in f if line.startswith(("alert", "pass"))]
@@ -204,6 +221,7 @@ def config_seeds():
 
 if __name__ == "__main__":
     decoder_and_pcap_seeds()
+    tunnel_seeds()
     rules_seeds()
     json_seeds()
     config_seeds()

@@ -5,11 +5,11 @@ import Wire
 
 /// Row lines for `Sample.probe` and `Sample.tcp6` over Ethernet as frame `frame` at `CaptureFile(frames:)`'s times.
 private func probeRow(_ frame: Int, linkType: String = "EN10MB") -> String {
-    "\(frame),1700000000.\(String(format: "%03d", frame - 1))000000,\(linkType),45.77.1.9,192.168.4.20,6,40001,571,0x0002,"
+    "\(frame),1700000000.\(String(format: "%03d", frame - 1))000000,\(linkType),45.77.1.9,192.168.4.20,6,40001,571,0x0002,,"
 }
 
 private func tcp6Row(_ frame: Int, linkType: String = "EN10MB") -> String {
-    "\(frame),1700000000.\(String(format: "%03d", frame - 1))000000,\(linkType),2001:db8::1,2001:db8:0:1::53,6,40003,571,0x0018,"
+    "\(frame),1700000000.\(String(format: "%03d", frame - 1))000000,\(linkType),2001:db8::1,2001:db8:0:1::53,6,40003,571,0x0018,,"
 }
 
 /// The lines of standard error that are warnings, not the summary.

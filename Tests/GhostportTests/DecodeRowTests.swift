@@ -82,7 +82,7 @@ struct DecodeRowTests {
             CaptureRecord(rowCase.frame, seconds: 1_750_000_000, nanoseconds: 123_456_789),
         ]))
         let result = try Tool.ghostport(["decode", path])
-        #expect(result.lines == [csvHeader, "1,1750000000.123456789," + rowCase.row])
+        #expect(result.lines == [csvHeader, "1,1750000000.123456789," + rowCase.row + ","])
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -96,10 +96,10 @@ struct DecodeRowTests {
         ]))
         let result = try Tool.ghostport(["decode", path])
         #expect(result.lines == [
-            "frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events",
-            "1,1750000000.000123000,EN10MB,45.77.1.9,192.168.4.20,6,40001,571,0x0002,",
-            "2,1750000000.654321000,EN10MB,192.168.4.20,45.77.1.9,6,571,40001,0x0012,",
-            "3,1750000001.000000000,EN10MB,45.77.1.9,192.168.4.20,6,40001,571,0x0002,",
+            "frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events,tunnel",
+            "1,1750000000.000123000,EN10MB,45.77.1.9,192.168.4.20,6,40001,571,0x0002,,",
+            "2,1750000000.654321000,EN10MB,192.168.4.20,45.77.1.9,6,571,40001,0x0012,,",
+            "3,1750000001.000000000,EN10MB,45.77.1.9,192.168.4.20,6,40001,571,0x0002,,",
         ])
         #expect(result.status == 0)
     }

@@ -73,4 +73,4 @@ enum Tool {
     }
 }
 
-let csvHeader = "frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events"
+let csvHeader = "frame,ts,linktype,src,dst,proto,sport,dport,tcp_flags,events,tunnel"

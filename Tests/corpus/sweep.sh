@@ -4,7 +4,7 @@
 # rules and anomaly records, and `read --per-packet --anomalies` with a rule that alerts on
 # every IP packet and writes evidence files, so every packet's alert record is formatted.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
-# signal), a hang, a CSV row without its ten columns, or an output line that is not one JSON
+# signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
 # object fails the sweep.
 # usage: sweep.sh GHOSTPORT_BINARY CORPUS_DIR
 set -u
@@ -66,8 +66,8 @@ for number, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="strict
     if line.startswith("frame,ts,"):
         continue
     rows += 1
-    if line.count(",") != 9:
-        fail(f"decode csv line {number}: not ten columns: {line[:200]!r}")
+    if line.count(",") != 10:
+        fail(f"decode csv line {number}: not eleven columns: {line[:200]!r}")
 json_rows = 0
 for number, line in enumerate(open(sys.argv[2], encoding="utf-8", errors="strict"), 1):
     json_rows += 1
