@@ -1,4 +1,5 @@
 import Rules
+import Wire
 
 /// `--kernel-filter` / `capture.kernel_filter`.
 public enum KernelFilterMode: String, Sendable, Equatable, CaseIterable {
@@ -20,6 +21,8 @@ public struct KernelFilter: Sendable, Equatable {
     public var sctp = PortSet()
     /// An ICMP rule exists: every ICMP and ICMPv6 packet is kept, not only errors.
     public var allICMP = false
+    /// Tunnels are decoded: their packets may carry a watched inner port. Nil when off.
+    public var tunnels: TunnelPorts?
 
     /// Why no kernel filter can stand in for the rules.
     public struct Unavailable: Error, Sendable, Equatable, CustomStringConvertible {
@@ -28,20 +31,22 @@ public struct KernelFilter: Sendable, Equatable {
         public var description: String { reason }
     }
 
-    public init(tcp: PortSet = PortSet(), udp: PortSet = PortSet(), sctp: PortSet = PortSet(), allICMP: Bool = false) {
+    public init(tcp: PortSet = PortSet(), udp: PortSet = PortSet(), sctp: PortSet = PortSet(), allICMP: Bool = false,
+                tunnels: TunnelPorts? = nil) {
         self.tcp = tcp
         self.udp = udp
         self.sctp = sctp
         self.allICMP = allICMP
+        self.tunnels = tunnels
     }
 
     /// The filter for `rules`, or why there is none: an `ip` rule or a rule that takes any port
     /// on both sides wants packets no port test can pick out, and anomaly records want them all.
-    public static func make(rules: RuleSet, anomalies: Bool) -> Result<KernelFilter, Unavailable> {
+    public static func make(rules: RuleSet, anomalies: Bool, tunnels: TunnelPorts = TunnelPorts()) -> Result<KernelFilter, Unavailable> {
         if anomalies {
             return .failure(Unavailable(reason: "anomaly records are on, and they need every packet"))
         }
-        var filter = KernelFilter()
+        var filter = KernelFilter(tunnels: tunnels.enabled ? tunnels : nil)
         var tcp: [ClosedRange<UInt16>] = [], udp: [ClosedRange<UInt16>] = [], sctp: [ClosedRange<UInt16>] = []
         for rule in rules.rules {
             switch rule.proto {
@@ -74,6 +79,12 @@ public struct KernelFilter: Sendable, Equatable {
         var text = parts.isEmpty ? "no ports"
             : "\(parts.joined(separator: " + ")) port\(ports == 1 ? "" : "s") in \(ranges) range\(ranges == 1 ? "" : "s")"
         if allICMP { text += ", all ICMP" }
+        if let tunnels {
+            text += ", tunnels (GRE, IP in IP, VXLAN \(tunnels.vxlanPorts.map(String.init).joined(separator: "/"))"
+            if tunnels.geneve != 0 { text += ", GENEVE \(tunnels.geneve)" }
+            if tunnels.teredo != 0 { text += ", Teredo \(tunnels.teredo)" }
+            text += ")"
+        }
         return text
     }
 
@@ -108,6 +119,13 @@ public struct KernelFilter: Sendable, Equatable {
             // Errors (unreachable, quench, redirect, time exceeded, parameter problem) quote a packet.
             terms.append("icmp[0] = 3 or icmp[0] = 4 or icmp[0] = 5 or icmp[0] = 11 or icmp[0] = 12")
             terms.append("(icmp6 and ip6[40] >= 1 and ip6[40] <= 4)")
+        }
+        // Tunnels: what they carry is not visible at these offsets.
+        if let tunnels {
+            terms.append("ip proto 47 or ip proto 4 or ip proto 41 or ip6 proto 47 or ip6 proto 4 or ip6 proto 41")
+            terms += tunnels.vxlanPorts.map { "udp dst port \($0)" }
+            if tunnels.geneve != 0 { terms.append("udp dst port \(tunnels.geneve)") }
+            if tunnels.teredo != 0 { terms.append("udp port \(tunnels.teredo)") }
         }
         // Later IPv4 fragments carry no ports; an IPv6 extension header hides them from libpcap.
         terms.append("ip[6:2] & 0x1fff != 0")

@@ -45,7 +45,7 @@ public struct FittedKernelFilter: Sendable {
                                       sctp: KernelFilter.merged(filter.sctp, gap: gap), allICMP: filter.allICMP)
             guard let program = BPFProgram.watchedPorts(linkType: linkType, snaplen: snaplen, tcp: merged.tcp.ranges,
                                                         udp: merged.udp.ranges, sctp: merged.sctp.ranges,
-                                                        allICMP: filter.allICMP) else { break }
+                                                        allICMP: filter.allICMP, tunnels: filter.tunnels) else { break }
             if program.count <= budget {
                 return FittedKernelFilter(filter: filter, expression: filter.expression(vlan: vlan, gap: gap, taggedGap: gap),
                                           program: program, gap: gap, taggedGap: gap, handBuilt: true)
@@ -75,10 +75,11 @@ public struct FittedKernelFilter: Sendable {
     }
 
     /// The filter for `rules` (nil for `off`), or why there is none, in the words of the start log.
-    public static func plan(_ mode: KernelFilterMode, rules: RuleSet, anomalies: Bool, linkType: LinkType,
-                            snaplen: Int32, budget: Int = BPFProgram.kernelLimit) -> Result<FittedKernelFilter?, KernelFilter.Unavailable> {
+    public static func plan(_ mode: KernelFilterMode, rules: RuleSet, anomalies: Bool, tunnels: TunnelPorts = TunnelPorts(),
+                            linkType: LinkType, snaplen: Int32,
+                            budget: Int = BPFProgram.kernelLimit) -> Result<FittedKernelFilter?, KernelFilter.Unavailable> {
         guard mode == .auto else { return .success(nil) }
-        switch KernelFilter.make(rules: rules, anomalies: anomalies) {
+        switch KernelFilter.make(rules: rules, anomalies: anomalies, tunnels: tunnels) {
         case .failure(let unavailable):
             return .failure(unavailable)
         case .success(let filter):
@@ -114,21 +115,25 @@ public typealias KernelFilterPlan = Result<FittedKernelFilter?, KernelFilter.Una
 public struct KernelFilterInstaller: Sendable {
     public var mode: KernelFilterMode
     public var anomalies: Bool
+    /// The tunnels the engine decodes: the filter keeps their packets.
+    public var tunnels: TunnelPorts
     public var linkType: LinkType
     public var snaplen: Int32
     /// The configured `bpf` filter, compiled for the capture; the rules' filter runs after it.
     public var user: BPFProgram?
 
-    public init(mode: KernelFilterMode, anomalies: Bool, linkType: LinkType, snaplen: Int32, user: BPFProgram?) {
+    public init(mode: KernelFilterMode, anomalies: Bool, tunnels: TunnelPorts = TunnelPorts(), linkType: LinkType,
+                snaplen: Int32, user: BPFProgram?) {
         self.mode = mode
         self.anomalies = anomalies
+        self.tunnels = tunnels
         self.linkType = linkType
         self.snaplen = snaplen
         self.user = user
     }
 
     public func plan(rules: RuleSet) -> KernelFilterPlan {
-        FittedKernelFilter.plan(mode, rules: rules, anomalies: anomalies, linkType: linkType, snaplen: snaplen,
+        FittedKernelFilter.plan(mode, rules: rules, anomalies: anomalies, tunnels: tunnels, linkType: linkType, snaplen: snaplen,
                                 budget: BPFProgram.kernelLimit - (user?.count ?? 0))
     }
 

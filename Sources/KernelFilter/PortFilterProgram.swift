@@ -11,10 +11,13 @@ extension BPFProgram {
     /// either side over IPv4 or IPv6; ICMP(v6) errors (every ICMP packet with `allICMP`); later
     /// IPv4 fragments; IPv6 packets with a hop-by-hop, routing, fragment or destination options
     /// header; every frame that is not plain IPv4 or IPv6 (MPLS, PPPoE, ARP, deeper tag stacks).
-    /// Nil for other link types.
+    /// With `tunnels`: GRE (and ERSPAN in it) and IP in IP whole; GENEVE and Teredo on their
+    /// ports; VXLAN is opened: an untagged IPv4 packet inside is kept only for a watched port
+    /// (or as an ICMP error, a fragment, a tunnel again), so a sensor fed by a VXLAN mirror still
+    /// gets the filter's benefit. Nil for other link types.
     public static func watchedPorts(linkType: LinkType, snaplen: Int32, tcp: [ClosedRange<UInt16>],
                                     udp: [ClosedRange<UInt16>], sctp: [ClosedRange<UInt16>],
-                                    allICMP: Bool) -> BPFProgram? {
+                                    allICMP: Bool, tunnels: TunnelPorts? = nil) -> BPFProgram? {
         // Where the EtherType (or SLL protocol) field is; the network header follows it.
         let etherTypeOffset: UInt32
         switch linkType {
@@ -71,6 +74,79 @@ extension BPFProgram {
         a.place(dispatch)
         let protocols: [(UInt32, [ClosedRange<UInt16>])] = [(6, tcp), (17, udp), (132, sctp)]
         let starts = protocols.map { _ in a.label() }
+        if let tunnels {
+            // GRE (ERSPAN in it) and IP in IP whole; UDP to a tunnel port opened or kept; then
+            // the packet judged (the outer one, or VXLAN's inner one) with the same port search.
+            let judge = a.label(), udpTunnels = a.label(), vxlan = a.label()
+            for number: UInt32 in [47, 4, 41] { a.accept(ifEqual: number) }
+            a.jump(ifEqual: 17, to: udpTunnels)
+            a.jump(to: judge)
+
+            a.place(udpTunnels)
+            a.emit(BPFCode.ldhInd, k: 2)
+            for port in tunnels.vxlanPorts { a.jump(ifEqual: UInt32(port), to: vxlan) }
+            if tunnels.geneve != 0 { a.accept(ifEqual: UInt32(tunnels.geneve)) }
+            if tunnels.teredo != 0 {
+                a.accept(ifEqual: UInt32(tunnels.teredo))
+                a.emit(BPFCode.ldhInd, k: 0)
+                a.accept(ifEqual: UInt32(tunnels.teredo))
+            }
+            a.emit(BPFCode.ldImm, k: 17)
+            a.jump(to: judge)
+
+            // VXLAN: 8 bytes of UDP, 8 of VXLAN, an Ethernet header (with at most one tag). An
+            // IPv4 or IPv6 packet in it is judged as an outer one would be (X moves to its
+            // transport header, A is its protocol); a tunnel in it again is kept; anything else
+            // in it (ARP, deeper tags, IPv6 extension headers) is kept.
+            let ethernet: UInt32 = 8 + 8 + 14
+            let innerV4 = a.label(), innerV6 = a.label(), innerDispatch = a.label(), innerUDP = a.label()
+            a.place(vxlan)
+            a.emit(BPFCode.ldhInd, k: ethernet - 2)
+            a.emit(BPFCode.jeq, k: 0x8100, jt: 0, jf: 4)
+            a.advanceX(by: 4)
+            a.emit(BPFCode.ldhInd, k: ethernet - 2)
+            a.jump(ifEqual: 0x0800, to: innerV4)
+            a.jump(ifEqual: 0x86DD, to: innerV6)
+            a.acceptAlways()
+
+            a.place(innerV4)
+            a.emit(BPFCode.ldhInd, k: ethernet + 6)
+            a.emit(BPFCode.jset, k: 0x1FFF, jt: 0, jf: 1)
+            a.acceptAlways()  // a later fragment
+            a.emit(BPFCode.ldbInd, k: ethernet + 9)
+            a.emit(BPFCode.st, k: 0)
+            a.emit(BPFCode.ldbInd, k: ethernet)
+            a.emit(BPFCode.andImm, k: 0x0F)
+            a.emit(BPFCode.lshImm, k: 2)
+            a.emit(BPFCode.addX)
+            a.emit(BPFCode.addImm, k: ethernet)
+            a.emit(BPFCode.tax)
+            a.jump(to: innerDispatch)
+
+            a.place(innerV6)
+            a.emit(BPFCode.ldbInd, k: ethernet + 6)
+            for header: UInt32 in [0, 43, 44, 60] { a.accept(ifEqual: header) }
+            a.emit(BPFCode.st, k: 0)
+            a.advanceX(by: ethernet + 40)
+
+            a.place(innerDispatch)
+            a.emit(BPFCode.ldMem, k: 0)
+            for number: UInt32 in [47, 4, 41] { a.accept(ifEqual: number) }
+            a.jump(ifEqual: 17, to: innerUDP)
+            a.jump(to: judge)
+
+            a.place(innerUDP)
+            a.emit(BPFCode.ldhInd, k: 2)
+            for port in tunnels.vxlanPorts { a.accept(ifEqual: UInt32(port)) }
+            if tunnels.geneve != 0 { a.accept(ifEqual: UInt32(tunnels.geneve)) }
+            if tunnels.teredo != 0 {
+                a.accept(ifEqual: UInt32(tunnels.teredo))
+                a.emit(BPFCode.ldhInd, k: 0)
+                a.accept(ifEqual: UInt32(tunnels.teredo))
+            }
+            a.emit(BPFCode.ldImm, k: 17)
+            a.place(judge)
+        }
         for (index, (number, ranges)) in protocols.enumerated() where !ranges.isEmpty {
             a.jump(ifEqual: number, to: starts[index])
         }
@@ -97,13 +173,8 @@ extension BPFProgram {
             a.jump(to: reject)
         }
         for (index, (_, ranges)) in protocols.enumerated() where !ranges.isEmpty {
-            let destination = a.label()
             a.place(starts[index])
-            a.emit(BPFCode.ldhInd, k: 0)
-            a.search(ranges[...], miss: destination)
-            a.place(destination)
-            a.emit(BPFCode.ldhInd, k: 2)
-            a.search(ranges[...], miss: reject)
+            a.searchPorts(ranges, miss: reject)
         }
         a.place(reject)
         a.emit(BPFCode.ret, k: 0)
@@ -141,6 +212,7 @@ enum BPFCode {
     static let ldhInd: UInt16 = 0x48
     static let ldbInd: UInt16 = 0x50
     static let ldMem: UInt16 = 0x60
+    static let ldImm: UInt16 = 0x00
     static let ldxImm: UInt16 = 0x01
     static let st: UInt16 = 0x02
     static let addImm: UInt16 = 0x04
@@ -223,6 +295,16 @@ struct Assembler {
         search(ranges[(middle + 1)...], miss: miss)
         place(below)
         search(ranges[..<middle], miss: miss)
+    }
+
+    /// X at a transport header: keep the packet when its source or destination port is in `ranges`.
+    mutating func searchPorts(_ ranges: [ClosedRange<UInt16>], miss: Label) {
+        let destination = label()
+        emit(BPFCode.ldhInd, k: 0)
+        search(ranges[...], miss: destination)
+        place(destination)
+        emit(BPFCode.ldhInd, k: 2)
+        search(ranges[...], miss: miss)
     }
 
     /// The instructions with every label's jump filled in.

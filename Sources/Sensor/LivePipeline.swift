@@ -92,7 +92,8 @@ public final class LiveSensor {
         var consumer = ends.consumer
         let ringMonitor = consumer.monitor
         let kernelFilter = KernelFilterInstaller(
-            mode: settings.kernelFilter, anomalies: engine.configuration.anomalies, linkType: capture.linkType,
+            mode: settings.kernelFilter, anomalies: engine.configuration.anomalies,
+            tunnels: engine.configuration.tunnelPorts, linkType: capture.linkType,
             snaplen: settings.capture.snaplen,
             user: settings.capture.filter.flatMap { $0.isEmpty ? nil : try? capture.compile($0) })
         let kernelPlan = kernelFilter.plan(rules: engine.rules)

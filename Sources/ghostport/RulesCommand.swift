@@ -42,6 +42,9 @@ struct RulesFilter: ParsableCommand {
     @Flag(help: "Print the program run installs as decimal bytecode, as tcpdump -ddd does (the form tc and iptables -m bpf take).")
     var bytecode = false
 
+    @OptionGroup(title: "Tunnels (as run decodes them; the filter keeps what they may carry)")
+    var tunnels: TunnelOptions
+
     @Argument(help: ArgumentHelp("Rules files or directories (default: the shipped rules).", valueName: "PATH"))
     var paths: [String] = []
 
@@ -49,7 +52,8 @@ struct RulesFilter: ParsableCommand {
         var options = rules
         options.paths += paths
         let ruleSet = try options.load()
-        let plan = FittedKernelFilter.plan(.auto, rules: ruleSet, anomalies: false, linkType: .ethernet, snaplen: 262_144)
+        let plan = FittedKernelFilter.plan(.auto, rules: ruleSet, anomalies: false, tunnels: tunnels.ports,
+                                           linkType: .ethernet, snaplen: 262_144)
         guard case .success(let fitted?) = plan else {
             warn(FittedKernelFilter.report(plan, userFilter: nil))
             throw ExitCode(1)

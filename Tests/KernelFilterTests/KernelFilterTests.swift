@@ -1,17 +1,23 @@
 import KernelFilter
 import Rules
 import Testing
+import Wire
 
 /// The kernel filter's expression, made from small rule sets.
 @Suite struct KernelFilterTests {
-    private func filter(_ text: String, anomalies: Bool = false) -> Result<KernelFilter, KernelFilter.Unavailable> {
+    /// Tunnels off unless `tunnels` says otherwise: most tests look at the port terms alone.
+    private func filter(_ text: String, anomalies: Bool = false, tunnels: TunnelPorts? = nil)
+        -> Result<KernelFilter, KernelFilter.Unavailable>
+    {
         let (rules, errors) = RuleLoader.load(text: text)
         #expect(errors.isEmpty)
-        return KernelFilter.make(rules: rules, anomalies: anomalies)
+        var off = TunnelPorts()
+        off.enabled = false
+        return KernelFilter.make(rules: rules, anomalies: anomalies, tunnels: tunnels ?? off)
     }
 
-    private func expression(_ text: String) -> String? {
-        guard case .success(let made) = filter(text) else { return nil }
+    private func expression(_ text: String, tunnels: TunnelPorts? = nil) -> String? {
+        guard case .success(let made) = filter(text, tunnels: tunnels) else { return nil }
         return made.expression(vlan: true)
     }
 
@@ -28,6 +34,21 @@ import Testing
         #expect(!text.contains("portrange"))
         #expect(text.contains(" or (vlan and (not (ip or ip6) or ("))
         #expect(text.hasSuffix("))"))
+    }
+
+    @Test func tunnelsKeepWhatMayCarryAWatchedPort() throws {
+        var ports = TunnelPorts()
+        ports.setVXLAN([4789, 8472])
+        ports.teredo = 0
+        let text = try #require(expression("alert tcp any any -> any 571 (msg:\"p\"; sid:1;)", tunnels: ports))
+        for term in ["ip proto 47", "ip proto 4 ", "ip proto 41", "ip6 proto 47", "ip6 proto 4 ", "ip6 proto 41",
+                     "udp dst port 4789", "udp dst port 8472", "udp dst port 6081"] {
+            #expect(text.components(separatedBy: term).count - 1 == 2, "\(term): untagged and tagged")
+        }
+        #expect(!text.contains("3544"))
+        let made = try #require(try? filter("alert tcp any any -> any 571 (msg:\"p\"; sid:1;)", tunnels: ports).get())
+        #expect(made.summary == "1 tcp port in 1 range, tunnels (GRE, IP in IP, VXLAN 4789/8472, GENEVE 6081)")
+        #expect(try #require(expression("alert tcp any any -> any 571 (msg:\"p\"; sid:1;)")).contains("proto 47") == false)
     }
 
     @Test func neighbouringPortsMergeIntoRanges() throws {
