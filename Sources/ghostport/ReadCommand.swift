@@ -237,6 +237,10 @@ struct RuleOptions: ParsableArguments {
 
     /// Loads and compiles the rules; every bad rule is reported as FILE:LINE:COLUMN: reason.
     func load() throws -> RuleSet {
+        if paths.isEmpty && ShippedRules.found() == nil {
+            warn(ShippedRules.notFound)
+            throw ExitCode(2)
+        }
         for path in resolvedPaths where FileSystem.kind(of: path) == .missing {
             warn("\(path): no such file or directory")
             throw ExitCode(2)
@@ -293,12 +297,14 @@ struct RuleOptions: ParsableArguments {
     }
 }
 
-/// Where the shipped rules are when --rules is not given.
+/// Where the shipped rules (and the registry beside them) are when --rules is not given, in
+/// this order: `$GHOSTPORT_RULES` alone when it is set; `/etc/ghostport/rules` (an operator's
+/// copy); `/usr/share/ghostport/rules` (the package's); the source tree the binary was built in
+/// (`.build/<config>/ghostport` finds the tree's `rules/`); `rules` in the current directory.
 enum ShippedRules {
-    static func directory() -> String {
-        if let env = getenv("GHOSTPORT_RULES") { return String(cString: env) }
-        var candidates = ["/etc/ghostport/rules", "/usr/share/ghostport/rules", "rules"]
-        // A binary built in the source tree (.build/<config>/ghostport) finds the tree's rules/.
+    static func candidates() -> [String] {
+        if let env = getenv("GHOSTPORT_RULES") { return [String(cString: env)] }
+        var candidates = ["/etc/ghostport/rules", "/usr/share/ghostport/rules"]
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         if length > 0 {
@@ -310,10 +316,23 @@ enum ShippedRules {
                 candidates.append(parts.joined(separator: "/") + "/rules")
             }
         }
-        for candidate in candidates where FileSystem.kind(of: candidate + "/abandoned-ports.rules") == .file {
-            return candidate
-        }
-        return "rules"
+        candidates.append("rules")
+        var seen = Set<String>()
+        return candidates.filter { seen.insert($0).inserted }
+    }
+
+    /// The first candidate holding `abandoned-ports.rules`, or nil.
+    static func found() -> String? {
+        candidates().first { FileSystem.kind(of: $0 + "/abandoned-ports.rules") == .file }
+    }
+
+    /// The shipped rules' directory, or `rules` (which then fails to load with `notFound`).
+    static func directory() -> String { found() ?? "rules" }
+
+    /// What to say when no candidate holds the rules.
+    static var notFound: String {
+        "no shipped rules found (abandoned-ports.rules in \(candidates().joined(separator: ", "))); "
+            + "name a rules file or directory with --rules PATH, or set GHOSTPORT_RULES"
     }
 }
 

@@ -171,8 +171,10 @@ struct RulesList: ParsableCommand {
 
 /// Defaults, option parsing and error reporting shared by the two commands.
 enum RegistryCommandDefaults {
-    static let registry = "rules/registry.tsv"
-    static let rules = "rules/abandoned-ports.rules"
+    /// Beside the shipped rules (`ShippedRules`: `/etc/ghostport/rules`, `/usr/share/ghostport/rules`,
+    /// the source tree, `./rules`).
+    static var registry: String { ShippedRules.directory() + "/registry.tsv" }
+    static var rules: String { ShippedRules.directory() + "/abandoned-ports.rules" }
 
     @Sendable static func frequency(_ text: String) throws -> NmapFrequency {
         guard let value = NmapFrequency(text) else {
@@ -206,7 +208,11 @@ enum RegistryCommandDefaults {
     }
 
     static func loadRegistry(_ path: String) throws -> Registry {
-        try attempt { try Registry.parse(try RegistryFile.contents(of: path), file: path) }
+        if path == registry && !fileExists(path) && ShippedRules.found() == nil {
+            warn(ShippedRules.notFound.replacingOccurrences(of: "--rules PATH", with: "--registry PATH"))
+            throw ExitCode(2)
+        }
+        return try attempt { try Registry.parse(try RegistryFile.contents(of: path), file: path) }
     }
 
     static func fileExists(_ path: String) -> Bool {
