@@ -67,7 +67,7 @@ let package = Package(
             name: "ghostport",
             dependencies: [
                 "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks of the packet path (release builds) with malloc counts, capture generators, and

@@ -101,7 +101,10 @@ public final class OfflineCapture {
                 throw .openFailed(path: path, reason: String(cString: strerror(code)))
             }
             if info.st_mode & S_IFMT == S_IFDIR { throw .openFailed(path: path, reason: "is a directory") }
-            if info.st_mode & S_IFMT == S_IFREG { size = Int64(info.st_size) }
+            if info.st_mode & S_IFMT == S_IFREG {
+                size = Int64(info.st_size)
+                if size == 0 { throw .openFailed(path: path, reason: "empty file") }
+            }
             // Opened here rather than by libpcap, to give the stream a larger buffer: libpcap
             // reads record by record, and stdio's default (the 4 KiB block size) made that a
             // read(2) for every dozen packets.
@@ -242,18 +245,26 @@ public enum CaptureInputs {
         public init(path: String) { self.path = path }
     }
 
-    /// Expands directories; a path that does not exist is reported and skipped.
-    public static func expand(_ paths: [String]) -> (inputs: [Input], errors: [CaptureError]) {
-        var inputs: [Input] = []
-        var errors: [CaptureError] = []
+    /// What `expand` found: the inputs in order, the paths that could not be used (errors),
+    /// and, for each directory entry passed over, one line saying which and why.
+    public struct Expansion: Sendable {
+        public var inputs: [Input] = []
+        public var errors: [CaptureError] = []
+        public var skipped: [String] = []
+    }
+
+    /// Expands directories (their sub-directories too with `recursive`); a path that does not
+    /// exist is reported and skipped, and so is a directory that holds no capture file.
+    public static func expand(_ paths: [String], recursive: Bool = false) -> Expansion {
+        var expansion = Expansion()
         var readsStandardInput = false
         for path in paths {
             if path == "-" {
                 // Standard input is read to its end once; a second - would find it closed.
                 if readsStandardInput {
-                    errors.append(.openFailed(path: path, reason: "standard input is already named once"))
+                    expansion.errors.append(.openFailed(path: path, reason: "standard input is already named once"))
                 } else {
-                    inputs.append(Input(path: path))
+                    expansion.inputs.append(Input(path: path))
                 }
                 readsStandardInput = true
                 continue
@@ -262,30 +273,34 @@ public enum CaptureInputs {
             guard stat(path, &info) == 0 else {
                 let code = errno
                 if code == ENOENT || code == ENOTDIR {
-                    errors.append(.notFound(path: path))
+                    expansion.errors.append(.notFound(path: path))
                 } else {
-                    errors.append(.openFailed(path: path, reason: String(cString: strerror(code))))
+                    expansion.errors.append(.openFailed(path: path, reason: String(cString: strerror(code))))
                 }
                 continue
             }
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                inputs.append(Input(path: path))
+                expansion.inputs.append(Input(path: path))
                 continue
             }
-            switch captureFiles(inDirectory: path) {
-            case .success(let files): inputs.append(contentsOf: files.map(Input.init(path:)))
-            case .failure(let error): errors.append(error)
+            let before = expansion.inputs.count
+            collect(directory: path, recursive: recursive, into: &expansion)
+            if expansion.inputs.count == before {
+                expansion.errors.append(.openFailed(path: path, reason: recursive
+                    ? "no capture files in it or below" : "no capture files in it (--recursive reads its sub-directories)"))
             }
         }
-        return (inputs, errors)
+        return expansion
     }
 
-    /// Regular files in `directory` that start with a pcap or pcapng magic number, sorted by name.
-    static func captureFiles(inDirectory directory: String) -> Result<[String], CaptureError> {
+    /// The capture files of `directory` (regular files that start with a pcap or pcapng magic
+    /// number, hidden ones left out), sorted by name; sub-directories in the same order with
+    /// `recursive`. Every other entry gets a line in `skipped`.
+    static func collect(directory: String, recursive: Bool, into expansion: inout Expansion) {
         guard let dir = opendir(directory) else {
-            return .failure(.openFailed(path: directory, reason: String(cString: strerror(errno))))
+            expansion.errors.append(.openFailed(path: directory, reason: String(cString: strerror(errno))))
+            return
         }
-        defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -294,9 +309,33 @@ public enum CaptureInputs {
             guard !name.hasPrefix(".") else { continue }
             names.append(name)
         }
+        closedir(dir)
         let base = directory.hasSuffix("/") ? directory : directory + "/"
-        let files = names.sorted().map { base + $0 }.filter(isCaptureFile)
-        return .success(files)
+        for path in names.sorted().map({ base + $0 }) {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                expansion.skipped.append("\(path): skipped: \(String(cString: strerror(errno)))")
+                continue
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                if recursive {
+                    collect(directory: path, recursive: true, into: &expansion)
+                } else {
+                    expansion.skipped.append("\(path): skipped: a directory (--recursive reads it)")
+                }
+            case S_IFREG:
+                if info.st_size == 0 {
+                    expansion.skipped.append("\(path): skipped: empty file")
+                } else if isCaptureFile(path) {
+                    expansion.inputs.append(Input(path: path))
+                } else {
+                    expansion.skipped.append("\(path): skipped: not a pcap or pcapng file")
+                }
+            default:
+                expansion.skipped.append("\(path): skipped: not a regular file")
+            }
+        }
     }
 
     static let magics: Set<UInt32> = [

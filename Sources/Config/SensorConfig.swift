@@ -71,8 +71,10 @@ public struct SensorConfig: Sendable, Equatable {
 
     /// `rules`: either a list of paths, or a mapping with `paths`, `strict` and `vars`.
     public struct RuleSettings: Sendable, Equatable {
-        /// `paths`: rules files or directories of `*.rules`.
-        public var paths = ["/etc/ghostport/rules"]
+        /// `paths`: rules files or directories of `*.rules`. Empty (the default): the shipped
+        /// rules, found as `read` finds them (`/etc/ghostport/rules`, then
+        /// `/usr/share/ghostport/rules`, where the package installs them).
+        public var paths: [String] = []
         /// `strict`: refuse to start (or reload) when any rule fails to load.
         public var strict = false
         /// `vars`: rule variables, NAME → value (`HOME_NET`, `EXTERNAL_NET`, `*_PORTS`). A

@@ -32,6 +32,9 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Decode without printing rows; only the summary.")
     var quiet = false
 
+    @Flag(help: "Read the capture files in sub-directories too.")
+    var recursive = false
+
     @OptionGroup(title: "Tunnels")
     var tunnels: TunnelOptions
 
@@ -44,11 +47,7 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         var status: Int32 = 0
-        let (inputs, missing) = CaptureInputs.expand(files)
-        for error in missing {
-            warn(error.description)
-            status = 2
-        }
+        let inputs = CaptureInputs.expandReporting(files, recursive: recursive, status: &status)
         // Property-wrapper reads go through generic code: read the options once, not per packet.
         let quiet = self.quiet, format = self.format
         var stats = DecodeStats()

@@ -1,3 +1,4 @@
+import Capture
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,5 +31,19 @@ func signalName(_ signal: Int32) -> String {
     case SIGHUP: "SIGHUP"
     case SIGUSR1: "SIGUSR1"
     default: "signal \(signal)"
+    }
+}
+
+extension CaptureInputs {
+    /// `expand` for a command: each entry passed over and each unusable path on its own line of
+    /// standard error; a path that does not exist makes the status 2, any other problem 1.
+    static func expandReporting(_ paths: [String], recursive: Bool, status: inout Int32) -> [Input] {
+        let expansion = expand(paths, recursive: recursive)
+        for line in expansion.skipped { warn(line) }
+        for error in expansion.errors {
+            warn(error.description)
+            if case .notFound = error { status = 2 } else { status = max(status, 1) }
+        }
+        return expansion.inputs
     }
 }

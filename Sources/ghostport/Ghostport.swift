@@ -10,7 +10,7 @@ struct Ghostport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ghostport",
         abstract: "A passive sensor for traffic on abandoned ports.",
-        version: "0.1.0",
+        version: Version.description,
         subcommands: [RunCommand.self, ReadCommand.self, DecodeCommand.self, RulesCommand.self]
     )
 

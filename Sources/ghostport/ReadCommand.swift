@@ -28,8 +28,13 @@ struct ReadCommand: ParsableCommand {
 
     @OptionGroup var ruleOptions: RuleOptions
 
-    @Option(name: .shortAndLong, help: "Append EVE records to this file instead of standard output.")
+    @Option(name: .shortAndLong, help: "Append EVE records to this file instead of standard output ('-': standard output).")
     var output: String?
+
+    @Option(name: [.customShort("r"), .customLong("read")],
+            help: ArgumentHelp("A capture file or directory to read, as tcpdump's and Suricata's -r (repeatable).",
+                               valueName: "file"))
+    var readFiles: [String] = []
 
     @OptionGroup var engineOptions: EngineOptions
 
@@ -39,11 +44,14 @@ struct ReadCommand: ParsableCommand {
     @Flag(help: "No summary table on standard error.")
     var quiet = false
 
+    @Flag(help: "Read the capture files in sub-directories too.")
+    var recursive = false
+
     @Argument(help: "Capture files or directories; - for standard input.")
-    var files: [String]
+    var files: [String] = []
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
+        if files.isEmpty && readFiles.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
     }
 
     func run() throws {
@@ -57,14 +65,10 @@ struct ReadCommand: ParsableCommand {
         configuration.countsClients = !quiet  // for the summary's top clients
 
         var status: Int32 = 0
-        let (inputs, missing) = CaptureInputs.expand(files)
-        for error in missing {
-            warn(error.description)
-            status = 2
-        }
+        let inputs = CaptureInputs.expandReporting(readFiles + files, recursive: recursive, status: &status)
 
         let fd: Int32
-        if let output {
+        if let output, output != "-" {
             fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
             guard fd >= 0 else {
                 warn("\(output): \(String(cString: strerror(errno)))")
@@ -90,7 +94,7 @@ struct ReadCommand: ParsableCommand {
             status = max(status, 1)
         }
         if let error = sink.lastError {
-            warn("\(output ?? "standard output"): \(sink.lost) records lost: \(error)")
+            warn("\(output.flatMap { $0 == "-" ? nil : $0 } ?? "standard output"): \(sink.lost) records lost: \(error)")
             status = max(status, 1)
         }
         if let error = evidenceWriter?.lastError {

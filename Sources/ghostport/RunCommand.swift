@@ -87,16 +87,13 @@ struct RunCommand: ParsableCommand {
     /// The config file's settings with this command line's on top.
     func settings() throws -> SensorConfig {
         var settings = SensorConfig()
-        // Without a config file the rules are the shipped ones, found as `read` finds them.
-        settings.rules.paths = []
+        // Without a config file, or one that names no rules, the rules are the shipped ones,
+        // found as `read` finds them (/etc/ghostport/rules first).
         if let config {
             let (loaded, errors) = SensorConfig.check(path: config)
             for error in errors { warn(error.description) }
             if !errors.isEmpty { throw ExitCode(2) }
             settings = loaded
-            // A config that names no rules gets the shipped ones, found as without a config
-            // (/etc/ghostport/rules first).
-            if loaded.lines["rules"] == nil { settings.rules.paths = [] }
         }
         if let interface { settings.interface = interface }
         if !rulePaths.isEmpty { settings.rules.paths = rulePaths }

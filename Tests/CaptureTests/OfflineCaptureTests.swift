@@ -269,6 +269,14 @@ struct CaptureInputsTests {
         let plain = CaptureInputs.expand([dir.path])
         #expect(plain.inputs == expected)
         #expect(plain.errors.isEmpty)
+        #expect(plain.skipped == [
+            "\(dir.file("README.txt")): skipped: not a pcap or pcapng file",
+            "\(dir.file("empty.pcap")): skipped: empty file",
+            "\(dir.file("short.pcap")): skipped: not a pcap or pcapng file",
+            "\(dir.file("sub.pcap")): skipped: a directory (--recursive reads it)",
+        ])
+        let deep = CaptureInputs.expand([dir.path], recursive: true)
+        #expect(deep.inputs == expected + [CaptureInputs.Input(path: dir.file("sub.pcap/inner.pcap"))])
         let slashed = CaptureInputs.expand([dir.path + "/"])
         #expect(slashed.inputs == expected)
     }
@@ -294,10 +302,11 @@ struct CaptureInputsTests {
         #expect(mixed.errors == [.notFound(path: missing)])
     }
 
-    @Test("an empty directory expands to nothing")
+    @Test("an empty directory expands to nothing, and says so")
     func emptyDirectory() throws {
         let dir = try TempDirectory()
         let result = CaptureInputs.expand([dir.path])
-        #expect(result.inputs.isEmpty && result.errors.isEmpty)
+        #expect(result.inputs.isEmpty)
+        #expect(result.errors == [.openFailed(path: dir.path, reason: "no capture files in it (--recursive reads its sub-directories)")])
     }
 }

@@ -35,7 +35,7 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.capture.promiscuous && !config.capture.immediate)
         #expect(config.capture.bufferMiB == 64 && config.capture.bufferBytes == 64 << 20)
         #expect(config.capture.bpf == nil)
-        #expect(config.rules.paths == ["/etc/ghostport/rules"] && !config.rules.strict && config.rules.variables.isEmpty)
+        #expect(config.rules.paths == [] && !config.rules.strict && config.rules.variables.isEmpty)
         #expect(config.outputs.eve.enabled && config.outputs.eve.path == "/var/log/ghostport/eve.json")
         #expect(!config.outputs.eve.anomalies)
         #expect(!config.outputs.syslog.enabled && config.outputs.syslog.ident == "ghostport")

@@ -44,11 +44,28 @@ struct DecodeInputTests {
         try dir.write("a.pcapng", CaptureFile(format: .pcapng, frames: [Packet.ethernet(Sample.tcp6), Packet.ethernet(Sample.probe)]))
         try dir.write("notes.txt", Array("not a capture\n".utf8))
         try dir.write(".hidden.pcap", CaptureFile(frames: [Packet.ethernet(Sample.udp4)]))
+        try dir.write("empty.pcap", [])
+        try FileManager.default.createDirectory(atPath: dir.file("more"), withIntermediateDirectories: false)
+        try dir.write("more/c.pcap", CaptureFile(frames: [Packet.ethernet(Sample.tcp6)]))
         let result = try Tool.ghostport(["decode", dir.path])
         #expect(result.lines == [csvHeader, tcp6Row(1), probeRow(2), probeRow(1)])
         #expect(result.status == 0)
-        #expect(warnings(result) == [])
-        #expect(result.errorLines.first == "decoded 3 frames, \(74 + 54 + 54) bytes, from 2 files")
+        #expect(warnings(result) == [
+            "ghostport: \(dir.file("empty.pcap")): skipped: empty file",
+            "ghostport: \(dir.file("more")): skipped: a directory (--recursive reads it)",
+            "ghostport: \(dir.file("notes.txt")): skipped: not a pcap or pcapng file",
+        ])
+        #expect(result.errorLines.contains("decoded 3 frames, \(74 + 54 + 54) bytes, from 2 files"))
+        // --recursive reads the sub-directory in its place in the name order.
+        let deep = try Tool.ghostport(["decode", "--recursive", dir.path])
+        #expect(deep.lines == [csvHeader, tcp6Row(1), probeRow(2), probeRow(1), tcp6Row(1)])
+        #expect(deep.status == 0)
+        // A directory with nothing to read is a problem, not a success.
+        let nothing = try TempDirectory()
+        try FileManager.default.createDirectory(atPath: nothing.file("sub"), withIntermediateDirectories: false)
+        let none = try Tool.ghostport(["decode", nothing.path])
+        #expect(none.status == 1)
+        #expect(warnings(none).last == "ghostport: \(nothing.path): no capture files in it (--recursive reads its sub-directories)")
     }
 
     @Test("- reads standard input", arguments: [CaptureFile.Format.pcap, .pcapng])
@@ -160,6 +177,7 @@ struct DecodeInputTests {
         #expect(result.status == 1)
         let lines = warnings(result)
         #expect(lines.count == 1 && lines.first?.hasPrefix("ghostport: \(bad): ") == true, "\(lines)")
+        if kind == "empty" { #expect(lines == ["ghostport: \(bad): empty file"]) }
         #expect(result.errorLines.contains("decoded 2 frames, 108 bytes, from 2 files (1 could not be read)"))
     }
 

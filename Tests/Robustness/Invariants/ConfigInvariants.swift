@@ -77,7 +77,8 @@ enum ConfigInvariants {
             check("flow.timeouts.\(name).established", Int(timeouts.established), 1...86_400)
             check("flow.timeouts.\(name).closed", Int(timeouts.closed), 0...86_400)
         }
-        if config.rules.paths.isEmpty || config.rules.paths.contains(where: \.isEmpty) {
+        // No paths is the default (the shipped rules); a path written as nothing never loads.
+        if config.rules.paths.contains(where: \.isEmpty) {
             broken.append("rules.paths \(config.rules.paths)")
         }
         if config.outputs.eve.path.isEmpty { broken.append("an empty outputs.eve.path") }
