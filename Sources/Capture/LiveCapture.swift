@@ -175,6 +175,22 @@ public final class LiveCapture {
         return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
     }
 
+    /// The names of every device libpcap can capture on, up or not (`tcpdump -D`).
+    /// The corresponding C function is `pcap_findalldevs`.
+    public static func interfaceNames() -> [String] {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errbuf) == 0, let first = list else { return [] }
+        defer { pcap_freealldevs(first) }
+        var names: [String] = []
+        var device: UnsafeMutablePointer<pcap_if_t>? = first
+        while let current = device {
+            names.append(String(cString: current.pointee.name))
+            device = current.pointee.next
+        }
+        return names
+    }
+
     /// The first interface that is up and running and not loopback, as `tcpdump` picks one.
     /// The corresponding C function is `pcap_findalldevs`.
     public static func defaultInterface() -> String? {

@@ -75,7 +75,14 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
-    @Flag(help: "Check the configuration and the rules, then exit (0 when everything loads).")
+    @Flag(name: [.customLong("check-config"), .customShort("T")], help: ArgumentHelp(
+        "Check everything the sensor needs, then exit: 0 when all is well, 2 with one line per problem.",
+        discussion: """
+            The configuration and the rules (and that nobody else can change them), the interface, \
+            the user to run as, capture privileges, and each output as that user: the EVE file can \
+            be created and written, the syslog socket is served, the evidence and textfile \
+            directories can take files.
+            """))
     var checkConfig = false
 
     func validate() throws {
@@ -135,10 +142,17 @@ struct RunCommand: ParsableCommand {
         let trust = FileTrust.sensor(user: settings.user)
         let untrusted = (config.flatMap { trust.problem($0) }.map { [$0] } ?? []) + ruleOptions.untrusted(trust)
         for problem in untrusted { warn(problem.description) }
-        if !untrusted.isEmpty { throw ExitCode(2) }
+        if !untrusted.isEmpty && !checkConfig { throw ExitCode(2) }
         let ruleSet = try ruleOptions.load()
         if checkConfig {
-            print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules")
+            let problems = preflight(settings)
+            for problem in problems { warn(problem) }
+            if !untrusted.isEmpty || !problems.isEmpty {
+                let count = untrusted.count + problems.count
+                warn("configuration: \(count) problem\(count == 1 ? "" : "s")")
+                throw ExitCode(2)
+            }
+            print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules, capturing on \(settings.interface ?? LiveCapture.defaultInterface() ?? "?") as \(runsAs(settings))")
             return
         }
         if let signal = signals.stopSignal {
@@ -251,6 +265,49 @@ struct RunCommand: ParsableCommand {
                                 notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()
         eveFile?.close()
+    }
+}
+
+extension RunCommand {
+    /// The account the sensor opens its outputs as: the one it drops to when started as root,
+    /// else this process's own.
+    func runsAs(_ settings: SensorConfig) -> String {
+        Privileges.isRoot && !(settings.allowRoot && user == nil) ? settings.user : Privileges.userName
+    }
+
+    /// `--check-config`'s checks beyond the configuration and the rules: one line per problem.
+    func preflight(_ settings: SensorConfig) -> [String] {
+        var problems: [String] = []
+        if let problem = Preflight.interfaceProblem(settings.interface) { problems.append(problem) }
+        if let problem = Preflight.captureProblem() { problems.append(problem) }
+        let account: Preflight.Account
+        if Privileges.isRoot && !(settings.allowRoot && user == nil) {
+            guard let named = Preflight.Account.named(settings.user) else {
+                // Without the account nothing else can be judged for it.
+                return problems + [Preflight.userProblem(settings.user)].compactMap { $0 }
+            }
+            account = named
+        } else {
+            account = .current
+        }
+        let outputs = settings.outputs
+        if outputs.eve.enabled && outputs.eve.path != "-",
+           let problem = Preflight.writableFileProblem(outputs.eve.path, as: account, what: "outputs.eve.path") {
+            problems.append(problem)
+        }
+        if outputs.syslog.enabled, let problem = Preflight.syslogProblem(outputs.syslog.socket, as: account) {
+            problems.append(problem)
+        }
+        if let directory = outputs.evidence.directory,
+           let problem = Preflight.writableDirectoryProblem(directory, as: account, what: "outputs.evidence.dir") {
+            problems.append(problem)
+        }
+        if let textfile = settings.stats.prometheusTextfile,
+           let problem = Preflight.writableDirectoryProblem(FileSystem.directory(of: textfile), as: account,
+                                                            what: "stats.prometheus_textfile", mayCreate: false) {
+            problems.append(problem)
+        }
+        return problems
     }
 }
 
