@@ -67,17 +67,20 @@ sids="$(jq -r 'select(.event_type == "alert") | "\(.alert.signature_id) \(.dest_
 
 # The sensor as the unit starts it: the ghostport account with the unit's ambient capabilities,
 # the installed configuration, on loopback; one probe, then SIGTERM.
-setpriv --reuid=ghostport --regid=ghostport --init-groups \
-    --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin \
-    /usr/bin/ghostport run --config /etc/ghostport/ghostport.yaml -i lo --stats-interval 0 \
-    > "$work/run.out" 2>&1 &
-sensor=$!
-for _ in $(seq 1 300); do
-    grep -q 'capturing on lo' "$work/run.out" && break
-    kill -0 "$sensor" 2>/dev/null || { cat "$work/run.out"; fail "the sensor exited before capturing"; }
-    sleep 0.1
-done
-grep -q 'capturing on lo' "$work/run.out" || { cat "$work/run.out"; fail "the sensor did not start capturing in 30 s"; }
+start_sensor() {
+    setpriv --reuid=ghostport --regid=ghostport --init-groups \
+        --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin \
+        /usr/bin/ghostport run --config /etc/ghostport/ghostport.yaml -i lo --stats-interval 0 \
+        > "$work/run.out" 2>&1 &
+    sensor=$!
+    for _ in $(seq 1 300); do
+        grep -q 'capturing on lo' "$work/run.out" && return 0
+        kill -0 "$sensor" 2>/dev/null || { cat "$work/run.out"; fail "the sensor exited before capturing"; }
+        sleep 0.1
+    done
+    cat "$work/run.out"; fail "the sensor did not start capturing in 30 s"
+}
+start_sensor
 /usr/bin/python3 -c "
 from scapy.all import IP, TCP, send
 send(IP(dst='127.0.0.1') / TCP(sport=40100, dport=571, flags='S'), verbose=0)"
@@ -91,6 +94,11 @@ cat "$work/run.out"
 grep -q '"signature_id":9005710' /var/log/ghostport/eve.json || fail "the installed sensor wrote no alert for the probe to 571/tcp"
 [ "$(stat -c %U /var/log/ghostport/eve.json)" = ghostport ] || fail "eve.json is not the service account's"
 
+# --check-config on the installed configuration: the account exists and may write its log.
+ghostport run -T --config /etc/ghostport/ghostport.yaml -i lo > "$work/check.out" \
+    || fail "run -T on the installed configuration: $(cat "$work/check.out")"
+grep -qE '^configuration OK: /etc/ghostport/ghostport.yaml, [0-9]+ rules, capturing on lo as ghostport$' "$work/check.out" \
+    || fail "run -T said: $(cat "$work/check.out")"
 # A bad configuration is exit 2, which the unit does not restart on.
 printf 'capture:\n  snaplen: 20\n' > "$work/bad.yaml"
 set +e
@@ -100,9 +108,13 @@ set -e
 [ "$status" = 2 ] || fail "a bad configuration exited $status, not 2: $(cat "$work/bad.err")"
 grep -q '^RestartPreventExitStatus=2$' /usr/lib/systemd/system/ghostport.service || fail "the unit restarts on exit 2"
 
-# Removal: no process, no file but the logs and the configuration; purge takes those too.
+# Removal: a running sensor is stopped (here without systemd: the package's binary gets SIGTERM
+# and drains), no file is left but the logs and the configuration; purge takes those too.
+start_sensor
 dpkg -r ghostport
-pgrep -x ghostport && fail "a ghostport process outlived the package"
+wait "$sensor" || fail "the sensor stopped by removal exited $?"
+grep -q '^ghostport: stopped: ' "$work/run.out" || { cat "$work/run.out"; fail "the sensor did not drain and stop on removal"; }
+if pgrep -x ghostport; then fail "a ghostport process outlived the package"; fi
 left="$(dpkg -L ghostport 2>/dev/null | grep -v -e '^/etc/ghostport' -e '^/etc/logrotate.d' | while read -r p; do [ -f "$p" ] && echo "$p"; done || true)"
 [ -z "$left" ] || fail "removal left: $left"
 [ ! -e /usr/bin/ghostport ] || fail "removal left /usr/bin/ghostport"
