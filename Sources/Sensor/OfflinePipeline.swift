@@ -1,5 +1,6 @@
 import Capture
 import Detect
+import Platform
 import Ring
 import Synchronization
 import Wire
@@ -26,12 +27,23 @@ public enum OfflinePipeline {
         public var interrupted = false
     }
 
-    /// Progress seen from the detection thread, for a progress bar.
-    public struct Progress: Sendable {
+    /// Progress for a progress bar: every packet and byte the reader has read (turned away by
+    /// the prefilter or not), the alerts written so far, and how long it has been.
+    public struct Progress: Sendable, Equatable {
         public var bytesRead: Int64
+        /// The files' total size; nil when an input is a pipe (then there is no end to estimate).
         public var bytesTotal: Int64?
         public var packets: UInt64
         public var alerts: UInt64
+        public var elapsed: Duration
+
+        public init(bytesRead: Int64, bytesTotal: Int64?, packets: UInt64, alerts: UInt64, elapsed: Duration) {
+            self.bytesRead = bytesRead
+            self.bytesTotal = bytesTotal
+            self.packets = packets
+            self.alerts = alerts
+            self.elapsed = elapsed
+        }
     }
 
     /// Slot size: whole packets up to a jumbo-free MTU and then some; longer ones keep their
@@ -41,13 +53,19 @@ public enum OfflinePipeline {
 
     /// Reads `inputs` through `engine`. When `signals` asks to stop, the reader stops between
     /// packets and what it read is processed to the end, so the caller can write the flows and
-    /// the final stats of a shorter run.
-    public static func run(inputs: [String], engine: Engine, signals: SignalWatcher? = nil, progressEvery: Int = 0,
-                           progress: ((Progress) -> Void)? = nil) -> Outcome {
+    /// the final stats of a shorter run. `progress`, when given, is called every
+    /// `progressInterval` from a thread of its own, whatever the packets are doing (a quiet pipe
+    /// included), and not after `run` returns.
+    public static func run(inputs: [String], engine: Engine, signals: SignalWatcher? = nil,
+                           progressInterval: Duration = .milliseconds(250),
+                           progress: (@Sendable (Progress) -> Void)? = nil) -> Outcome {
         let ends = PacketRing.make(capacity: ringCapacity, slotSize: slotSize)
         let producerBox = Handoff(ends.producer)
         var consumer = ends.consumer
-        let shared = Shared(totalBytes: inputs.reduce(Int64(0)) { $0 + (fileSize($1) ?? 0) })
+        let sizes = inputs.map { fileSize($0) }
+        let shared = Shared(totalBytes: sizes.contains(nil) ? nil : sizes.reduce(Int64(0)) { $0 + ($1 ?? 0) })
+        let reporter = progress.map { ProgressReporter(shared: shared, interval: progressInterval, report: $0) }
+        defer { reporter?.stop() }
         engine.sourceNames = inputs
 
         var thread = pthread_t()
@@ -60,21 +78,16 @@ public enum OfflinePipeline {
         }, context.toOpaque())
         precondition(created == 0, "pthread_create failed: \(created)")
 
-        var packets: UInt64 = 0
-        var nextProgress = UInt64(progressEvery)
         var stopSeen: ContinuousClock.Instant?
         var readerStuck = false
         while true {
             let count = consumer.pop(lookahead: Engine.lookahead, ahead: { engine.prefetch(flow: $0.flow, source: $0.source) }) { header, bytes in
                 engine.consume(header, bytes, source: Int(header.sourceIndex))
             }
-            packets &+= UInt64(count)
-            if let progress, progressEvery > 0, packets >= nextProgress {
-                nextProgress = packets + UInt64(progressEvery)
-                progress(Progress(bytesRead: shared.bytesRead.load(ordering: .relaxed), bytesTotal: shared.totalBytes,
-                                  packets: packets, alerts: engine.stats.alerts))
+            guard count == 0 else {
+                if reporter != nil { shared.alerts.store(engine.stats.alerts, ordering: .relaxed) }
+                continue
             }
-            guard count == 0 else { continue }
             guard let signals else {
                 if consumer.waitForPackets() == .closedAndDrained { break }
                 continue
@@ -120,10 +133,59 @@ public enum OfflinePipeline {
 
     final class Shared: Sendable {
         let outcome = Mutex(Outcome())
+        /// Published by the reader every 64 packets (every packet from a pipe) and at each file's end.
         let bytesRead = Atomic<Int64>(0)
+        let packetsRead = Atomic<UInt64>(0)
+        /// Published by the detection thread after each batch, when there is a progress reporter.
+        let alerts = Atomic<UInt64>(0)
         let totalBytes: Int64?
 
-        init(totalBytes: Int64) { self.totalBytes = totalBytes > 0 ? totalBytes : nil }
+        init(totalBytes: Int64?) { self.totalBytes = totalBytes }
+
+        func publish(bytes: Int64, packets: UInt64) {
+            bytesRead.store(bytes, ordering: .relaxed)
+            packetsRead.store(packets, ordering: .relaxed)
+        }
+    }
+
+    /// Calls `report` every `interval` on a thread of its own until stopped, so a progress bar
+    /// moves on time (at least four times a second by default) however fast or slow the
+    /// packets come, and counts every packet read.
+    final class ProgressReporter: Sendable {
+        private final class Flag: Sendable {
+            let raised = Atomic<Bool>(false)
+        }
+
+        private let stopped: Flag
+        private let thread: JoinableThread
+
+        init(shared: Shared, interval: Duration, report: @escaping @Sendable (Progress) -> Void) {
+            let stopped = Flag()
+            self.stopped = stopped
+            let start = ContinuousClock.now
+            thread = JoinableThread {
+                var next = start + interval
+                while !stopped.raised.load(ordering: .acquiring) {
+                    // Short naps, so stopping never waits a whole interval.
+                    let now = ContinuousClock.now
+                    if now < next {
+                        let nap = min(next - now, .milliseconds(50))
+                        usleep(UInt32(nap.components.seconds * 1_000_000 + nap.components.attoseconds / 1_000_000_000_000))
+                        continue
+                    }
+                    next = now + interval
+                    report(Progress(bytesRead: shared.bytesRead.load(ordering: .relaxed), bytesTotal: shared.totalBytes,
+                                    packets: shared.packetsRead.load(ordering: .relaxed),
+                                    alerts: shared.alerts.load(ordering: .relaxed), elapsed: now - start))
+                }
+            }
+        }
+
+        /// Ends the reports; none comes after this returns.
+        func stop() {
+            stopped.raised.store(true, ordering: .releasing)
+            thread.join()
+        }
     }
 
     /// The reader thread's work: every input in order, every packet into the ring.
@@ -150,6 +212,7 @@ public enum OfflinePipeline {
             var problems: [String] = []
             var filesRead = 0
             var doneBytes: Int64 = 0
+            var donePackets: UInt64 = 0
             var interrupted = false
             for (index, path) in inputs.enumerated() {
                 if signals?.stopRequested == true {
@@ -185,7 +248,9 @@ public enum OfflinePipeline {
                             producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
                             if publishEach { producer.flush() }
                         }
-                        if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
+                        if publishEach || sequence & 0x3F == 0 {
+                            shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
+                        }
                         continue
                     }
                     lastSent = timestamp
@@ -197,10 +262,13 @@ public enum OfflinePipeline {
                         flowHint: prefilter.flowHint, sourceHint: prefilter.sourceHint)
                     producer.pushWaiting(header: header, bytes: record.bytes)
                     if publishEach { producer.flush() }
-                    if sequence & 0x3FF == 0 { shared.bytesRead.store(doneBytes + capture.bytesRead, ordering: .relaxed) }
+                    if publishEach || sequence & 0x3F == 0 {
+                        shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
+                    }
                 }
                 doneBytes += capture.bytesRead
-                shared.bytesRead.store(doneBytes, ordering: .relaxed)
+                donePackets += UInt64(capture.packetsRead)
+                shared.publish(bytes: doneBytes, packets: donePackets)
                 switch capture.end {
                 case .truncated(let offset, let reason):
                     let place = offset.map { "at byte offset \($0)" } ?? "after packet \(capture.packetsRead)"

@@ -41,7 +41,7 @@ struct ReadCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "A progress bar on standard error when it is a terminal.")
     var progress = true
 
-    @Flag(help: "No summary table on standard error.")
+    @Flag(name: .shortAndLong, help: "No summary table on standard error.")
     var quiet = false
 
     @Flag(help: "Read the capture files in sub-directories too.")
@@ -85,8 +85,9 @@ struct ReadCommand: ParsableCommand {
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
-        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals,
-                                          progressEvery: bar == nil ? 0 : 65_536) { bar?.update($0) }
+        var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
+        if let bar { draw = { bar.draw($0) } }
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals, progress: draw)
         bar?.finish()
         engine.finish()
         for problem in outcome.problems {
@@ -340,29 +341,23 @@ enum ShippedRules {
     }
 }
 
-/// One line redrawn in place on a terminal: bytes read of total, packets/s, alerts so far.
-final class ProgressBar {
-    private let start = ContinuousClock.now
-    private var drawn = false
-
-    func update(_ progress: OfflinePipeline.Progress) {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = seconds > 0 ? Double(progress.packets) / seconds : 0
-        var line = "\r"
-        if let total = progress.bytesTotal, total > 0 {
-            let fraction = min(1, Double(progress.bytesRead) / Double(total))
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            line += "\(Int(fraction * 100))% \(progress.bytesRead >> 20)/\(total >> 20) MiB "
+/// One line redrawn in place on standard error (a terminal): `ProgressLine`, cut to the
+/// terminal's width so it never wraps.
+struct ProgressBar: Sendable {
+    func draw(_ progress: OfflinePipeline.Progress) {
+        let elapsed = progress.elapsed.components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        var line = ProgressLine.render(bytesRead: progress.bytesRead, bytesTotal: progress.bytesTotal,
+                                       packets: progress.packets, alerts: progress.alerts, seconds: seconds)
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1, line.count >= Int(size.ws_col) {
+            line = String(line.prefix(Int(size.ws_col) - 1))
         }
-        line += "\(progress.packets) pkts \(Int(rate / 1000)) kpkt/s \(progress.alerts) alerts\u{1B}[K"
-        FileHandleStderr.write(line)
-        drawn = true
+        FileHandleStderr.write("\r" + line + "\u{1B}[K")
     }
 
+    /// Clears the line, so what follows starts clean.
     func finish() {
-        if drawn { FileHandleStderr.write("\r\u{1B}[K") }
+        FileHandleStderr.write("\r\u{1B}[K")
     }
 }
