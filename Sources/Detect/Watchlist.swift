@@ -25,10 +25,10 @@ public struct Watchlist: Sendable {
         slots = [UInt16](repeating: 0, count: 3 * 65_536)
         services = []
         let all = rules.rules
-        let tagged = all.contains { $0.action == .alert && $0.metadata["ghostport_role"] != nil }
+        let tagged = all.contains { $0.action.alerts && $0.metadata["ghostport_role"] != nil }
         var serviceIndex: [String: UInt16] = [:]
         // By index: `for rule in all` would copy each rule, a dozen references.
-        for i in all.indices where all[i].action == .alert {
+        for i in all.indices where all[i].action.alerts {
             guard let number = all[i].proto.number, let p = Self.protocolIndex(number) else { continue }
             let role = all[i].metadata["ghostport_role"]?.first
             if tagged && role == nil { continue }

@@ -1,7 +1,18 @@
 /// What a matching rule does. Suricata's default action order runs `pass` before `alert`.
+/// The IPS actions (`drop`, `reject` and its variants) alert here, as Suricata's do in IDS
+/// mode: a passive sensor drops and rejects nothing. They keep their name, so the load report
+/// counts them.
 public enum RuleAction: String, Sendable, Hashable, CaseIterable {
     case alert
     case pass
+    case drop
+    case reject
+    case rejectsrc
+    case rejectdst
+    case rejectboth
+
+    /// Whether a match writes an alert: every action but `pass`.
+    public var alerts: Bool { self != .pass }
 }
 
 /// The header protocol. `ip` matches every packet; `icmp` matches ICMPv4 and ICMPv6.

@@ -96,7 +96,7 @@ private let headerFields = [
 ]
 
 /// Suricata actions ghostport does not take (it only watches).
-private let suricataOnlyActions: Set<String> = ["drop", "reject", "rejectsrc", "rejectdst", "rejectboth", "config"]
+private let suricataOnlyActions: Set<String> = ["config"]
 
 private struct SingleRule {
     let bytes: [UInt8]

@@ -261,7 +261,18 @@ struct RuleOptions: ParsableArguments {
             warn("no rules loaded from \(paths.joined(separator: ", "))")
             throw ExitCode(2)
         }
+        if let note = Self.ipsNote(ruleSet) { warn(note) }
         return ruleSet
+    }
+
+    /// Said once at load when rules from an IPS rule set are there: they alert, nothing is dropped.
+    static func ipsNote(_ ruleSet: RuleSet) -> String? {
+        var counts: [RuleAction: Int] = [:]
+        for rule in ruleSet.rules where rule.action.alerts && rule.action != .alert { counts[rule.action, default: 0] += 1 }
+        guard !counts.isEmpty else { return nil }
+        let total = counts.values.reduce(0, +)
+        let parts = RuleAction.allCases.compactMap { action in counts[action].map { "\($0) \(action.rawValue)" } }
+        return "\(total) rule\(total == 1 ? "" : "s") (\(parts.joined(separator: ", "))) load as alerts: this passive sensor drops and rejects nothing"
     }
 
     /// Everything loading reads: the paths (a directory too, since whoever can write it can add

@@ -26,6 +26,28 @@ struct ReadOptionsTests {
         #expect(none.status == 2 && none.stderr.contains("name at least one capture file"))
     }
 
+    @Test("drop and reject rules from an IPS rule set alert, noted once at load")
+    func ipsRulesAlert() throws {
+        let dir = try TempDirectory()
+        let rules = dir.file("ips.rules")
+        try """
+            drop udp any any -> any 571 (msg:"dropped in IPS mode"; sid:7; rev:1;)
+            reject tcp any any -> any 571 (msg:"rejected in IPS mode"; flags:S; sid:8; rev:1;)
+            alert udp any any -> any 572 (msg:"plain"; sid:9; rev:1;)
+
+            """.write(toFile: rules, atomically: false, encoding: .utf8)
+        let capture = try dir.write("probes.pcap", CaptureFile(frames: [Packet.ethernet(Sample.udp4), Packet.ethernet(Sample.probe)]))
+        let result = try Tool.ghostport(["read", "--quiet", "--rules", rules, capture])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.errorLines == ["ghostport: 2 rules (1 drop, 1 reject) load as alerts: this passive sensor drops and rejects nothing"])
+        let alerts = result.lines.filter { $0.contains("\"event_type\":\"alert\"") }
+        #expect(alerts.count == 2)
+        #expect(alerts.contains { $0.contains("\"signature_id\":7,") && $0.contains("\"action\":\"allowed\"") })
+        #expect(alerts.contains { $0.contains("\"signature_id\":8,") && $0.contains("\"action\":\"allowed\"") })
+        let check = try Tool.ghostport(["rules", "check", rules])
+        #expect(check.status == 0 && check.stdout.contains("by action: alert 1, drop 1, reject 1"), "\(check.stdout)")
+    }
+
     @Test("--version names the release, libpcap and the compiler")
     func version() throws {
         let result = try Tool.ghostport(["--version"])

@@ -13,6 +13,16 @@ import Testing
         #expect(try rule(header("alert TCP any any -> any any")).proto == .tcp)
     }
 
+    /// IPS rule sets load: drop and reject rules alert (as Suricata's in IDS mode), keeping their
+    /// action's name for the load report.
+    @Test(arguments: [("drop", RuleAction.drop), ("reject", .reject), ("rejectsrc", .rejectsrc),
+                      ("rejectdst", .rejectdst), ("rejectboth", .rejectboth)])
+    func ipsActionsAlert(text: String, action: RuleAction) throws {
+        let r = try rule(header("\(text) tcp any any -> any 571"))
+        #expect(r.action == action && r.action.alerts)
+        #expect(!RuleAction.pass.alerts && RuleAction.alert.alerts)
+    }
+
     @Test func ruleKeepsItsTextAndLocation() throws {
         let text = header("alert tcp any any -> any 571")
         let r = try rule("\n\n  " + text)
@@ -21,7 +31,7 @@ import Testing
     }
 
     @Test func badActionProtocolDirection() {
-        #expect(failure(header("drop tcp any any -> any 571")) == "t.rules:1:1: unsupported action 'drop' in sid 1")
+        #expect(failure(header("config tcp any any -> any 571")) == "t.rules:1:1: unsupported action 'config' in sid 1")
         #expect(failure(header("alrt tcp any any -> any 571")) == "t.rules:1:1: unknown action 'alrt' in sid 1")
         #expect(failure(header("alert http any any -> any 571")) == "t.rules:1:7: unsupported protocol 'http' in sid 1")
         #expect(failure(header("alert tcp any any <- any 571"))
