@@ -38,6 +38,8 @@ public struct SensorConfig: Sendable, Equatable {
     public var alerts = AlertSettings()
     /// `decoder`
     public var decoder = DecoderSettings()
+    /// `detect`
+    public var detect = DetectSettings()
 
     /// The file this was read from, for messages; nil for the built-in defaults.
     public var file: String?
@@ -186,6 +188,15 @@ public struct SensorConfig: Sendable, Equatable {
     }
 
     /// `decoder`: which tunnels are opened, on which UDP ports.
+    /// `detect`: how rule matches become alerts.
+    public struct DetectSettings: Sendable, Equatable {
+        /// `threshold_file`: Suricata's threshold.config (`suppress`, `threshold`,
+        /// `event_filter`), reloaded with the rules. None by default.
+        public var thresholdFile: String?
+
+        public init() {}
+    }
+
     public struct DecoderSettings: Sendable, Equatable {
         /// `tunnels`: decode GRE, ERSPAN, VXLAN, GENEVE, Teredo and IP in IP; off: see only the outer packets.
         public var tunnels = true

@@ -309,7 +309,12 @@ public final class Engine {
                 stats.repeats &+= 1
                 continue
             }
-            // A match a threshold holds back is not the flow's alert: a later one may still be.
+            // A match a threshold or a suppression holds back is not the flow's alert: a later
+            // one may still be.
+            if !rule.suppressions.isEmpty && rule.isSuppressed(ipVersion: facts.ipVersion, src: facts.src, dst: facts.dst) {
+                stats.suppressed &+= 1
+                continue
+            }
             guard thresholds.allows(rule, index: index, src: packet.src, dst: packet.dst, time: timestamp) else {
                 stats.suppressed &+= 1
                 continue

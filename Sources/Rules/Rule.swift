@@ -261,6 +261,8 @@ public struct Rule: Sendable, Hashable {
     public var flowPackets = FlowPacketsMatches()
     public var threshold: Threshold?
     public var detectionFilter: DetectionFilter?
+    /// From `threshold.config`'s `suppress` entries (`ThresholdConfig`); empty for most rules.
+    public var suppressions: [Suppression] = []
 
     public var location: RuleLocation
     /// The rule as written, continuation lines joined.

@@ -17,7 +17,7 @@ public struct RuleError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        line == 0 ? "\(file): \(reason)" : "\(file):\(line):\(column): \(reason)"
+        line == 0 ? "\(file): \(reason)" : column == 0 ? "\(file):\(line): \(reason)" : "\(file):\(line):\(column): \(reason)"
     }
 }
 

@@ -229,6 +229,10 @@ struct RuleOptions: ParsableArguments {
     @Flag(help: "Refuse to run if any rule fails to load.")
     var strict = false
 
+    @Option(name: .customLong("threshold-file"),
+            help: "Suricata's threshold.config: suppress, threshold and event_filter entries applied to the rules.")
+    var thresholdFile: String?
+
     func parsedVariables() throws -> [String: String] {
         var result: [String: String] = [:]
         for text in variables {
@@ -250,9 +254,10 @@ struct RuleOptions: ParsableArguments {
             warn("\(path): no such file or directory")
             throw ExitCode(2)
         }
-        let (paths, ruleSet, classificationErrors, errors) = try compile()
+        let (paths, ruleSet, classificationErrors, errors, notes) = try compile()
         for error in classificationErrors { warn(error.description) }
         for error in errors { warn(error.description) }
+        for note in notes { warn(note) }
         if strict && !errors.isEmpty {
             warn("\(errors.count) rule error\(errors.count == 1 ? "" : "s") with --strict: not running")
             throw ExitCode(2)
@@ -281,6 +286,7 @@ struct RuleOptions: ParsableArguments {
         let paths = resolvedPaths
         var loaded = paths + RuleLoader.rulesFiles(in: paths).files
         if let classification = RuleLoader.classificationPath(for: paths[0]) { loaded.append(classification) }
+        if let thresholdFile { loaded.append(thresholdFile) }
         var seen = Set<String>()
         return loaded.filter { seen.insert($0).inserted }
     }
@@ -302,14 +308,26 @@ struct RuleOptions: ParsableArguments {
     var resolvedPaths: [String] { paths.isEmpty ? [ShippedRules.directory()] : paths }
 
     /// Reads and compiles the rules: the paths read, the ruleset, and the problems of the
-    /// classification file (found beside the first path) and of the rules. `load` at start-up
-    /// and `reload` on SIGHUP judge them differently.
-    func compile() throws -> (paths: [String], ruleSet: RuleSet, classificationErrors: [RuleError], ruleErrors: [RuleError]) {
+    /// classification file (found beside the first path) and of the rules and the threshold
+    /// file, with a note for each threshold entry that names no rule. `load` at start-up and
+    /// `reload` on SIGHUP judge them differently.
+    func compile() throws -> (paths: [String], ruleSet: RuleSet, classificationErrors: [RuleError], ruleErrors: [RuleError],
+                              notes: [String]) {
         let paths = resolvedPaths
+        let variables = try parsedVariables()
         let classification = RuleLoader.classificationPath(for: paths[0]).map { Classification.load(path: $0) }
-        let (ruleSet, errors) = RuleLoader.load(paths: paths, variables: try parsedVariables(),
+        var (ruleSet, errors) = RuleLoader.load(paths: paths, variables: variables,
                                                 classification: classification?.0 ?? .suricataDefault, strict: strict)
-        return (paths, ruleSet, classification?.1 ?? [], errors)
+        var notes: [String] = []
+        if let thresholdFile {
+            let (config, thresholdErrors) = ThresholdConfig.load(path: thresholdFile, variables: variables)
+            errors += thresholdErrors
+            if strict && !thresholdErrors.isEmpty { return (paths, .empty, classification?.1 ?? [], errors, []) }
+            let applied = config.apply(to: ruleSet.rules)
+            if !config.entries.isEmpty { ruleSet = RuleSet(rules: applied.rules) }
+            notes = applied.notes
+        }
+        return (paths, ruleSet, classification?.1 ?? [], errors, notes)
     }
 }
 

@@ -41,6 +41,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Refuse to run if any rule fails to load.")
     var strict = false
 
+    @Option(name: .customLong("threshold-file"),
+            help: "Suricata's threshold.config (suppress, threshold, event_filter); replaces the config's detect.threshold_file. Reloaded with the rules.")
+    var thresholdFile: String?
+
     @Option(name: .shortAndLong, help: "Append EVE records to this file ('-': standard output). SIGHUP reopens it.")
     var output: String?
 
@@ -129,6 +133,7 @@ struct RunCommand: ParsableCommand {
         options.paths = settings.rules.paths
         options.variables = settings.rules.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + variables
         options.strict = settings.rules.strict
+        options.thresholdFile = thresholdFile ?? settings.detect.thresholdFile
         return options
     }
 
@@ -323,7 +328,7 @@ extension RuleOptions {
         if !untrusted.isEmpty { return .failure(LiveSensor.ReloadFailure(messages: untrusted.map(\.description))) }
         let (paths, ruleSet, classificationErrors, errors): ([String], RuleSet, [RuleError], [RuleError])
         do {
-            (paths, ruleSet, classificationErrors, errors) = try compile()
+            (paths, ruleSet, classificationErrors, errors, _) = try compile()
         } catch {
             return .failure(LiveSensor.ReloadFailure(messages: ["\(error)"]))
         }

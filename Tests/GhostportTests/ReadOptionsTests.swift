@@ -48,6 +48,46 @@ struct ReadOptionsTests {
         #expect(check.status == 0 && check.stdout.contains("by action: alert 1, drop 1, reject 1"), "\(check.stdout)")
     }
 
+    @Test("--threshold-file: suppress by source, limit a rule, report bad lines")
+    func thresholdFile() throws {
+        let dir = try TempDirectory()
+        let rules = dir.file("local.rules")
+        try """
+            alert tcp any any -> any 571 (msg:"probe"; flags:S; sid:20; rev:1;)
+            alert udp any any -> any 571 (msg:"udp"; sid:21; rev:1;)
+
+            """.write(toFile: rules, atomically: false, encoding: .utf8)
+        // Three SYN probes from 45.77.1.9 and .10, three UDP flows.
+        func syn(_ src: String, _ sport: UInt16) -> [UInt8] {
+            Packet.ethernet(Network.ipv4(src: src, dst: "192.168.4.20", .tcp(sport: sport, dport: 571, flags: .syn)))
+        }
+        func udp(_ sport: UInt16) -> [UInt8] {
+            Packet.ethernet(Network.ipv4(src: "10.1.2.3", dst: "10.9.8.7", .udp(sport: sport, dport: 571)))
+        }
+        let capture = try dir.write("probes.pcap", CaptureFile(frames: [
+            syn("45.77.1.9", 40001), syn("45.77.1.10", 40002), syn("45.77.1.9", 40003), udp(5001), udp(5002), udp(5003),
+        ]))
+        let thresholds = dir.file("threshold.config")
+        try """
+            suppress gen_id 1, sig_id 20, track by_src, ip [45.77.1.0/24, !45.77.1.10]
+            threshold gen_id 1, sig_id 21, type limit, track by_rule, count 2, seconds 60
+            suppress gen_id 1, sig_id 20, track by_source, ip 1.2.3.4
+
+            """.write(toFile: thresholds, atomically: false, encoding: .utf8)
+        let result = try Tool.ghostport(["read", "--quiet", "--rules", rules, "--threshold-file", thresholds, capture])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.errorLines == ["ghostport: \(thresholds):3: invalid track 'by_source': expected by_src, by_dst or by_either"])
+        let alerts = result.lines.filter { $0.contains("\"event_type\":\"alert\"") }
+        #expect(alerts.filter { $0.contains("\"signature_id\":20,") }.count == 1, "only 45.77.1.10's probe: \(alerts)")
+        #expect(alerts.contains { $0.contains("\"signature_id\":20,") && $0.contains("\"src_ip\":\"45.77.1.10\"") })
+        #expect(alerts.filter { $0.contains("\"signature_id\":21,") }.count == 2, "limit 2")
+        let stats = try #require(result.lines.last { $0.contains("\"event_type\":\"stats\"") })
+        #expect(stats.contains("\"alerts_suppressed\":3"), "2 suppressed probes and 1 limited UDP alert: \(stats)")
+        // --strict refuses a threshold file with an error, as it does a rules file.
+        let strict = try Tool.ghostport(["read", "--quiet", "--strict", "--rules", rules, "--threshold-file", thresholds, capture])
+        #expect(strict.status == 2)
+    }
+
     @Test("--version names the release, libpcap and the compiler")
     func version() throws {
         let result = try Tool.ghostport(["--version"])
