@@ -367,7 +367,13 @@ struct ConfigReader {
                 }
             }
         }
-        if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir"]) {
+        if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir", "max_files", "max_mib"]) {
+            if let node = evidence["max_files"], let value = integer(node, "outputs.evidence.max_files", in: 0...10_000_000) {
+                outputs.evidence.maxFiles = value
+            }
+            if let node = evidence["max_mib"], let value = integer(node, "outputs.evidence.max_mib", in: 0...16_777_216) {
+                outputs.evidence.maxMiB = value
+            }
             if let node = evidence["dir"], let value = string(node, "outputs.evidence.dir") {
                 outputs.evidence.directory = value
             }

@@ -130,6 +130,11 @@ public struct SensorConfig: Sendable, Equatable {
     public struct EvidenceSettings: Sendable, Equatable {
         /// `dir`: write each alerted flow's packets to `DIR/flow-<flow_id>.pcap`. Nil: none.
         public var directory: String?
+        /// `max_files`: at most this many evidence files in `dir`, the oldest removed first
+        /// (0: no bound).
+        public var maxFiles = 10_000
+        /// `max_mib`: at most this many MiB of evidence files in `dir` (0: no bound).
+        public var maxMiB = 1_024
 
         public init() {}
     }

@@ -40,6 +40,10 @@ public struct OutputCounters: Sendable, Equatable {
     public var lost: UInt64 = 0
     /// Alerts not delivered to syslog (nil: syslog output is off).
     public var syslogDropped: UInt64?
+    /// Evidence files removed to stay under the retention bounds, and their bytes (nil: no
+    /// evidence directory).
+    public var evidenceRemoved: UInt64?
+    public var evidenceRemovedBytes: UInt64?
 
     public init() {}
 }

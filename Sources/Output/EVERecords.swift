@@ -38,6 +38,8 @@ public final class EVERecords: RecordSink {
         var counters = OutputCounters()
         counters.lost = output.lost
         counters.syslogDropped = syslog?.dropped
+        counters.evidenceRemoved = evidence?.removedFiles
+        counters.evidenceRemovedBytes = evidence?.removedBytes
         return counters
     }
 

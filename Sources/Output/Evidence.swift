@@ -7,16 +7,34 @@ import Glibc
 /// Writes the packets of alerted flows to one classic pcap file per flow, named by the flow id
 /// the alert carries, so an alert leads straight to its packets. Open files are bounded: the
 /// least recently used is closed and reopened for appending when its flow writes again.
+///
+/// Retention: with `maxFiles` or `maxBytes`, the directory's evidence files (those of earlier
+/// runs too, `flow-<id>.pcap`) are kept under both, the oldest removed first (by modification
+/// time for earlier runs' files, then in the order this writer created them). The file being
+/// written is never removed for its own sake, so one flow's packets stay whole.
 public final class EvidenceWriter {
     public let directory: String
     private let maxOpenFiles: Int
+    public let maxFiles: Int?
+    public let maxBytes: Int64?
     private var open: [UInt64: (fd: Int32, lastUse: UInt64)] = [:]
     private var created: Set<UInt64> = []
     private var clock: UInt64 = 0
+    /// Every evidence file in the directory, for retention: its size and when it was created.
+    private var kept: [UInt64: (bytes: Int64, order: UInt64)] = [:]
+    /// The files by age, oldest first; entries for files already gone are skipped.
+    private var age: [(flowID: UInt64, order: UInt64)] = []
+    private var ageHead = 0
+    private var order: UInt64 = 0
+    public private(set) var keptBytes: Int64 = 0
+    public var keptFiles: Int { kept.count }
     public private(set) var errors: UInt64 = 0
     public private(set) var lastError: String?
+    /// Files removed to stay under `maxFiles` and `maxBytes`, and their bytes.
+    public private(set) var removedFiles: UInt64 = 0
+    public private(set) var removedBytes: UInt64 = 0
 
-    public init(directory: String, maxOpenFiles: Int = 256) throws(WriteError) {
+    public init(directory: String, maxOpenFiles: Int = 256, maxFiles: Int? = nil, maxBytes: Int64? = nil) throws(WriteError) {
         var info = stat()
         if stat(directory, &info) != 0 {
             guard mkdir(directory, 0o750) == 0 else { throw WriteError(errno: errno) }
@@ -25,6 +43,12 @@ public final class EvidenceWriter {
         }
         self.directory = directory
         self.maxOpenFiles = maxOpenFiles
+        self.maxFiles = maxFiles
+        self.maxBytes = maxBytes
+        if maxFiles != nil || maxBytes != nil {
+            adoptEarlierFiles()
+            enforce(writing: nil)
+        }
     }
 
     public func fileName(flowID: UInt64) -> String {
@@ -45,7 +69,80 @@ public final class EvidenceWriter {
         Self.appendLE(UInt32(bytes.count), to: &record)
         Self.appendLE(UInt32(truncatingIfNeeded: originalLength), to: &record)
         record.append(contentsOf: bytes)
-        return writeAll(fd, record)
+        guard writeAll(fd, record) else { return false }
+        if maxFiles != nil || maxBytes != nil {
+            grow(flowID, by: Int64(record.count))
+            enforce(writing: flowID)
+        }
+        return true
+    }
+
+    // MARK: - Retention
+
+    /// The evidence files already in the directory (earlier runs), oldest first.
+    private func adoptEarlierFiles() {
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        var found: [(flowID: UInt64, bytes: Int64, modified: Int64)] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix("flow-"), name.hasSuffix(".pcap"),
+                  let flowID = UInt64(name.dropFirst(5).dropLast(5)) else { continue }
+            var info = stat()
+            guard stat(fileName(flowID: flowID), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            found.append((flowID, Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)))
+        }
+        for file in found.sorted(by: { ($0.modified, $0.flowID) < ($1.modified, $1.flowID) }) {
+            grow(file.flowID, by: file.bytes)
+        }
+    }
+
+    /// Counts `bytes` more for `flowID`'s file, a new one at the young end.
+    private func grow(_ flowID: UInt64, by bytes: Int64) {
+        if let entry = kept[flowID] {
+            kept[flowID] = (entry.bytes + bytes, entry.order)
+        } else {
+            order &+= 1
+            kept[flowID] = (bytes, order)
+            age.append((flowID, order))
+        }
+        keptBytes += bytes
+    }
+
+    /// Removes the oldest files while over a bound, never `writing`'s own.
+    private func enforce(writing: UInt64?) {
+        while isOverBound, ageHead < age.count {
+            let (flowID, order) = age[ageHead]
+            guard let entry = kept[flowID], entry.order == order else {
+                ageHead += 1  // gone already, or recreated since
+                continue
+            }
+            if flowID == writing { break }  // the youngest: nothing older is left
+            ageHead += 1
+            if let handle = open.removeValue(forKey: flowID) { Glibc.close(handle.fd) }
+            created.remove(flowID)
+            kept[flowID] = nil
+            keptBytes -= entry.bytes
+            if unlink(fileName(flowID: flowID)) == 0 || errno == ENOENT {
+                removedFiles &+= 1
+                removedBytes &+= UInt64(max(0, entry.bytes))
+            } else {
+                fail(fileName(flowID: flowID))
+            }
+        }
+        // The queue's consumed front is dropped now and then, so it does not grow for months.
+        if ageHead > 4096 && ageHead * 2 > age.count {
+            age.removeFirst(ageHead)
+            ageHead = 0
+        }
+    }
+
+    private var isOverBound: Bool {
+        if let maxFiles, kept.count > maxFiles { return true }
+        if let maxBytes, keptBytes > maxBytes { return true }
+        return false
     }
 
     public func close(flowID: UInt64) {
@@ -90,6 +187,11 @@ public final class EvidenceWriter {
                 return nil
             }
             created.insert(flowID)
+            if maxFiles != nil || maxBytes != nil {
+                // Truncated and started again: its old size no longer counts, its age is now.
+                if let old = kept.removeValue(forKey: flowID) { keptBytes -= old.bytes }
+                grow(flowID, by: Int64(header.count))
+            }
         }
         open[flowID] = (fd, clock)
         return fd

@@ -82,6 +82,8 @@ public enum PrometheusTextfile {
         single("ghostport_evidence_errors_total", "counter", "Evidence packets not written.", engine.evidenceErrors)
         single("ghostport_syslog_dropped_total", "counter", "Alerts not delivered to syslog (logger missing or behind).",
                stats.output.syslogDropped)
+        single("ghostport_evidence_removed_total", "counter", "Evidence files removed to stay under the retention bounds.",
+               stats.output.evidenceRemoved)
         return out
     }
 

@@ -14,7 +14,7 @@ import Wire
 ///           "flow": {created, timed_out, evicted, ended, watched},
 ///           "detect": {uninspected, repeats, alerts_shed_source, alerts_shed_sid,
 ///                      alert_sources_evicted, alerts_by_sid, verdicts},
-///           "output": {lost, evidence_errors, syslog_dropped}}}
+///           "output": {lost, evidence_errors, syslog_dropped, evidence_removed, evidence_removed_bytes}}}
 /// ```
 enum StatsRecord {
     static func write(_ stats: SensorStats, timestamp: Int64, into out: inout OutputBuffer) {
@@ -103,6 +103,8 @@ enum StatsRecord {
         fields.add("lost", stats.output.lost, into: &out)
         fields.add("evidence_errors", engine.evidenceErrors, into: &out)
         if let dropped = stats.output.syslogDropped { fields.add("syslog_dropped", dropped, into: &out) }
+        if let removed = stats.output.evidenceRemoved { fields.add("evidence_removed", removed, into: &out) }
+        if let bytes = stats.output.evidenceRemovedBytes { fields.add("evidence_removed_bytes", bytes, into: &out) }
         out.append("}}}}\n")
     }
 

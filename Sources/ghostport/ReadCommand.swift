@@ -79,7 +79,8 @@ struct ReadCommand: ParsableCommand {
         }
         defer { if fd != STDOUT_FILENO { close(fd) } }
 
-        let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence)
+        let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence, maxFiles: engineOptions.evidenceMaxFiles,
+                                                            maxMiB: engineOptions.evidenceMaxMib)
         let sink = EVEOutput(fd: fd)
         let records = EVERecords(output: sink, settings: engineOptions.recordSettings(), evidence: evidenceWriter)
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
@@ -127,6 +128,12 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Write the packets of each alerted flow (the match and up to 64 more) to pcap files here.")
     var evidence: String?
 
+    @Option(help: "Keep at most this many evidence files, the oldest removed first (0: no bound; run's default 10000, read's none).")
+    var evidenceMaxFiles: Int?
+
+    @Option(help: "Keep at most this many MiB of evidence files, the oldest removed first (0: no bound; run's default 1024, read's none).")
+    var evidenceMaxMib: Int?
+
     @Flag(help: "Alert on every matching packet (Suricata's behaviour) instead of once per flow and sid.")
     var perPacket = false
 
@@ -165,6 +172,9 @@ struct EngineOptions: ParsableArguments {
             throw ValidationError("scan thresholds must be at least 1")
         }
         if (flowMemory ?? 1) < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
+        for value in [evidenceMaxFiles, evidenceMaxMib] where (value ?? 0) < 0 {
+            throw ValidationError("evidence bounds cannot be negative (0: no bound)")
+        }
         for value in [alertLimitPerSource, alertLimitPerSid] where (value ?? 0) < 0 {
             throw ValidationError("alert limits cannot be negative (0: no limit)")
         }
@@ -207,10 +217,12 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.
-    static func openEvidence(_ directory: String?) throws -> EvidenceWriter? {
+    /// `maxFiles` and `maxMiB` bound what it keeps (0 or nil: no bound).
+    static func openEvidence(_ directory: String?, maxFiles: Int? = nil, maxMiB: Int? = nil) throws -> EvidenceWriter? {
         guard let directory else { return nil }
         do {
-            return try EvidenceWriter(directory: directory)
+            return try EvidenceWriter(directory: directory, maxFiles: maxFiles.flatMap { $0 > 0 ? $0 : nil },
+                                      maxBytes: maxMiB.flatMap { $0 > 0 ? Int64($0) << 20 : nil })
         } catch {
             warn("\(directory): \(error)")
             throw ExitCode(2)

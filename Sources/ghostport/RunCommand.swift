@@ -125,6 +125,8 @@ struct RunCommand: ParsableCommand {
         if let bufferMib { settings.capture.bufferMiB = Int(bufferMib) }
         if let statsInterval { settings.stats.intervalSeconds = statsInterval }
         if let evidence = engineOptions.evidence { settings.outputs.evidence.directory = evidence }
+        if let maxFiles = engineOptions.evidenceMaxFiles { settings.outputs.evidence.maxFiles = maxFiles }
+        if let maxMiB = engineOptions.evidenceMaxMib { settings.outputs.evidence.maxMiB = maxMiB }
         return settings
     }
 
@@ -219,7 +221,8 @@ struct RunCommand: ParsableCommand {
             eveFile = nil
             fd = eve.enabled ? STDOUT_FILENO : open("/dev/null", O_WRONLY | O_CLOEXEC)
         }
-        let evidenceWriter = try EngineOptions.openEvidence(settings.outputs.evidence.directory)
+        let evidence = settings.outputs.evidence
+        let evidenceWriter = try EngineOptions.openEvidence(evidence.directory, maxFiles: evidence.maxFiles, maxMiB: evidence.maxMiB)
 
         var configuration = settings.engineConfiguration()
         engineOptions.apply(to: &configuration)

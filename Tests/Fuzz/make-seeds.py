@@ -176,6 +176,13 @@ def rules_seeds():
         'alert ip [10.0.0.0/8, ![10.1.0.0/16, [10.2.0.0/16]]] any -> ![1.0.0.0/8, 2.0.0.0/8] any (sid:11;)\n',
         'alert tcp any any -> any 65536 (sid:4294967296;)\nalert tcp [1.1.1.1 any -> any any (sid:12\n',
         'pass tcp any any -> any any (flags:!R; sid:13;)\nalert tcp 10.0.0.1-10.0.0.9 any -> any 0: (flow:stateless; sid:14;)\n',
+        'drop tcp any any -> any 571 (sid:15;)\nreject udp any any -> any 571 (sid:16;)\nrejectboth tcp any any -> any 1 (sid:17;)\n',
+        # threshold.config lines: fuzz-rules parses its input as one too.
+        'suppress gen_id 1, sig_id 15\nsuppress gen_id 1, sig_id 16, track by_src, ip [$HOME_NET, !10.1.1.1, 2001:db8::/32]\n'
+        'threshold gen_id 1, sig_id 15, type limit, track by_rule, count 1, seconds 60\n'
+        'event_filter gen_id 0, sig_id 0, type both, track by_both, count 2, seconds 9\n'
+        'rate_filter gen_id 1, sig_id 1, track by_src, count 1, seconds 1, new_action drop, timeout 5\n'
+        'suppress gen_id 1, sig_id 15, track by_either, ip [1.2.3.4\nalert tcp any any -> any 571 (sid:15;)\n',
     ]
     for text in edge_cases:
         write("rules", text.encode())

@@ -69,14 +69,18 @@ import TestSupport
         }
     }
 
-    /// A TrafficGen scenario with the shipped rules and anomaly records on: alerts, scans, flows, stats.
+    /// A TrafficGen scenario with the shipped rules, anomaly records and evidence files (under a
+    /// bound, so the stats count removals) on: alerts, scans, flows, stats.
     @Test(Prerequisite.trait(SchemaTests.jsonschemaUnmet))
     func generatedCaptureValidates() throws {
         try Prerequisite.require(Self.jsonschemaUnmet)
         let dir = try TempDirectory()
         let (capture, _) = try Repository.generate("schema", seed: 7, packets: 30_000, in: dir.path)
         let read = try GoldenRun.run(Tool.ghostport, ["read", "--rules", Repository.rules, "--anomalies", "--output", "eve.jsonl",
+                                                      "--evidence", "evidence", "--evidence-max-files", "5",
                                                       "--quiet", capture], in: dir.path)
+        let eve = try String(contentsOfFile: dir.file("eve.jsonl"), encoding: .utf8)
+        #expect(eve.contains("\"evidence\":\"evidence/flow-") && eve.range(of: #""evidence_removed":[1-9]"#, options: .regularExpression) != nil)
         #expect(read.status == 0, "ghostport read exited \(read.status): \(read.stderr)")
         let result = try validate([dir.file("eve.jsonl")], require: ["alert", "alert/scan", "flow", "stats"])
         #expect(result.status == 0, "schema violations:\n\(result.stdout)\(result.stderr)")

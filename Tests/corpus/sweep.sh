@@ -39,7 +39,7 @@ sweep_batch() {
         check "read" "$bin" read --quiet --no-progress --anomalies "$file" >>"$out/eve.jsonl.$tag"
         rm -rf "$out/evidence.$tag"
         check "read --per-packet" "$bin" read --quiet --no-progress --per-packet --anomalies \
-            --rules "$out/every.rules" --evidence "$out/evidence.$tag" "$file" >>"$out/eve.jsonl.$tag"
+            --rules "$out/every.rules" --evidence "$out/evidence.$tag" --evidence-max-files 8 "$file" >>"$out/eve.jsonl.$tag"
     done
 }
 export -f sweep_batch

@@ -18,6 +18,20 @@ public func fuzzRules(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     invariant(errors.isEmpty ? strictSet.count == ruleSet.count : strictSet.count == 0,
               "strict loading kept \(strictSet.count) rules with \(errors.count) errors")
 
+    // The same text as a threshold.config: every error names a line of it, applying it keeps
+    // every rule, and suppressions answer for every probe.
+    let (thresholds, thresholdErrors) = ThresholdConfig.parse(text, file: "fuzz.config")
+    let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    for error in thresholdErrors {
+        invariant(error.file == "fuzz.config" && error.line >= 1 && error.line <= lineCount && error.column == 0,
+                  "threshold error outside the text: \(error)")
+    }
+    let (applied, _) = thresholds.apply(to: ruleSet.rules)
+    invariant(applied.count == ruleSet.count, "applying thresholds changed the rule count")
+    for rule in applied where !rule.suppressions.isEmpty {
+        for facts in probes { _ = rule.isSuppressed(ipVersion: facts.ipVersion, src: facts.src, dst: facts.dst) }
+    }
+
     var matches = RuleMatches()
     for facts in probes {
         ruleSet.match(facts, into: &matches)
