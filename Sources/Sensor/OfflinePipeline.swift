@@ -56,7 +56,7 @@ public enum OfflinePipeline {
     /// the final stats of a shorter run. `progress`, when given, is called every
     /// `progressInterval` from a thread of its own, whatever the packets are doing (a quiet pipe
     /// included), and not after `run` returns.
-    public static func run(inputs: [String], engine: Engine, signals: SignalWatcher? = nil,
+    public static func run(inputs: [String], engine: Engine, signals: SignalWatcher? = nil, filter: String? = nil,
                            progressInterval: Duration = .milliseconds(250),
                            progress: (@Sendable (Progress) -> Void)? = nil) -> Outcome {
         let ends = PacketRing.make(capacity: ringCapacity, slotSize: slotSize)
@@ -69,7 +69,7 @@ public enum OfflinePipeline {
         engine.sourceNames = inputs
 
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, producer: producerBox, shared: shared,
+        let context = Unmanaged.passRetained(ReaderContext(inputs: inputs, filter: filter, producer: producerBox, shared: shared,
                                                            prefilter: engine.makePrefilter(), signals: signals))
         let created = pthread_create(&thread, nil, { raw in
             let context = Unmanaged<ReaderContext>.fromOpaque(raw!).takeRetainedValue()
@@ -191,15 +191,18 @@ public enum OfflinePipeline {
     /// The reader thread's work: every input in order, every packet into the ring.
     final class ReaderContext: Sendable {
         let inputs: [String]
+        /// A BPF expression (tcpdump's syntax) packets must pass, as `tcpdump -r FILE EXPR`.
+        let filter: String?
         let producer: Handoff<PacketProducer>
         let shared: Shared
         let prefilter: Prefilter
         let signals: SignalWatcher?
 
-        init(inputs: [String], producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter,
+        init(inputs: [String], filter: String?, producer: Handoff<PacketProducer>, shared: Shared, prefilter: Prefilter,
              signals: SignalWatcher?) {
             self.signals = signals
             self.inputs = inputs
+            self.filter = filter
             self.producer = producer
             self.shared = shared
             self.prefilter = prefilter
@@ -226,6 +229,17 @@ public enum OfflinePipeline {
                     problems.append(error.description)
                     continue
                 }
+                // Compiled for each file's link type, as tcpdump does; a packet it refuses is
+                // read (and counted for progress) but goes no further.
+                var program: BPFProgram?
+                if let filter {
+                    do {
+                        program = try BPFProgram.compile(filter, linkType: capture.linkType)
+                    } catch {
+                        problems.append("\(path): \(error.reason)")
+                        continue
+                    }
+                }
                 filesRead += 1
                 let linkType = capture.linkType.rawValue
                 // A pipe can go quiet between packets: publish each at once, so none waits unseen
@@ -239,6 +253,12 @@ public enum OfflinePipeline {
                         break
                     }
                     let timestamp = record.timestamp
+                    if let program, !program.accepts(record.bytes, originalLength: record.originalLength) {
+                        if publishEach || sequence & 0x3F == 0 {
+                            shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
+                        }
+                        continue
+                    }
                     guard prefilter.admits(record.bytes, linkType: capture.linkType, originalLength: record.originalLength) else {
                         // Once a second of packet time, tell the engine so idle flows time out.
                         if timestamp &- lastSent >= 1_000_000_000 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Config
 import Detect
 import Output
 import Platform
@@ -41,6 +42,14 @@ struct ReadCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "A progress bar on standard error when it is a terminal.")
     var progress = true
 
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "A sensor's YAML configuration to reuse: its rules, variables, threshold file, flow, scan and decoder settings, and its capture filter.",
+        discussion: "Options given here override it. Its alert limits are not used (read writes every alert unless --alert-limit-* says otherwise), nor its outputs."))
+    var config: String?
+
+    @Option(help: "Read only the packets this BPF expression (tcpdump's syntax) keeps, as tcpdump -r FILE EXPR.")
+    var bpf: String?
+
     @Flag(name: .shortAndLong, help: "No summary table on standard error.")
     var quiet = false
 
@@ -58,9 +67,38 @@ struct ReadCommand: ParsableCommand {
         // SIGHUP too: a read whose terminal went away stops as cleanly as one asked to.
         let signals = SignalWatcher(stopOn: [SIGINT, SIGTERM, SIGHUP], watchesHangups: false, watchesStatsRequests: false)
         SignalWatcher.unblock([SIGUSR1])
+        var ruleOptions = self.ruleOptions
+        var configuration = engineOptions.configuration()
+        var recordSettings = engineOptions.recordSettings()
+        var filter = bpf
+        if let config {
+            // A sensor's settings, with this command line's on top.
+            let (settings, errors) = SensorConfig.check(path: config)
+            for error in errors { warn(error.description) }
+            if !errors.isEmpty { throw ExitCode(2) }
+            if ruleOptions.paths.isEmpty { ruleOptions.paths = settings.rules.paths }
+            ruleOptions.variables = settings.rules.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                + ruleOptions.variables
+            if settings.rules.strict { ruleOptions.strict = true }
+            if ruleOptions.thresholdFile == nil { ruleOptions.thresholdFile = settings.detect.thresholdFile }
+            configuration = settings.engineConfiguration()
+            configuration.alertLimits = EngineConfiguration().alertLimits
+            engineOptions.apply(to: &configuration)
+            recordSettings = settings.recordSettings()
+            recordSettings.interface = nil  // read's records carry pcap_filename, not an interface
+            engineOptions.apply(to: &recordSettings)
+            if filter == nil { filter = settings.capture.bpf }
+        }
+        if let filter {
+            do {
+                _ = try BPFProgram.compile(filter, linkType: .ethernet)
+            } catch {
+                warn(error.reason)
+                throw ExitCode(2)
+            }
+        }
         ruleOptions.warnWritableByOthers()
         let ruleSet = try ruleOptions.load()
-        var configuration = engineOptions.configuration()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
         configuration.countsClients = !quiet  // for the summary's top clients
 
@@ -82,13 +120,14 @@ struct ReadCommand: ParsableCommand {
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence, maxFiles: engineOptions.evidenceMaxFiles,
                                                             maxMiB: engineOptions.evidenceMaxMib)
         let sink = EVEOutput(fd: fd)
-        let records = EVERecords(output: sink, settings: engineOptions.recordSettings(), evidence: evidenceWriter)
+        let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
         if let bar { draw = { bar.draw($0) } }
-        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals, progress: draw)
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals, filter: filter,
+                                          progress: draw)
         bar?.finish()
         engine.finish()
         for problem in outcome.problems {

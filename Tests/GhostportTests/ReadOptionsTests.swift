@@ -88,6 +88,67 @@ struct ReadOptionsTests {
         #expect(strict.status == 2)
     }
 
+    @Test("--bpf EXPR reads only what tcpdump -r FILE EXPR shows", Prerequisite.trait(Prerequisite.tools("tcpdump")))
+    func bpf() throws {
+        try Prerequisite.require(Prerequisite.tools("tcpdump"))
+        for expression in ["udp", "tcp port 571", "ip6", "vlan"] {
+            let tcpdump = try Tool.run(Prerequisite.which("tcpdump")!, ["-n", "-r", Self.demo, expression])
+            #expect(tcpdump.status == 0, "\(tcpdump.stderr)")
+            let read = try Tool.ghostport(["read", "--quiet", "--bpf", expression, Self.demo])
+            #expect(read.status == 0, "\(read.stderr)")
+            let stats = try #require(read.lines.last { $0.contains("\"event_type\":\"stats\"") })
+            #expect(stats.contains("\"decoder\":{\"pkts\":\(tcpdump.lines.count),"), "\(expression): \(tcpdump.lines.count) packets by tcpdump; \(stats)")
+        }
+        let bad = try Tool.ghostport(["read", "--quiet", "--bpf", "tcp port", Self.demo])
+        #expect(bad.status == 2 && bad.stdout.isEmpty)
+        #expect(bad.errorLines == ["ghostport: bad filter 'tcp port': can't parse filter expression: syntax error"])
+    }
+
+    @Test("--config reuses a sensor's rules, variables, threshold file and capture filter")
+    func config() throws {
+        let dir = try TempDirectory()
+        let rules = dir.file("local.rules")
+        try """
+            alert udp $HOME_NET any -> any 571 (msg:"from home"; sid:30; rev:1;)
+            alert tcp any any -> any 571 (msg:"tcp"; sid:31; rev:1;)
+
+            """.write(toFile: rules, atomically: false, encoding: .utf8)
+        try "suppress gen_id 1, sig_id 30, track by_src, ip 10.1.2.4\n".write(toFile: dir.file("threshold.config"), atomically: false, encoding: .utf8)
+        let config = dir.file("sensor.yaml")
+        try """
+            rules:
+              paths: [\(rules)]
+              vars:
+                HOME_NET: "[10.1.2.0/24]"
+            capture:
+              bpf: "udp"
+            detect:
+              threshold_file: \(dir.file("threshold.config"))
+            alerts:
+              per_source: 1
+
+            """.write(toFile: config, atomically: false, encoding: .utf8)
+        func udp(_ src: String, _ sport: UInt16 = 5353) -> [UInt8] {
+            Packet.ethernet(Network.ipv4(src: src, dst: "192.168.4.20", .udp(sport: sport, dport: 571)))
+        }
+        let capture = try dir.write("c.pcap", CaptureFile(frames: [udp("10.1.2.3"), udp("10.1.2.3", 5354), udp("10.1.2.4"),
+                                                                 udp("10.1.2.5"), udp("10.9.9.9"), Packet.ethernet(Sample.probe)]))
+        let result = try Tool.ghostport(["read", "--quiet", "--config", config, capture])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = result.lines.filter { $0.contains("\"event_type\":\"alert\"") }
+        // HOME_NET from the config (not 10.9.9.9); 10.1.2.4 suppressed by its threshold file; the
+        // TCP probe filtered out by its bpf; its per-source limit of 1 not applied (two from 10.1.2.3).
+        #expect(alerts.count == 3 && alerts.allSatisfy { $0.contains("\"signature_id\":30,") }, "\(alerts)")
+        #expect(alerts.contains { $0.contains("\"src_ip\":\"10.1.2.3\"") } && alerts.contains { $0.contains("\"src_ip\":\"10.1.2.5\"") })
+        // The command line wins: --bpf replaces the config's filter.
+        let tcp = try Tool.ghostport(["read", "--quiet", "--config", config, "--bpf", "tcp", capture])
+        #expect(tcp.lines.filter { $0.contains("\"event_type\":\"alert\"") }.map { $0.contains("\"signature_id\":31,") } == [true])
+        let broken = dir.file("broken.yaml")
+        try "capture:\n  snaplen: 20\n".write(toFile: broken, atomically: false, encoding: .utf8)
+        let bad = try Tool.ghostport(["read", "--quiet", "--config", broken, capture])
+        #expect(bad.status == 2 && bad.errorLines.count == 1 && bad.stderr.hasPrefix("ghostport: \(broken):2: capture.snaplen:"), "\(bad.stderr)")
+    }
+
     @Test("--version names the release, libpcap and the compiler")
     func version() throws {
         let result = try Tool.ghostport(["--version"])
