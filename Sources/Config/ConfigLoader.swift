@@ -194,7 +194,7 @@ struct ConfigReader {
     mutating func read(_ root: Node, into config: inout SensorConfig) {
         guard let top = mapping(root, key: nil, known: [
             "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
-            "decoder", "detect",
+            "decoder", "detect", "logging",
         ]) else { return }
         if let node = top["interface"] {
             if let name = string(node, "interface") {
@@ -223,6 +223,14 @@ struct ConfigReader {
         if let node = top["scan"] { readScan(node, into: &config.scan) }
         if let node = top["alerts"] { readAlerts(node, into: &config.alerts) }
         if let node = top["decoder"] { readDecoder(node, into: &config.decoder) }
+        if let node = top["logging"], let map = mapping(node, key: "logging", known: ["level"]),
+           let levelNode = map["level"], let text = string(levelNode, "logging.level") {
+            if let level = LogLevel(name: text) {
+                config.logLevel = level
+            } else {
+                fail(levelNode, "logging.level", "must be error, warning, notice, info or debug, got '\(text)'")
+            }
+        }
         if let node = top["detect"], let map = mapping(node, key: "detect", known: ["threshold_file"]),
            let file = map["threshold_file"], !isNull(file), let path = string(file, "detect.threshold_file") {
             config.detect.thresholdFile = path

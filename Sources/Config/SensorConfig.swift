@@ -2,6 +2,7 @@ import Detect
 import Flow
 import KernelFilter
 import Output
+import Platform
 import Wire
 
 #if canImport(Glibc)
@@ -30,6 +31,8 @@ public struct SensorConfig: Sendable, Equatable {
     public var user = "ghostport"
     /// `allow_root`: keep running as root when `user` cannot be switched to. Off: refuse.
     public var allowRoot = false
+    /// `logging.level`: the least important of the sensor's own log lines written.
+    public var logLevel = LogLevel.info
     /// `flow`
     public var flow = FlowSettings()
     /// `scan`

@@ -63,14 +63,14 @@ public final class LiveSensor {
     private let settings: Settings
     private let signals: SignalWatcher
     private let notifier: SystemdNotifier
-    private let log: @Sendable (String) -> Void
+    private let log: @Sendable (LogLevel, String) -> Void
     private let hooks: Hooks
     private var capture: LiveCapture?
 
     /// `capture` was opened by the caller (before dropping privileges).
     /// `records` is the engine's sink: the sensor watches its health and flushes it.
     public init(engine: Engine, records: EVERecords, capture: LiveCapture, settings: Settings, signals: SignalWatcher,
-                notifier: SystemdNotifier, hooks: Hooks, log: @escaping @Sendable (String) -> Void) {
+                notifier: SystemdNotifier, hooks: Hooks, log: @escaping @Sendable (LogLevel, String) -> Void) {
         self.engine = engine
         self.records = records
         self.capture = capture
@@ -97,7 +97,7 @@ public final class LiveSensor {
             snaplen: settings.capture.snaplen,
             user: settings.capture.filter.flatMap { $0.isEmpty ? nil : try? capture.compile($0) })
         let kernelPlan = kernelFilter.plan(rules: engine.rules)
-        log(kernelFilter.install(kernelPlan, on: capture))
+        log(.info, kernelFilter.install(kernelPlan, on: capture))
         let shared = LiveShared(prefilter: engine.makePrefilter(), kernelPlan: kernelPlan)
         let reader = CaptureThread(capture: Handoff(CaptureBox(capture)), options: settings.capture,
                                    kernelFilter: kernelFilter, producer: producer, shared: shared, signals: signals,
@@ -116,7 +116,7 @@ public final class LiveSensor {
         var nextWatchdog = notifier.watchdogInterval.map { started + .nanoseconds($0 / 2) }
         var nextStatus = started + .seconds(5)
         notifier.send("READY=1\nSTATUS=capturing on \(interface)")
-        log("capturing on \(interface) (\(capture.linkTypeName)), \(engine.rules.count) rules, \(engine.watchlist.count) watched ports")
+        log(.notice, "capturing on \(interface) (\(capture.linkTypeName)), \(engine.rules.count) rules, \(engine.watchlist.count) watched ports")
 
         func refreshExtra() {
             let counters = shared.snapshot()
@@ -148,16 +148,16 @@ public final class LiveSensor {
                 // Say so once when writing starts failing and once when it works again.
                 let sink = records.output
                 if let check = hooks.checkOutput {
-                    if let message = check(sink) { log(message) }
+                    if let message = check(sink) { log(.warning, message) }
                 } else if sink.failing != outputFailing {
                     outputFailing = sink.failing
                     if outputFailing {
-                        log("EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
+                        log(.error, "EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
                     } else {
-                        log("EVE output: writing again; \(sink.lost) records lost in all")
+                        log(.notice, "EVE output: writing again; \(sink.lost) records lost in all")
                     }
                 }
-                if let transition = records.syslog?.takeTransition() { log(transition.description) }
+                if let transition = records.syslog?.takeTransition() { log(.warning, transition.description) }
             }
             if let due = nextWatchdog, now >= due, let interval = notifier.watchdogInterval {
                 // Pinged from this thread: a wedged engine stops the pings and systemd restarts it.
@@ -180,7 +180,7 @@ public final class LiveSensor {
             if signals.stopRequested && !draining {
                 draining = true
                 notifier.send("STOPPING=1")
-                log("stopping: draining the ring")
+                log(.notice, "stopping: draining the ring")
             }
             if count == 0 {
                 if consumer.waitForPackets(timeout: .milliseconds(100)) == .closedAndDrained { break }
@@ -192,14 +192,14 @@ public final class LiveSensor {
         engine.finish(reason: "shutdown", at: Self.wallClock())
         hooks.afterStats(engine.statistics)
         let totals = engine.totals
-        log("stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.capture.kernelDrops ?? 0), ring drops \(engine.capture.ringDrops)")
+        log(.notice, "stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.capture.kernelDrops ?? 0), ring drops \(engine.capture.ringDrops)")
     }
 
     /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;
     /// a ruleset that fails to load leaves the old one in place.
     private func hangup(shared: LiveShared, kernelFilter: KernelFilterInstaller) {
         notifier.send("RELOADING=1")
-        for message in hooks.reopenOutputs() { log(message) }
+        for message in hooks.reopenOutputs() { log(.notice, message) }
         switch hooks.reloadRules() {
         case .success(let rules):
             engine.replaceRules(rules)
@@ -210,14 +210,14 @@ public final class LiveSensor {
                 let reload = shared.nextKernelReload()
                 detachThread { shared.publish(kernelPlan: kernelFilter.plan(rules: rules), reload: reload) }
             }
-            log("rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
+            log(.notice, "rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
         case .failure(let failure):
             // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
             if failure.messages.count == 1 {
-                log("rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
+                log(.error, "rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
             } else {
-                for message in failure.messages { log(message) }
-                log("rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
+                for message in failure.messages { log(.error, message) }
+                log(.error, "rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
             }
         }
         notifier.send("READY=1")
@@ -299,11 +299,11 @@ final class CaptureThread: Sendable {
     private let producerBox: Handoff<PacketProducer>
     private let shared: LiveShared
     private let signals: SignalWatcher
-    private let log: @Sendable (String) -> Void
+    private let log: @Sendable (LogLevel, String) -> Void
 
     init(capture: Handoff<CaptureBox>, options: LiveOptions, kernelFilter: KernelFilterInstaller,
          producer: Handoff<PacketProducer>, shared: LiveShared, signals: SignalWatcher,
-         log: @escaping @Sendable (String) -> Void) {
+         log: @escaping @Sendable (LogLevel, String) -> Void) {
         self.captureBox = capture
         self.options = options
         self.kernelFilter = kernelFilter
@@ -369,7 +369,7 @@ final class CaptureThread: Sendable {
                     received.restart()
                     dropped.restart()
                     interfaceDropped.restart()
-                    log("capture on \(interface) recovered")
+                    log(.notice, "capture on \(interface) recovered")
                 }
                 continue
             }
@@ -380,9 +380,9 @@ final class CaptureThread: Sendable {
                 }
                 if let plan = shared.takeKernelPlan() {
                     if kernelFilter.installsSameProgram(plan, as: kernelPlan) {
-                        log("reload: kernel filter unchanged")
+                        log(.info, "reload: kernel filter unchanged")
                     } else {
-                        log("reload: " + kernelFilter.install(plan, on: current))
+                        log(.info, "reload: " + kernelFilter.install(plan, on: current))
                     }
                     kernelPlan = plan
                 }
@@ -402,7 +402,7 @@ final class CaptureThread: Sendable {
                 publish(current)
             case .failed(let reason):
                 publish(current)
-                log("capture on \(interface) failed: \(reason); retrying")
+                log(.error, "capture on \(interface) failed: \(reason); retrying")
                 capture = nil
             }
         }
@@ -454,7 +454,7 @@ final class CaptureThread: Sendable {
             } catch {
                 if error.description != lastReason {
                     lastReason = error.description
-                    log("capture: \(error.description); retrying")
+                    log(.error, "capture: \(error.description); retrying")
                 }
                 delay = min(delay * 2, 5_000_000_000)
             }

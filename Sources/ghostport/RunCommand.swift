@@ -79,6 +79,13 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
+    @Option(help: ArgumentHelp("The least important log line written: error, warning, notice, info or debug (default: the config's logging.level, info).",
+                               valueName: "level"))
+    var logLevel: LogLevel?
+
+    @Flag(name: .shortAndLong, help: "Log at debug level (as --log-level debug).")
+    var verbose = false
+
     @Flag(name: [.customLong("check-config"), .customShort("T")], help: ArgumentHelp(
         "Check everything the sensor needs, then exit: 0 when all is well, 2 with one line per problem.",
         discussion: """
@@ -144,6 +151,10 @@ struct RunCommand: ParsableCommand {
         // the rules load is kept for later.
         let signals = SignalWatcher()
         let settings = try settings()
+        // The sensor's own lines: with the time and level, or journald's way; a check is plain.
+        if !checkConfig {
+            Log.configure(threshold: logLevel ?? (verbose ? .debug : settings.logLevel), style: Log.serviceStyle)
+        }
         let ruleOptions = ruleOptions(settings)
         // Nothing that others could change is loaded: they could silence rules or forge alerts.
         let trust = FileTrust.sensor(user: settings.user)
@@ -181,6 +192,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in capture.warnings { warn("\(capture.interface): \(warning)") }
+        Log.write(.debug, "capture: snaplen \(options.snaplen), buffer \(options.bufferBytes >> 20) MiB, promiscuous \(options.promiscuous), immediate \(options.immediate)")
 
         // Drop root before the first packet is read, as tcpdump -Z does.
         if Privileges.isRoot {
@@ -268,7 +280,7 @@ struct RunCommand: ParsableCommand {
                 { sink in file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description }
             }
         )
-        let log: @Sendable (String) -> Void = { message in warn(message) }
+        let log: @Sendable (LogLevel, String) -> Void = { level, message in Log.write(level, message) }
         let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
                                 notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()

@@ -113,7 +113,7 @@ grep -q '^RestartPreventExitStatus=2$' /usr/lib/systemd/system/ghostport.service
 start_sensor
 dpkg -r ghostport
 wait "$sensor" || fail "the sensor stopped by removal exited $?"
-grep -q '^ghostport: stopped: ' "$work/run.out" || { cat "$work/run.out"; fail "the sensor did not drain and stop on removal"; }
+grep -q 'ghostport: stopped: ' "$work/run.out" || { cat "$work/run.out"; fail "the sensor did not drain and stop on removal"; }
 if pgrep -x ghostport; then fail "a ghostport process outlived the package"; fi
 left="$(dpkg -L ghostport 2>/dev/null | grep -v -e '^/etc/ghostport' -e '^/etc/logrotate.d' | while read -r p; do [ -f "$p" ] && echo "$p"; done || true)"
 [ -z "$left" ] || fail "removal left: $left"
