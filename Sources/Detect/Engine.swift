@@ -204,6 +204,7 @@ public final class Engine {
         flows.update(handle, with: packet, toServer: toServer, timestamp: timestamp, length: originalLength)
         if isNew {
             stats.flowsSeen &+= 1
+            flows[handle].source = UInt16(clamping: origin.source)
             let serverPort = toServer ? packet.dport : packet.sport
             if packet.hasPorts && watchlist.isWatched(port: serverPort, proto: packet.proto) {
                 startWatching(handle, port: serverPort, toServer: toServer, bytes: bytes, timestamp: timestamp, origin: origin)
@@ -422,7 +423,7 @@ public final class Engine {
 
     private func flowEnded(_ flow: Flow, reason: StaticString, time: Int64) {
         guard flowEndedNeedsRecord(flow) else { return }
-        records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow)
+        records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow, sources: sourceNames)
         if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
     }
 

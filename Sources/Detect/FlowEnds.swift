@@ -8,7 +8,8 @@ extension Engine {
         var batch: [Flow] = []
         batch.reserveCapacity(Self.flowRecordBatch)
         func writeBatch() {
-            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow) }
+            batch.withUnsafeBufferPointer { records.flowsEnded($0, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow,
+                                                                 sources: sourceNames) }
             batch.removeAll(keepingCapacity: true)
         }
         flows.drain { flow in

@@ -17,11 +17,13 @@ public protocol RecordSink: AnyObject {
     func anomaly(_ event: DecodeEvent, packet: DecodedPacket, context: PacketContext)
     /// A flow that ended (timed out, pushed out, or at shutdown) at `time` and gets a record: it
     /// was watched or alerted.
-    /// `tunnels` holds the tunnel of each tunneled flow that gets a record, by `Flow.eveFlowID`.
-    func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist, tunnels: [UInt64: TunnelInfo])
+    /// `tunnels` holds the tunnel of each tunneled flow that gets a record, by `Flow.eveFlowID`;
+    /// `sources` the input files, by `Flow.source` (empty live).
+    func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist, tunnels: [UInt64: TunnelInfo],
+                   sources: [String])
     /// Many flows that ended at once (shutdown), in order: a sink may write them on more than one thread.
     func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist,
-                    tunnels: [UInt64: TunnelInfo])
+                    tunnels: [UInt64: TunnelInfo], sources: [String])
     /// A stats record (periodic, on request, and the last one).
     func stats(_ stats: SensorStats, timestamp: Int64)
     /// Hands buffered records to the file or socket now.

@@ -79,6 +79,8 @@ public struct Flow: Sendable {
     public internal(set) var spokeToClient = false
     /// The timeout list the flow is on (it fits in padding before `alerted`).
     var listedClass: UInt8 = 0
+    /// Which input its first packet came from (`read`'s files, for `pcap_filename`); in padding too.
+    public var source: UInt16 = 0
 
     public var alerted = AlertedSids()
 

@@ -218,8 +218,8 @@ public final class EVERecords: RecordSink {
     }
 
     public func flowEnded(_ flow: Flow, reason: StaticString, time: Int64, watchlist: Watchlist,
-                          tunnels: [UInt64: TunnelInfo]) {
-        let format = flowRecordFormat(watchlist, tunnels)
+                          tunnels: [UInt64: TunnelInfo], sources: [String]) {
+        let format = flowRecordFormat(watchlist, tunnels, sources)
         output.record { out in format.write(flow, reason: reason, time: time, into: &out) }
     }
 
@@ -228,8 +228,8 @@ public final class EVERecords: RecordSink {
     /// helper's records cost about a third more (it reads flows this thread just walked, from
     /// the other core's cache); measured, an even split finishes first.
     public func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist,
-                           tunnels: [UInt64: TunnelInfo]) {
-        let format = flowRecordFormat(watchlist, tunnels)
+                           tunnels: [UInt64: TunnelInfo], sources: [String]) {
+        let format = flowRecordFormat(watchlist, tunnels, sources)
         if flows.count < max(2, settings.parallelFlowRecords) {
             for flow in flows { output.record { out in format.write(flow, reason: reason, time: time, into: &out) } }
             return
@@ -245,9 +245,9 @@ public final class EVERecords: RecordSink {
         helperOutput.discard()
     }
 
-    private func flowRecordFormat(_ watchlist: Watchlist, _ tunnels: [UInt64: TunnelInfo]) -> FlowRecordFormat {
+    private func flowRecordFormat(_ watchlist: Watchlist, _ tunnels: [UInt64: TunnelInfo], _ sources: [String]) -> FlowRecordFormat {
         FlowRecordFormat(interface: settings.interface, communityIDSeed: settings.communityIDSeed, watchlist: watchlist,
-                         tunnels: tunnels)
+                         tunnels: tunnels, sourceNames: sources)
     }
 
     public func stats(_ stats: SensorStats, timestamp: Int64) {

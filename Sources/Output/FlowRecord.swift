@@ -11,6 +11,8 @@ struct FlowRecordFormat: Sendable {
     var watchlist: Watchlist
     /// Tunnels of tunneled flows, by flow id.
     var tunnels: [UInt64: TunnelInfo]
+    /// `read`'s input files: a flow's `pcap_filename` is the one its first packet came from.
+    var sourceNames: [String] = []
 
     /// The flow's EVE `flow` record, newline included. `time` is when the flow ended (its
     /// timeout, eviction or the shutdown, on the packet clock offline): the record's timestamp, as
@@ -34,6 +36,9 @@ struct FlowRecordFormat: Sendable {
         let verdict = Verdict(rawValue: flow.verdict) ?? .none
         EVE.open(head, eventType: "flow", into: &out)
         EVEOutput.appendCommunityID(into: &out) { CommunityID.write(seed: communityIDSeed, flow: flow, into: $0) }
+        if Int(flow.source) < sourceNames.count {
+            EVE.appendField("pcap_filename", string: sourceNames[Int(flow.source)], into: &out)
+        }
         EVEOutput.appendFlowCounters(flow, end: true, into: &out)
         let isTCP = flow.key.proto == IPProtocol.tcp
         out.append(",\"state\":\"")
