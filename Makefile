@@ -36,8 +36,12 @@ GENERATED = $(SCRATCH)/generated
 
 all: build
 
+# The commit goes into --version: the short hash, with -dirty for uncommitted changes.
+COMMIT := $(shell git describe --always --dirty --abbrev=12 2>/dev/null)
+COMMIT_FLAGS := $(if $(COMMIT),-Xcc -DGHOSTPORT_COMMIT='"$(COMMIT)"')
+
 build:
-	$(SWIFT) build -c release --product ghostport --scratch-path $(SCRATCH) $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c release --product ghostport --scratch-path $(SCRATCH) $(SWIFT_BUILD_FLAGS) $(COMMIT_FLAGS)
 
 # Man pages from the command-line definitions (swift-argument-parser's manual generator, run on
 # the binary just built; dated by the last commit so that a rebuild is byte for byte the same)
@@ -45,7 +49,7 @@ build:
 MANDATE := $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 docs: build
 	rm -rf $(GENERATED) && mkdir -p $(GENERATED)/man $(GENERATED)/completions
-	$(SWIFT) build -c release --product generate-manual --scratch-path $(SCRATCH) $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c release --product generate-manual --scratch-path $(SCRATCH) $(SWIFT_BUILD_FLAGS) $(COMMIT_FLAGS)
 	$(SCRATCH)/release/generate-manual $(BINARY) --multi-page --date $(MANDATE) \
 	    --authors 'ghostport developers' --output-directory $(GENERATED)/man
 	test -f $(GENERATED)/man/ghostport.1

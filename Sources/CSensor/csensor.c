@@ -34,3 +34,11 @@ unsigned long long gp_effective_capabilities(void) {
 int gp_no_new_privileges(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
+
+const char *gp_build_commit(void) {
+#ifdef GHOSTPORT_COMMIT
+    return GHOSTPORT_COMMIT;
+#else
+    return 0;
+#endif
+}

@@ -38,7 +38,8 @@ if ldd /usr/bin/ghostport | grep -q -i swift; then fail "the packaged binary lin
 man -w ghostport | grep -q '^/usr/share/man/man1/ghostport.1.gz$' || fail "man ghostport is not found"
 man -w ghostport.read >/dev/null || fail "man ghostport.read is not found"
 systemd-analyze verify /usr/lib/systemd/system/ghostport.service
-/usr/bin/ghostport --version | grep -q '^ghostport [0-9]' || fail "--version: $(/usr/bin/ghostport --version)"
+/usr/bin/ghostport --version | grep -qE '^ghostport [0-9.]+ \(commit [0-9a-f]{12}(-dirty)?; libpcap version' \
+    || fail "--version: $(/usr/bin/ghostport --version)"
 
 # From /, far from the source tree: the shipped rules are found under /usr/share/ghostport.
 cd /

@@ -84,6 +84,13 @@ for _ in $(seq 1 300); do
 done
 inside journalctl -t ghostport --no-pager -o cat | grep -q '"src_port":40300' || fail "no alert reached syslog (journald)"
 
+# The sensor's lines reach the journal with their priority: notice and above without the info ones.
+inside journalctl -u ghostport -p notice -o cat --no-pager | grep -q 'capturing on lo' || fail "no notice-level start line in the journal"
+if inside journalctl -u ghostport -p notice -o cat --no-pager | grep -q 'kernel filter:'; then
+    fail "an info line (kernel filter) came out at notice priority"
+fi
+inside journalctl -u ghostport -p info -o cat --no-pager | grep -q '^ghostport: kernel filter:' || fail "no info line, or a timestamp in it, in the journal"
+
 # Rotation and reload, as logrotate does it.
 inside mv /var/log/ghostport/eve.json /var/log/ghostport/eve.json.1
 inside systemctl reload ghostport

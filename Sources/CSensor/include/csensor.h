@@ -19,3 +19,7 @@ unsigned long long gp_effective_capabilities(void);
 int gp_no_new_privileges(void);
 
 #endif
+
+/* The commit the binary was built from, when the build said (`make` passes
+ * -Xcc -DGHOSTPORT_COMMIT='"<hash>"'), else NULL. */
+const char *gp_build_commit(void);
