@@ -34,7 +34,7 @@ getent passwd ghostport >/dev/null || fail "installing did not create the ghostp
 [ "$(stat -c %U:%G:%a /var/log/ghostport)" = ghostport:ghostport:750 ] || fail "/var/log/ghostport: $(stat -c %U:%G:%a /var/log/ghostport)"
 [ "$(stat -c %G:%a /etc/ghostport/ghostport.yaml)" = ghostport:640 ] || fail "/etc/ghostport/ghostport.yaml: $(stat -c %G:%a /etc/ghostport/ghostport.yaml)"
 # The Swift runtime is linked in: nothing of the toolchain is needed.
-if ldd /usr/bin/ghostport | grep -q -i swift; then fail "the packaged binary links a Swift library"; fi
+if grep -q -i swift <<<"$(ldd /usr/bin/ghostport)"; then fail "the packaged binary links a Swift library"; fi
 man -w ghostport | grep -q '^/usr/share/man/man1/ghostport.1.gz$' || fail "man ghostport is not found"
 man -w ghostport.read >/dev/null || fail "man ghostport.read is not found"
 systemd-analyze verify /usr/lib/systemd/system/ghostport.service

@@ -55,6 +55,7 @@ case "$state" in running|degraded) ;; *) fail "the container's systemd is '$stat
 echo "container: systemd $(inside systemctl --version | head -1 | cut -d' ' -f2), $state"
 
 cp "$deb" "$root/root/ghostport.deb"
+inside dpkg -P ghostport >/dev/null 2>&1 || true  # a reused root from an earlier run
 inside dpkg -i /root/ghostport.deb
 [ "$(inside systemctl is-enabled ghostport)" = enabled ] || fail "installing did not enable the unit"
 [ "$(inside systemctl is-active ghostport || true)" = inactive ] || fail "installing started the sensor before it was configured"
@@ -78,18 +79,20 @@ for _ in $(seq 1 300); do
 done
 alerts="$(inside sh -c 'grep -o "\"signature_id\":[0-9]*" /var/log/ghostport/eve.json | sort | tr "\n" " "')"
 [ "$alerts" = '"signature_id":9005710 "signature_id":9005712 "signature_id":9005716 ' ] || fail "alerts in eve.json: $alerts"
+# (The journal is read whole before grep looks: grep -q leaving early would fail the pipe.)
+journal() { inside journalctl --no-pager -o cat "$@"; }
 for _ in $(seq 1 300); do
-    inside journalctl -t ghostport --no-pager -o cat | grep -q '"src_port":40300' && break
+    grep -q '"src_port":40300' <<<"$(journal -t ghostport)" && break
     sleep 0.1
 done
-inside journalctl -t ghostport --no-pager -o cat | grep -q '"src_port":40300' || fail "no alert reached syslog (journald)"
+grep -q '"src_port":40300' <<<"$(journal -t ghostport)" || fail "no alert reached syslog (journald)"
 
 # The sensor's lines reach the journal with their priority: notice and above without the info ones.
-inside journalctl -u ghostport -p notice -o cat --no-pager | grep -q 'capturing on lo' || fail "no notice-level start line in the journal"
-if inside journalctl -u ghostport -p notice -o cat --no-pager | grep -q 'kernel filter:'; then
+grep -q 'capturing on lo' <<<"$(journal -u ghostport -p notice)" || fail "no notice-level start line in the journal"
+if grep -q 'kernel filter:' <<<"$(journal -u ghostport -p notice)"; then
     fail "an info line (kernel filter) came out at notice priority"
 fi
-inside journalctl -u ghostport -p info -o cat --no-pager | grep -q '^ghostport: kernel filter:' || fail "no info line, or a timestamp in it, in the journal"
+grep -q '^ghostport: kernel filter:' <<<"$(journal -u ghostport -p info)" || fail "no info line, or a timestamp in it, in the journal"
 
 # Rotation and reload, as logrotate does it.
 inside mv /var/log/ghostport/eve.json /var/log/ghostport/eve.json.1
