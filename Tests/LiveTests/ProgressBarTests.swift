@@ -49,9 +49,14 @@ import Glibc
         func redraws(_ text: String) -> [String] {
             text.split(separator: "\r").map(String.init).filter { $0.contains(" pkts") }
         }
-        // Two redraws saying 600 packets while no packet comes: the timer, not the packets.
-        let stalled = Live.wait(timeout: 60) { redraws(screen()).filter { $0.hasPrefix("600 pkts ") }.count >= 2 }
-        #expect(stalled, "no two redraws of 600 packets while the pipe was quiet: \(screen().debugDescription)")
+        // Redraws saying 600 packets while no packet comes: the timer, not the packets. The
+        // writer waits for this, so however slow the machine, the bar catches up: two redraws
+        // of 600 packets, and one with the 600 probes' alerts.
+        let stalled = Live.wait(timeout: 60) {
+            let waiting = redraws(screen()).filter { $0.hasPrefix("600 pkts ") }
+            return waiting.count >= 2 && waiting.contains { $0.contains(" 600 alerts") }
+        }
+        #expect(stalled, "no two redraws of 600 packets (one with 600 alerts) while the pipe was quiet: \(screen().debugDescription)")
         #expect(FileManager.default.createFile(atPath: go, contents: nil))
         #expect(reader.wait(timeout: 60) == 0, "\(reader.stderr) \(screen().debugDescription)")
 
