@@ -38,8 +38,13 @@ if grep -q -i swift <<<"$(ldd /usr/bin/ghostport)"; then fail "the packaged bina
 man -w ghostport | grep -q '^/usr/share/man/man1/ghostport.1.gz$' || fail "man ghostport is not found"
 man -w ghostport.read >/dev/null || fail "man ghostport.read is not found"
 systemd-analyze verify /usr/lib/systemd/system/ghostport.service
-/usr/bin/ghostport --version | grep -qE '^ghostport [0-9.]+ \(commit [0-9a-f]{12}(-dirty)?; libpcap version' \
-    || fail "--version: $(/usr/bin/ghostport --version)"
+# The commit is there when the tree is a git checkout (make asks git describe).
+if commit="$(git describe --always --dirty --abbrev=12 2>/dev/null)"; then
+    /usr/bin/ghostport --version | grep -qF "ghostport $(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/ghostport/Version.swift) (commit $commit; libpcap version" \
+        || fail "--version: $(/usr/bin/ghostport --version), expected commit $commit"
+else
+    /usr/bin/ghostport --version | grep -qE '^ghostport [0-9.]+ \(libpcap version' || fail "--version: $(/usr/bin/ghostport --version)"
+fi
 
 # From /, far from the source tree: the shipped rules are found under /usr/share/ghostport.
 cd /
