@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Wire", "Capture", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Wire", "Rules", "Capture", "Output", "Config", "ghostport", "TestSupport"],
                     path: "Tests/Robustness"),
-        .testTarget(name: "SensorTests", dependencies: ["Sensor"]),
+        .testTarget(name: "SensorTests", dependencies: ["Sensor", "TestSupport"]),
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),

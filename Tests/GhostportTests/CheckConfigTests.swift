@@ -124,7 +124,7 @@ struct CheckConfigTests {
         #expect(missing.status == 2)
         #expect(missing.errorLines.first == "ghostport: outputs.syslog.socket: \(socketPath): no such socket (is a syslog daemon running?)")
 
-        let server = try DatagramServer(path: socketPath)
+        let server = try #require(DatagramListener(socketPath))
         let served = try check()
         #expect(served.status == 0, "\(served.stderr)")
         server.close()  // the file stays, nobody behind it
@@ -184,24 +184,4 @@ struct CheckConfigTests {
             "ghostport: configuration: 1 problem",
         ])
     }
-}
-
-/// A Unix datagram socket bound at a path: a logger's socket, for as long as it is open.
-final class DatagramServer {
-    let fd: Int32
-
-    init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
-        }
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard fd >= 0, status == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    }
-
-    func close() { _ = Glibc.close(fd) }
 }

@@ -118,34 +118,6 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
 /// The logger's socket as a plain datagram socket the test binds, removes and binds again: no
 /// root, no daemon.
 @Suite struct SyslogSocketTests {
-    /// A datagram socket bound at `path`, reading without waiting.
-    final class Listener {
-        let fd: Int32
-        init(_ path: String) {
-            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
-            }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            precondition(bound == 0, "bind \(path): \(errno)")
-        }
-        deinit { close(fd) }
-
-        func messages() -> [String] {
-            var result: [String] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { return result }
-                result.append(String(decoding: buffer[..<n], as: UTF8.self))
-            }
-        }
-    }
-
     @Test func missingThenServedThenGoneThenServed() throws {
         let directory = try TempDirectory()
         let path = directory.file("log.sock")
@@ -157,27 +129,27 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
         #expect(output.dropped == 2 && output.sent == 0)
         #expect(output.takeTransition() == nil, "said once per outage")
 
-        var listener: Listener? = Listener(path)
+        var listener = try #require(DatagramListener(path))
         output.send(alert(priority: 1))
         #expect(output.sent == 1 && !output.isFailing)
         #expect(output.takeTransition() == .recovered(path: path, dropped: 2))
-        let received = listener?.messages() ?? []
+        let received = listener.messages()
         #expect(received.count == 1)
         // <PRI> is local5 (21) * 8 + alert (1); then the time, and ident[pid].
         #expect(received.first?.hasPrefix("<169>") == true, "\(received)")
         #expect(received.first?.contains(" gp-test[\(getpid())]: [1:9005710:1] GHOSTPORT probe") == true, "\(received)")
 
-        listener = nil  // closed, its socket file left behind: refused
+        listener.close()  // its socket file left behind, nobody serving it: refused
         output.send(alert())
         #expect(output.takeTransition() == .failing(path: path, errno: ECONNREFUSED))
         unlink(path)
         output.send(alert())
         #expect(output.takeTransition() == nil)
-        listener = Listener(path)
+        listener = try #require(DatagramListener(path))
         output.send(alert())
         #expect(output.takeTransition() == .recovered(path: path, dropped: 2))
         #expect(output.dropped == 4 && output.sent == 2)
-        #expect(listener?.messages().count == 1)
+        #expect(listener.messages().count == 1)
 
         #expect(SyslogOutput.Transition.failing(path: "/dev/log", errno: ENOENT).description
             == "syslog: /dev/log: No such file or directory; alerts to syslog are dropped and counted "
@@ -190,7 +162,7 @@ private func alert(msg: String = "GHOSTPORT probe to abandoned port 571/tcp (ude
     @Test func aFullQueueDropsWithoutBlocking() throws {
         let directory = try TempDirectory()
         let path = directory.file("log.sock")
-        let listener = Listener(path)
+        let listener = try #require(DatagramListener(path))
         let output = SyslogOutput(ident: "gp-test", socket: path)
         for _ in 0..<2000 { output.send(alert()) }
         #expect(output.sent > 0 && output.dropped > 0 && output.sent + output.dropped == 2000)

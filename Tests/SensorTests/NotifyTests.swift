@@ -1,6 +1,7 @@
 import Foundation
 import Sensor
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -23,25 +24,12 @@ import Glibc
     func sendsToTheSocket() throws {
         let path = NSTemporaryDirectory() + "gp-notify-\(getpid())-\(UInt32.random(in: 0 ... .max)).sock"
         defer { unlink(path) }
-        let receiver = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        try #require(receiver >= 0)
-        defer { close(receiver) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(receiver, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let receiver = try #require(DatagramListener(path))
 
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path])
         #expect(notifier.isActive)
         notifier.send("READY=1\nSTATUS=capturing on eth0")
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = buffer.withUnsafeMutableBytes { recv(receiver, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        #expect(count > 0 && String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "READY=1\nSTATUS=capturing on eth0")
+        #expect(receiver.messages() == ["READY=1\nSTATUS=capturing on eth0"])
         #expect(!SystemdNotifier(environment: [:]).isActive)
     }
 }
