@@ -79,18 +79,18 @@ start_sensor() {
         /usr/bin/ghostport run --config /etc/ghostport/ghostport.yaml -i lo --stats-interval 0 \
         > "$work/run.out" 2>&1 &
     sensor=$!
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 3000); do
         grep -q 'capturing on lo' "$work/run.out" && return 0
         kill -0 "$sensor" 2>/dev/null || { cat "$work/run.out"; fail "the sensor exited before capturing"; }
         sleep 0.1
     done
-    cat "$work/run.out"; fail "the sensor did not start capturing in 30 s"
+    cat "$work/run.out"; fail "the sensor did not start capturing in 300 s"
 }
 start_sensor
 /usr/bin/python3 -c "
 from scapy.all import IP, TCP, send
 send(IP(dst='127.0.0.1') / TCP(sport=40100, dport=571, flags='S'), verbose=0)"
-for _ in $(seq 1 300); do
+for _ in $(seq 1 3000); do
     grep -q '"signature_id":9005710' /var/log/ghostport/eve.json 2>/dev/null && break
     sleep 0.1
 done
