@@ -14,6 +14,9 @@ root="${2:-}"
 keep=1
 if [ -z "$root" ]; then
     root="$(mktemp -d /var/tmp/ghostport-systemd.XXXXXX)"
+    # mktemp's 0700 would be the container's / : nobody but root could reach a file (dbus-daemon,
+    # running as messagebus, then never starts and the boot never finishes).
+    chmod 0755 "$root"
     keep=0
 fi
 if [ ! -x "$root/usr/lib/systemd/systemd" ]; then
