@@ -252,11 +252,12 @@ public enum OfflinePipeline {
                         interrupted = true
                         break
                     }
+                    // Progress counts every packet read, whatever becomes of it below.
+                    if publishEach || sequence & 0x3F == 0 {
+                        shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
+                    }
                     let timestamp = record.timestamp
                     if let program, !program.accepts(record.bytes, originalLength: record.originalLength) {
-                        if publishEach || sequence & 0x3F == 0 {
-                            shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
-                        }
                         continue
                     }
                     guard prefilter.admits(record.bytes, linkType: capture.linkType, originalLength: record.originalLength) else {
@@ -267,9 +268,6 @@ public enum OfflinePipeline {
                                                             sourceIndex: UInt32(index), sequence: sequence)
                             producer.pushWaiting(header: tick, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
                             if publishEach { producer.flush() }
-                        }
-                        if publishEach || sequence & 0x3F == 0 {
-                            shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
                         }
                         continue
                     }
@@ -282,9 +280,6 @@ public enum OfflinePipeline {
                         flowHint: prefilter.flowHint, sourceHint: prefilter.sourceHint)
                     producer.pushWaiting(header: header, bytes: record.bytes)
                     if publishEach { producer.flush() }
-                    if publishEach || sequence & 0x3F == 0 {
-                        shared.publish(bytes: doneBytes + capture.bytesRead, packets: donePackets + sequence)
-                    }
                 }
                 doneBytes += capture.bytesRead
                 donePackets += UInt64(capture.packetsRead)
