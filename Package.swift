@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(name: "ghostport-bench",
                           dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect", "Output", "Ring", "TrafficGen",
                                          .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
-                          exclude: ["compare.sh", "idle.sh", "soak.sh", "wrap_tunnels.py"], swiftSettings: hotPath),
+                          exclude: ["compare.sh", "flood.sh", "idle.sh", "soak.sh", "wrap_tunnels.py"], swiftSettings: hotPath),
         // Packets, capture files and scenarios with their truth, for the tests and the benchmarks:
         // built from what it generates, depending on nothing of the sensor's.
         .target(name: "TrafficGen"),

@@ -231,9 +231,11 @@ struct ConfigReader {
                 fail(levelNode, "logging.level", "must be error, warning, notice, info or debug, got '\(text)'")
             }
         }
-        if let node = top["detect"], let map = mapping(node, key: "detect", known: ["threshold_file"]),
-           let file = map["threshold_file"], !isNull(file), let path = string(file, "detect.threshold_file") {
-            config.detect.thresholdFile = path
+        if let node = top["detect"], let map = mapping(node, key: "detect", known: ["threshold_file", "flood"]) {
+            if let file = map["threshold_file"], !isNull(file), let path = string(file, "detect.threshold_file") {
+                config.detect.thresholdFile = path
+            }
+            if let node = map["flood"] { readFlood(node, into: &config.detect.flood) }
         }
     }
 
@@ -335,7 +337,13 @@ struct ConfigReader {
 
     private mutating func readOutputs(_ node: Node, into outputs: inout SensorConfig.OutputSettings) {
         guard let map = mapping(node, key: "outputs", known: ["eve", "syslog", "evidence"]) else { return }
-        if let node = map["eve"], let eve = mapping(node, key: "outputs.eve", known: ["enabled", "path", "anomalies"]) {
+        if let node = map["eve"], let eve = mapping(node, key: "outputs.eve", known: ["enabled", "path", "anomalies", "max_mib", "max_files"]) {
+            if let node = eve["max_mib"], let value = integer(node, "outputs.eve.max_mib", in: 0...1_048_576) {
+                outputs.eve.maxMiB = value
+            }
+            if let node = eve["max_files"], let value = integer(node, "outputs.eve.max_files", in: 0...1_000) {
+                outputs.eve.maxFiles = value
+            }
             if let node = eve["enabled"], let value = bool(node, "outputs.eve.enabled") { outputs.eve.enabled = value }
             if let node = eve["path"], let value = string(node, "outputs.eve.path") { outputs.eve.path = value }
             if let node = eve["anomalies"], let value = bool(node, "outputs.eve.anomalies") {
@@ -470,6 +478,23 @@ struct ConfigReader {
         }
         if let node = map["max_sources"], let value = integer(node, "alerts.max_sources", in: 1_024...16_777_216) {
             alerts.maxSources = value
+        }
+    }
+
+    private mutating func readFlood(_ node: Node, into flood: inout FloodLimits) {
+        guard let map = mapping(node, key: "detect.flood", known: ["per_port", "sensor_wide", "window_seconds", "top_sources"])
+        else { return }
+        if let node = map["per_port"], let value = integer(node, "detect.flood.per_port", in: 0...1_000_000_000) {
+            flood.perPort = value == 0 ? .max : value
+        }
+        if let node = map["sensor_wide"], let value = integer(node, "detect.flood.sensor_wide", in: 0...1_000_000_000) {
+            flood.sensorWide = value == 0 ? .max : value
+        }
+        if let node = map["window_seconds"], let value = integer(node, "detect.flood.window_seconds", in: 1...86_400) {
+            flood.seconds = value
+        }
+        if let node = map["top_sources"], let value = integer(node, "detect.flood.top_sources", in: 1...TopAddresses.capacity) {
+            flood.topSources = value
         }
     }
 

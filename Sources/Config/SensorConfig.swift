@@ -106,6 +106,11 @@ public struct SensorConfig: Sendable, Equatable {
         public var path = "/var/log/ghostport/eve.json"
         /// `anomalies`: an `anomaly` record for every decode event.
         public var anomalies = false
+        /// `max_mib`: rotate the file (as logrotate does: PATH.1, PATH.2 ...) when it reaches this
+        /// size, so a flood cannot fill the disk; 0: no bound (logrotate alone).
+        public var maxMiB = 256
+        /// `max_files`: the rotated files kept (PATH.1 to PATH.N and their .gz); older ones are removed.
+        public var maxFiles = 14
 
         public init() {}
     }
@@ -201,6 +206,9 @@ public struct SensorConfig: Sendable, Equatable {
         /// `threshold_file`: Suricata's threshold.config (`suppress`, `threshold`,
         /// `event_filter`), reloaded with the rules. None by default.
         public var thresholdFile: String?
+        /// `flood`: {`per_port`, `sensor_wide`, `window_seconds`, `top_sources`}, the flow-record
+        /// budget past which flows that carried nothing are folded (see `FloodLimits`); 0: no budget.
+        public var flood = FloodLimits()
 
         public init() {}
     }
@@ -238,6 +246,7 @@ public struct SensorConfig: Sendable, Equatable {
         configuration.anomalies = outputs.eve.anomalies
         configuration.flowHashSeed = nil
         configuration.alertLimits = alerts.limits
+        configuration.flood = detect.flood
         configuration.tunnelPorts = decoder.tunnelPorts
         return configuration
     }

@@ -18,6 +18,8 @@ public struct EngineConfiguration: Sendable {
     public var flowHashSeed: UInt64?
     /// The sensor-wide alert rate limit; unlimited unless the command or config sets one.
     public var alertLimits = AlertLimits.unlimited
+    /// The flow-record budget past which flows that carried nothing are folded into aggregates.
+    public var flood = FloodLimits()
     /// Which UDP ports carry tunnels, and whether to decode tunnels at all.
     public var tunnelPorts = TunnelPorts()
     /// Count watched flows per client for `Engine.topClients` (the summary `read` prints).
@@ -57,6 +59,8 @@ public final class Engine {
     static let maxClientsCounted = 100_000
     public private(set) var thresholds = Thresholds()
     public private(set) var limiter: AlertLimiter
+    /// The flow-record budget and the aggregates of folded flows.
+    var floods: FloodFolder
     public var stats = EngineStats()
     /// What the capture side's prefilter counted and kept from the engine; reported with `stats`.
     public var turnedAway = PrefilterCounters()
@@ -91,6 +95,10 @@ public final class Engine {
     static let evidenceFlag: UInt32 = 1 << 2
     /// The flow's first packet came from its (watched) server.
     static let serverFirstFlag: UInt32 = 1 << 3
+    /// One of the flow's alerts was written (not shed): the flow keeps its record.
+    static let alertWrittenFlag: UInt32 = 1 << 4
+    /// A packet of the (watched) flow carried payload.
+    static let payloadFlag: UInt32 = 1 << 5
     static let evidenceCountShift: UInt32 = 8
     /// Where the first packet's `ScanKind` (4 bits) and `ScannerTool` (4 bits) sit in `flags`.
     static let scanKindShift: UInt32 = 16
@@ -107,6 +115,7 @@ public final class Engine {
         self.scans = ScanDetector(configuration: configuration.scan, seed: flows.seed)
         self.watchedFlowsByClient = AddressTable(seed: flows.seed)
         self.limiter = AlertLimiter(limits: configuration.alertLimits, seed: flows.seed)
+        self.floods = FloodFolder(limits: configuration.flood, seed: flows.seed)
         self.records = records
         hints = .allocate(capacity: 2 * Self.hintSlots + 1)
         hints.initialize(repeating: 0, count: 2 * Self.hintSlots + 1)
@@ -211,11 +220,17 @@ public final class Engine {
             }
         }
         if flows[handle].flags & Self.watchedFlag != 0 {
+            if packet.payloadLength > 0 { flows[handle].flags |= Self.payloadFlag }
             if !toServer {
                 replyFromWatchedSide(handle)
             } else if !wasEstablished && flows[handle].established && !flows[handle].spokeToClient {
                 // The client completed a handshake the sensor saw none of the server's side of:
                 // only a SYN-ACK it received makes a client acknowledge (see `Flow.updateTCP`).
+                setVerdict(.answered, on: handle)
+            } else if flows[handle].verdict == Verdict.backscatter.rawValue,
+                      !packet.hasTCPFlags || packet.tcpFlags & TCPFlag.rst == 0 {
+                // Our side carried on after the watched side's SYN-ACK: a session whose SYN the
+                // sensor missed, not backscatter (an address that never asked resets, if anything).
                 setVerdict(.answered, on: handle)
             }
         }
@@ -262,12 +277,18 @@ public final class Engine {
     /// an ACK in it (a SYN-ACK, data, a bare ACK or FIN) answers: a closed port answers every
     /// segment but a RST with a RST (RFC 9293, 3.10.7.1), so only a socket on the port sends
     /// them. Any datagram answers.
+    ///
+    /// Backscatter is the exception: a flow that began with a SYN-ACK or a RST from the watched
+    /// side, no data, and nothing yet from the other side answers no one of ours.
     @inline(__always)
     private func replyFromWatchedSide(_ handle: FlowHandle) {
         if packet.proto == IPProtocol.tcp {
             guard packet.hasTCPFlags else { return }
             let flags = packet.tcpFlags
-            if flags & TCPFlag.rst != 0 {
+            if flows[handle].flags & Self.serverFirstFlag != 0 && !flows[handle].spokeToServer
+                && packet.payloadLength == 0 && flags & (TCPFlag.syn | TCPFlag.rst) != 0 && flags & TCPFlag.fin == 0 {
+                if flows[handle].verdict == Verdict.unanswered.rawValue { flows[handle].verdict = Verdict.backscatter.rawValue }
+            } else if flags & TCPFlag.rst != 0 {
                 setVerdict(.rejected, on: handle)
             } else if flags & TCPFlag.ack != 0 || packet.payloadLength > 0 {
                 setVerdict(.answered, on: handle)
@@ -278,9 +299,11 @@ public final class Engine {
     }
 
     /// Verdicts only move forward: a listener that answered and then reset still answered.
+    /// Backscatter gives way to any verdict (see `replyFromWatchedSide`).
     @inline(__always)
     private func setVerdict(_ verdict: Verdict, on handle: FlowHandle) {
-        if verdict.rawValue > flows[handle].verdict { flows[handle].verdict = verdict.rawValue }
+        let current = flows[handle].verdict
+        if verdict.rawValue > current || current == Verdict.backscatter.rawValue { flows[handle].verdict = verdict.rawValue }
     }
 
     @inline(__always)
@@ -326,6 +349,7 @@ public final class Engine {
             if flows[handle].flags & Self.alertedFlag == 0 && packet.tunnel.isPresent { rememberTunnel(of: handle) }
             flows[handle].flags |= Self.alertedFlag
             guard admitAlert(sid: rule.sid, source: packet.src, time: timestamp) else { continue }
+            flows[handle].flags |= Self.alertWrittenFlag
             stats.countAlert(sid: rule.sid)
             var evidenceName: String?
             if records.keepsEvidence {
@@ -380,6 +404,7 @@ public final class Engine {
     /// Ends flows idle past their timeout at packet time `now`.
     public func expireFlows(now: Int64) {
         flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout", time: now) }
+        floods.roll(to: now, closed: writeFloodAggregate, ended: writeFloodAlert)
         if limiter.episode != nil, let episode = limiter.endEpisode(now: now) {
             log?(episode.summary(limits: configuration.alertLimits))
         }
@@ -415,6 +440,7 @@ public final class Engine {
     /// clock's when capturing live (where no packet may have come at all).
     public func finish(reason: StaticString = "shutdown", at time: Int64? = nil) {
         drainFlows(reason: reason, time: time ?? lastTimestamp)
+        floods.finish(at: time ?? lastTimestamp, closed: writeFloodAggregate, ended: writeFloodAlert)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         records.closeAllEvidence()
         writeStats(timestamp: time ?? lastTimestamp)
@@ -422,7 +448,7 @@ public final class Engine {
     }
 
     private func flowEnded(_ flow: Flow, reason: StaticString, time: Int64) {
-        guard flowEndedNeedsRecord(flow) else { return }
+        guard flowEndedNeedsRecord(flow), keepsRecord(flow, time: time) else { return }
         records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow, sources: sourceNames)
         if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
     }
@@ -445,6 +471,33 @@ public final class Engine {
             stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto)
         }
         return true
+    }
+
+    /// Whether a flow that gets a record keeps its own (true), or is folded into its port's
+    /// flood aggregate past the record budget (see `FloodLimits`).
+    func keepsRecord(_ flow: borrowing Flow, time: Int64) -> Bool {
+        guard flow.flags & Self.watchedFlag != 0 else { return true }
+        let verdict = Verdict(rawValue: flow.verdict) ?? .none
+        let kind = flow.flags & Self.alertWrittenFlag != 0 ? nil
+            : FloodFolder.kind(of: flow, verdict: verdict, carriedData: flow.flags & Self.payloadFlag != 0)
+        let (keep, began) = floods.admit(flow, kind: kind, time: time, closed: writeFloodAggregate, ended: writeFloodAlert)
+        if !keep, let kind {
+            stats.folded[Int(kind.rawValue)] &+= 1
+            if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
+        }
+        if let began { writeFloodAlert(began) }
+        return keep
+    }
+
+    private func writeFloodAggregate(_ aggregate: FloodAggregate) {
+        stats.floodRecords &+= 1
+        records.flood(aggregate, service: watchlist.service(port: aggregate.port, proto: aggregate.proto))
+    }
+
+    /// A flood's start and end alerts are not shed: at most two per port and flood.
+    private func writeFloodAlert(_ alert: FloodAlert) {
+        stats.countAlert(sid: alert.kind.sid)
+        records.floodAlert(alert, service: watchlist.service(port: alert.port, proto: alert.proto))
     }
 
     /// Flushes buffered records (live: after each batch, so alerts reach disk promptly).

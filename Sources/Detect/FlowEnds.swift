@@ -13,7 +13,7 @@ extension Engine {
             batch.removeAll(keepingCapacity: true)
         }
         flows.drain { flow in
-            guard self.flowEndedNeedsRecord(flow) else { return }
+            guard self.flowEndedNeedsRecord(flow), self.keepsRecord(flow, time: time) else { return }
             batch.append(flow)
             if batch.count == Self.flowRecordBatch { writeBatch() }
         }

@@ -24,6 +24,10 @@ public protocol RecordSink: AnyObject {
     /// Many flows that ended at once (shutdown), in order: a sink may write them on more than one thread.
     func flowsEnded(_ flows: UnsafeBufferPointer<Flow>, reason: StaticString, time: Int64, watchlist: Watchlist,
                     tunnels: [UInt64: TunnelInfo], sources: [String])
+    /// One window's folded flows on one watched port (see `FloodLimits`); `service` is the registry's name for the port.
+    func flood(_ aggregate: FloodAggregate, service: String?)
+    /// A flood began or ended on a watched port (`FloodKind.sid`; never shed).
+    func floodAlert(_ alert: FloodAlert, service: String?)
     /// A stats record (periodic, on request, and the last one).
     func stats(_ stats: SensorStats, timestamp: Int64)
     /// Hands buffered records to the file or socket now.

@@ -44,6 +44,11 @@ public struct OutputCounters: Sendable, Equatable {
     /// evidence directory).
     public var evidenceRemoved: UInt64?
     public var evidenceRemovedBytes: UInt64?
+    /// Rotations of the EVE file by its size bound, and the files and bytes they removed (nil:
+    /// no size bound).
+    public var eveRotations: UInt64?
+    public var eveRemovedFiles: UInt64?
+    public var eveRemovedBytes: UInt64?
 
     public init() {}
 }
@@ -71,21 +76,25 @@ public struct EngineStats: Sendable, Equatable {
     public var alertSourcesEvicted: UInt64 = 0
     public var evidenceErrors: UInt64 = 0
     /// Ended watched flows by verdict (index = `Verdict.rawValue`).
-    public var verdicts = [UInt64](repeating: 0, count: 4)
+    public var verdicts = [UInt64](repeating: 0, count: Verdict.allCases.count)
+    /// Watched flows folded into flood aggregates instead of keeping their own records, by
+    /// `FloodKind.rawValue`; the aggregate records written.
+    public var folded: [UInt64] = [0, 0]
+    public var floodRecords: UInt64 = 0
     /// Ended watched flows by "port/proto" and verdict, for the summary table.
     public var byPort: [String: [UInt64]] {
         var named: [String: [UInt64]] = [:]
         for (key, counts) in zip(verdictRowKeys, verdictRows) {
             let proto = UInt8(truncatingIfNeeded: key)
             named["\(key >> 8)/\(IPProtocol.name(proto)?.lowercased() ?? String(proto))"] =
-                [counts[0], counts[1], counts[2], counts[3]]
+                [counts[0], counts[1], counts[2], counts[3], counts[4]]
         }
         return named
     }
     /// `byPort`'s counts, a row per port and protocol (`verdictRowKeys`: port << 8 | proto),
     /// found through `verdictRowIndex` (TCP, UDP, SCTP × 65,536 ports, made at the first
     /// verdict): a flow's end hashes nothing and builds no string.
-    var verdictRows: [SIMD4<UInt64>] = []
+    var verdictRows: [SIMD8<UInt64>] = []
     var verdictRowKeys: [UInt32] = []
     var verdictRowIndex: [Int32] = []
 

@@ -8,6 +8,11 @@ public enum Verdict: UInt8, Sendable, CaseIterable {
     case rejected = 2
     /// The watched side replied: something listens on an abandoned port.
     case answered = 3
+    /// The watched side sent the flow's first packets, a SYN-ACK or a RST with no data, to an
+    /// address that sent it nothing: replies to a spoofed attack elsewhere that used our address,
+    /// not a listener answering us. Out of order: any answer from the client's side turns it
+    /// into a session (`answered`).
+    case backscatter = 4
 
     /// Static text: records append it without a reference count.
     public var name: StaticString {
@@ -16,6 +21,7 @@ public enum Verdict: UInt8, Sendable, CaseIterable {
         case .unanswered: "unanswered"
         case .rejected: "rejected"
         case .answered: "answered"
+        case .backscatter: "backscatter"
         }
     }
 

@@ -17,6 +17,15 @@ public final class EVEFile {
     /// Times the file was reopened after a write error (`EBADF`, `EIO`, `ESTALE`).
     public private(set) var reopenedAfterError: UInt64 = 0
 
+    /// The size bound (`outputs.eve.max_mib`, `max_files`): when the file reaches `maxBytes`
+    /// it is rotated as logrotate rotates it (`PATH.1`, `PATH.2` ... and their `.gz`, each moved
+    /// one up) and the files numbered past `keep` are removed. Nil: no bound (logrotate alone).
+    public var sizeLimit: (maxBytes: Int64, keep: Int)?
+    /// Rotations by size, and the files and bytes they removed.
+    public private(set) var rotations: UInt64 = 0
+    public private(set) var removedFiles: UInt64 = 0
+    public private(set) var removedBytes: UInt64 = 0
+
     private var seenRecords: UInt64 = 0
     private var seenLost: UInt64 = 0
     private var lostInEpisode: UInt64 = 0
@@ -103,6 +112,53 @@ public final class EVEFile {
             return .recovered(path: path, lost: lostInEpisode)
         }
         return nil
+    }
+
+    /// Rotates the file when it has reached the size bound: call after a flush. Returns a line
+    /// for the log when it rotated (or could not).
+    public func rotateIfFull() -> String? {
+        guard let limit = sizeLimit, fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int64(info.st_size) >= limit.maxBytes else { return nil }
+        // The numbered files, the oldest first out: PATH.N(.gz) past `keep` go, the rest move up.
+        var removed: [String] = []
+        var index = limit.keep
+        while true {
+            var found = false
+            for name in ["\(path).\(index)", "\(path).\(index).gz"] {
+                var old = stat()
+                guard stat(name, &old) == 0 else { continue }
+                found = true
+                if Glibc.unlink(name) == 0 {
+                    removedFiles &+= 1
+                    removedBytes &+= UInt64(max(0, old.st_size))
+                    removed.append(name)
+                }
+            }
+            if !found && index > limit.keep + 16 { break }  // a gap this long: nothing older
+            index += 1
+        }
+        for index in stride(from: limit.keep - 1, through: 1, by: -1) {
+            for suffix in ["", ".gz"] {
+                _ = Glibc.rename("\(path).\(index)\(suffix)", "\(path).\(index + 1)\(suffix)")
+            }
+        }
+        if limit.keep >= 1 {
+            guard Glibc.rename(path, "\(path).1") == 0 else {
+                return "\(path): cannot rotate at \(info.st_size) bytes: \(String(cString: strerror(errno))); still writing to it"
+            }
+        } else if Glibc.unlink(path) == 0 {
+            removedFiles &+= 1
+            removedBytes &+= UInt64(max(0, info.st_size))
+        }
+        do {
+            try reopen()
+        } catch {
+            return "\(error); still writing to the rotated file"
+        }
+        rotations &+= 1
+        return "\(path): rotated at \(info.st_size) bytes (the size bound)"
+            + (removed.isEmpty ? "" : "; removed \(removed.joined(separator: ", "))")
     }
 
     /// Closes the file; `fd` is -1 afterwards.

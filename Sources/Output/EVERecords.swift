@@ -25,6 +25,8 @@ public final class EVERecords: RecordSink {
     public let evidence: EvidenceWriter?
     /// Alerts also go to the system logger when set.
     public var syslog: SyslogOutput?
+    /// The EVE file (live), for its rotation counts.
+    public var file: EVEFile?
 
     public init(output: EVEOutput, settings: RecordSettings = RecordSettings(), evidence: EvidenceWriter? = nil,
                 syslog: SyslogOutput? = nil) {
@@ -40,6 +42,11 @@ public final class EVERecords: RecordSink {
         counters.syslogDropped = syslog?.dropped
         counters.evidenceRemoved = evidence?.removedFiles
         counters.evidenceRemovedBytes = evidence?.removedBytes
+        if let file, file.sizeLimit != nil {
+            counters.eveRotations = file.rotations
+            counters.eveRemovedFiles = file.removedFiles
+            counters.eveRemovedBytes = file.removedBytes
+        }
         return counters
     }
 

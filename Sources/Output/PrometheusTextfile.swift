@@ -68,7 +68,11 @@ public enum PrometheusTextfile {
                "Sources pushed out of the alert limiter's full table before their window ended.",
                engine.alertSourcesEvicted)
         family("ghostport_verdicts_total", "counter", "Ended flows to watched ports, by verdict.",
-               labelled("verdict", [Verdict.answered, .rejected, .unanswered].map { ("\($0.name)", engine.verdicts[Int($0.rawValue)]) }))
+               labelled("verdict", [Verdict.answered, .backscatter, .rejected, .unanswered].map { ("\($0.name)", engine.verdicts[Int($0.rawValue)]) }))
+        family("ghostport_flows_folded_total", "counter",
+               "Watched flows folded into flood aggregates past the flow-record budget, by kind.",
+               labelled("kind", FloodKind.allCases.map { ("\($0.name)", engine.folded[Int($0.rawValue)]) }))
+        single("ghostport_flood_records_total", "counter", "Flood aggregate records written.", engine.floodRecords)
         single("ghostport_kernel_packets_total", "counter", "Packets the kernel delivered (pcap_stats ps_recv).",
                capture.kernelPackets)
         single("ghostport_kernel_drops_total", "counter", "Packets dropped for lack of kernel buffer (ps_drop).",

@@ -20,13 +20,20 @@ public struct ReadSummary {
         if shed > 0 {
             lines.append("alert limit: \(shed) alerts shed (\(stats.alertsShedBySource) over the per-source limit, \(stats.alertsShedBySid) over the per-sid limit)")
         }
+        let folded = stats.folded.reduce(0, +)
+        if folded > 0 {
+            lines.append("floods: \(folded) flows that carried nothing folded into \(stats.floodRecords) aggregate records "
+                         + "(\(stats.folded[Int(FloodKind.flood.rawValue)]) flood, \(stats.folded[Int(FloodKind.backscatter.rawValue)]) backscatter)")
+        }
         if !stats.byPort.isEmpty {
             lines.append("")
-            lines.append(pad("port", 12) + pad("flows", 10) + pad("unanswered", 12) + pad("rejected", 10) + "answered")
+            let backscatter = stats.verdicts[Int(Verdict.backscatter.rawValue)] > 0
+            lines.append(pad("port", 12) + pad("flows", 10) + pad("unanswered", 12) + pad("rejected", 10)
+                         + (backscatter ? pad("answered", 10) + "backscatter" : "answered"))
             let rows = stats.byPort.sorted { $0.value.reduce(0, +) > $1.value.reduce(0, +) || ($0.value.reduce(0, +) == $1.value.reduce(0, +) && $0.key < $1.key) }
             for (port, counts) in rows.prefix(25) {
                 lines.append(pad(port, 12) + pad(String(counts.reduce(0, +)), 10) + pad(String(counts[1]), 12)
-                             + pad(String(counts[2]), 10) + String(counts[3]))
+                             + pad(String(counts[2]), 10) + (backscatter ? pad(String(counts[3]), 10) + String(counts[4]) : String(counts[3])))
             }
             if rows.count > 25 { lines.append("... \(rows.count - 25) more ports") }
         }

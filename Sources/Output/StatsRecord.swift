@@ -13,8 +13,10 @@ import Wire
 ///           "decoder": {"event": {"decoder.L.E": n}} (events Suricata does not have),
 ///           "flow": {created, timed_out, evicted, ended, watched},
 ///           "detect": {uninspected, repeats, alerts_shed_source, alerts_shed_sid,
-///                      alert_sources_evicted, alerts_by_sid, verdicts},
-///           "output": {lost, evidence_errors, syslog_dropped, evidence_removed, evidence_removed_bytes}}}
+///                      alert_sources_evicted, alerts_by_sid, verdicts, folded: {flood, backscatter},
+///                      flood_records},
+///           "output": {lost, evidence_errors, syslog_dropped, evidence_removed, evidence_removed_bytes,
+///                      eve_rotations, eve_removed, eve_removed_bytes}}}
 /// ```
 enum StatsRecord {
     static func write(_ stats: SensorStats, timestamp: Int64, into out: inout OutputBuffer) {
@@ -95,16 +97,26 @@ enum StatsRecord {
         for sid in engine.alertsBySid.keys.sorted() { fields.add(String(sid), engine.alertsBySid[sid, default: 0], into: &out) }
         out.append("},\"verdicts\":{")
         fields.start()
-        for verdict in [Verdict.unanswered, .rejected, .answered] {
+        for verdict in [Verdict.unanswered, .rejected, .answered, .backscatter] {
             fields.add("\(verdict.name)", engine.verdicts[Int(verdict.rawValue)], into: &out)
         }
-        out.append("}},\"output\":{")
+        out.append("},\"folded\":{")
+        fields.start()
+        for kind in FloodKind.allCases { fields.add("\(kind.name)", engine.folded[Int(kind.rawValue)], into: &out) }
+        out.append(byte: 0x7D)
+        fields.start()
+        out.append(byte: 0x2C)
+        fields.add("flood_records", engine.floodRecords, into: &out)
+        out.append("},\"output\":{")
         fields.start()
         fields.add("lost", stats.output.lost, into: &out)
         fields.add("evidence_errors", engine.evidenceErrors, into: &out)
         if let dropped = stats.output.syslogDropped { fields.add("syslog_dropped", dropped, into: &out) }
         if let removed = stats.output.evidenceRemoved { fields.add("evidence_removed", removed, into: &out) }
         if let bytes = stats.output.evidenceRemovedBytes { fields.add("evidence_removed_bytes", bytes, into: &out) }
+        if let rotations = stats.output.eveRotations { fields.add("eve_rotations", rotations, into: &out) }
+        if let files = stats.output.eveRemovedFiles { fields.add("eve_removed", files, into: &out) }
+        if let bytes = stats.output.eveRemovedBytes { fields.add("eve_removed_bytes", bytes, into: &out) }
         out.append("}}}}\n")
     }
 

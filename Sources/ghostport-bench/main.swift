@@ -36,6 +36,9 @@ let usage = """
                         (TrafficGen's Scenario), and OUT.truth.json: what a correct sensor reports
       gen-flood OUT --flows N
                         N distinct flows, one SYN each, to 571/tcp (a shipped rule's port)
+      gen-flood-scenario OUT.pcap [--flows N] [--backscatter N] [--answered N] [--rejected N] [--seconds S]
+                        a random-source SYN flood to 571/tcp with backscatter, answered and rejected sessions
+                        and a scanner in it (TrafficGen's FloodScenario), and OUT.truth.json: what was sent
       capacity MIB      the flow table's capacity (flows) under a bound of MIB MiB, as `read --flow-memory`
     """
 
@@ -112,6 +115,29 @@ case "gen-flood":
         exit(2)
     }
     exit(generateFlood(path: arguments[1], flows: option("--flows", 1_000_000)))
+case "gen-flood-scenario":
+    guard arguments.count >= 2, arguments[1].hasSuffix(".pcap") else {
+        print(usage)
+        exit(2)
+    }
+    let path = arguments[1]
+    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    let name = String(path.split(separator: "/").last!.dropLast(5))
+    var configuration = FloodScenario.Configuration()
+    configuration.floodFlows = option("--flows", configuration.floodFlows)
+    configuration.heavyFlows = min(configuration.heavyFlows, configuration.floodFlows)
+    configuration.backscatterFlows = option("--backscatter", configuration.backscatterFlows)
+    configuration.answered = option("--answered", configuration.answered)
+    configuration.rejected = option("--rejected", configuration.rejected)
+    configuration.seconds = option("--seconds", configuration.seconds)
+    do {
+        let truth = try FloodScenario(configuration).write(to: directory, name: name)
+        print("\(path): \(truth.packets) packets: \(truth.flood.flows) flood flows, \(truth.backscatter.flows) backscatter, "
+              + "\(truth.answered.count) answered and \(truth.rejected.count) rejected sessions, a scanner")
+    } catch {
+        print("\(error)")
+        exit(1)
+    }
 case "capacity":
     guard arguments.count >= 2, let mebibytes = Int(arguments[1]) else {
         print(usage)

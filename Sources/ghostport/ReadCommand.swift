@@ -203,10 +203,25 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "The alert limits' window, in seconds (default 60).")
     var alertLimitWindow: Int?
 
+    @Option(help: "Flow records per watched port and protocol per flood window before flows that carried nothing and wrote no alert are folded into one aggregate record; 0: never fold (default 1000).")
+    var floodPerPort: Int?
+
+    @Option(help: "Flow records per flood window, all ports together, before the same folding (0: no sensor-wide budget; default 10000).")
+    var floodSensorWide: Int?
+
+    @Option(help: "The flood window, in seconds (default 60).")
+    var floodWindow: Int?
+
     @OptionGroup(title: "Tunnels")
     var tunnels: TunnelOptions
 
     func validate() throws {
+        for value in [floodPerPort, floodSensorWide] where (value ?? 0) < 0 {
+            throw ValidationError("flood budgets cannot be negative (0: no budget)")
+        }
+        if let floodWindow, !(1...86_400).contains(floodWindow) {
+            throw ValidationError("--flood-window must be between 1 and 86400 seconds")
+        }
         for value in [scanPorts, scanHosts, scanSeconds] where (value ?? 1) < 1 {
             throw ValidationError("scan thresholds must be at least 1")
         }
@@ -240,6 +255,9 @@ struct EngineOptions: ParsableArguments {
         if let alertLimitPerSource { configuration.alertLimits.perSource = alertLimitPerSource }
         if let alertLimitPerSid { configuration.alertLimits.perSid = alertLimitPerSid }
         if let alertLimitWindow { configuration.alertLimits.seconds = alertLimitWindow }
+        if let floodPerPort { configuration.flood.perPort = floodPerPort == 0 ? .max : floodPerPort }
+        if let floodSensorWide { configuration.flood.sensorWide = floodSensorWide == 0 ? .max : floodSensorWide }
+        if let floodWindow { configuration.flood.seconds = floodWindow }
         tunnels.apply(to: &configuration.tunnelPorts)
     }
 

@@ -223,6 +223,7 @@ struct RunCommand: ParsableCommand {
         if eve.enabled && eve.path != "-" {
             do {
                 let file = try EVEFile(path: eve.path)
+                if eve.maxMiB > 0 { file.sizeLimit = (Int64(eve.maxMiB) << 20, eve.maxFiles) }
                 eveFile = file
                 fd = file.fd
             } catch {
@@ -243,6 +244,7 @@ struct RunCommand: ParsableCommand {
         recordSettings.interface = capture.interface
         let sink = EVEOutput(fd: fd)
         let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
+        records.file = eveFile
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             records.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
@@ -277,7 +279,12 @@ struct RunCommand: ParsableCommand {
                 }
             },
             checkOutput: eveFile.map { file in
-                { sink in file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description }
+                { sink in
+                    let health = file.check(records: sink.records, lost: sink.lost, lastError: sink.lastError)?.description
+                    let rotation = file.rotateIfFull()
+                    let lines = [health, rotation].compactMap { $0 }
+                    return lines.isEmpty ? nil : lines.joined(separator: "; ")
+                }
             }
         )
         let log: @Sendable (LogLevel, String) -> Void = { level, message in Log.write(level, message) }

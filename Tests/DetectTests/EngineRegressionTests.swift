@@ -14,7 +14,7 @@ import TestSupport
         let records = try h.finish()
         #expect(records.ghostportStats?[path: "flow", "evicted"] as? Int == 2000 - 1024)
         #expect(records.flows.count == 2000)
-        #expect(records.ghostportStats?[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 2000, "rejected": 0, "answered": 0])
+        #expect(records.ghostportStats?[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 2000, "rejected": 0, "answered": 0, "backscatter": 0])
     }
 
     /// A flow matching more sids than `AlertedSids` holds inline still alerts once per sid.

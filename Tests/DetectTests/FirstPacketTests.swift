@@ -101,18 +101,25 @@ private let cases: [Expected] = [
     Expected(name: "mid-stream, only the client's side", packets: [talk.toServer([.psh, .ack], data: 5), talk.toServer([.psh, .ack], data: 5)],
              sids: [Sid.withoutSYN], verdict: "unanswered", seen: "client", kind: "midstream"),
     // One side only.
-    Expected(name: "SYN-ACK without its SYN", packets: [talk.toClient(.synAck)],
-             sids: [Sid.synAck], verdict: "answered", seen: "server", kind: nil),
+    // Backscatter: a SYN-ACK or RST nobody was seen asking for.
+    Expected(name: "SYN-ACK without its SYN (backscatter)", packets: [talk.toClient(.synAck)],
+             sids: [Sid.unsolicited], verdict: "backscatter", seen: "server", kind: nil),
+    Expected(name: "SYN-ACK without its SYN, our stack resets it (backscatter)",
+             packets: [talk.toClient(.synAck), talk.toServer(.rst, seq: 2)],
+             sids: [Sid.unsolicited], verdict: "backscatter", seen: "both", kind: nil),
+    Expected(name: "SYN-ACK without its SYN, then our ACK and data (a session whose SYN was missed)",
+             packets: [talk.toClient(.synAck), talk.toServer(.ack, seq: 2), talk.toServer([.psh, .ack], data: 8, seq: 2)],
+             sids: [Sid.unsolicited], verdict: "answered", seen: "both", kind: nil),
     Expected(name: "the server's side only: SYN-ACK, then data",
              packets: [talk.toClient(.synAck), talk.toClient([.psh, .ack], data: 40), talk.toClient([.fin, .ack])],
-             sids: [Sid.synAck], verdict: "answered", seen: "server", kind: nil),
+             sids: [Sid.unsolicited], verdict: "answered", seen: "server", kind: nil),
     Expected(name: "the server's side only: a bare ACK, then data",
              packets: [talk.toClient(.ack), talk.toClient([.psh, .ack], data: 40)],
              sids: [Sid.unsolicited, Sid.dataWithoutHandshake], verdict: "answered", seen: "server", kind: nil),
     Expected(name: "a RST from the port with no probe seen (backscatter)", packets: [talk.toClient(.rst)],
-             sids: [Sid.unsolicited], verdict: "rejected", seen: "server", kind: nil),
-    Expected(name: "a RST-ACK from the port with no probe seen", packets: [talk.toClient([.rst, .ack])],
-             sids: [Sid.unsolicited], verdict: "rejected", seen: "server", kind: nil),
+             sids: [Sid.unsolicited], verdict: "backscatter", seen: "server", kind: nil),
+    Expected(name: "a RST-ACK from the port with no probe seen (backscatter)", packets: [talk.toClient([.rst, .ack])],
+             sids: [Sid.unsolicited], verdict: "backscatter", seen: "server", kind: nil),
     Expected(name: "the client's side only: SYN, ACK, data",
              packets: [talk.toServer(.syn), talk.toServer(.ack, seq: 2), talk.toServer([.psh, .ack], data: 8, seq: 2)],
              sids: [Sid.syn, Sid.clientOnlyHandshake], verdict: "answered", seen: "client", kind: "syn"),
@@ -159,15 +166,16 @@ struct FirstPacketTests {
         }
     }
 
-    /// The same from the port's side: whatever its first packet, one alert: the answer's with
-    /// SYN and ACK, the unsolicited packet's otherwise (a SYN without ACK makes its sender a
-    /// client: see the next test).
+    /// The same from the port's side: whatever its first packet, one alert, the unsolicited
+    /// packet's: nothing of the client's came before it, so not even a SYN-ACK answers anyone
+    /// (a SYN without ACK makes its sender a client: see the next test). A SYN or RST without
+    /// FIN is backscatter; otherwise a RST rejects and an ACK answers.
     @Test func everyFlagCombinationFromThePortAlertsOnce() throws {
         for bits in UInt16(0)...UInt16(0xFF) where bits & 0x12 != 0x02 {
             let records = try run([talk.toClient(TCPFlags(rawValue: bits))])
-            let expected = bits & 0x12 == 0x12 ? Sid.synAck : Sid.unsolicited
-            #expect(records.ruleAlerts.map { $0.sid ?? 0 } == [expected], "flags \(String(bits, radix: 16))")
-            let verdict = bits & 0x04 != 0 ? "rejected" : bits & 0x10 != 0 ? "answered" : "unanswered"
+            #expect(records.ruleAlerts.map { $0.sid ?? 0 } == [Sid.unsolicited], "flags \(String(bits, radix: 16))")
+            let verdict = bits & 0x06 != 0 && bits & 0x01 == 0 ? "backscatter"
+                : bits & 0x04 != 0 ? "rejected" : bits & 0x10 != 0 ? "answered" : "unanswered"
             #expect(records.flows.first?.ghostport?["verdict"] as? String == verdict, "flags \(String(bits, radix: 16))")
         }
     }

@@ -44,7 +44,7 @@ import Wire
         #expect(stats[path: "detect", "alert"] as? Int == 4)
         #expect(stats[path: "detect", "alerts_suppressed"] as? Int == 0)
         #expect(own[path: "detect", "alerts_by_sid"] as? [String: Int] == ["9005710": 2, "9005711": 1, "9005712": 1])
-        #expect(own[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 1, "rejected": 1, "answered": 1])
+        #expect(own[path: "detect", "verdicts"] as? [String: Int] == ["unanswered": 1, "rejected": 1, "answered": 1, "backscatter": 0])
         #expect(own[path: "output", "lost"] as? Int == 0)
         #expect(own[path: "output", "evidence_errors"] as? Int == 0)
     }
@@ -56,7 +56,7 @@ import Wire
         #expect(h.engine.stats.alerts == 1)
         #expect(h.engine.stats.alertsBySid == [9_005_710: 1])
         #expect(h.engine.stats.verdicts[Int(Verdict.unanswered.rawValue)] == 1)
-        #expect(h.engine.stats.byPort["571/tcp"] == [0, 1, 0, 0])
+        #expect(h.engine.stats.byPort["571/tcp"] == [0, 1, 0, 0, 0])
         #expect(h.engine.watchedFlowsByClient.value(for: IPAddress(parsing: "45.77.1.9")) == 1)
         #expect(h.engine.topClients(10).map(\.address) == [IPAddress(parsing: "45.77.1.9")])
     }

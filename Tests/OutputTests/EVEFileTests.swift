@@ -217,3 +217,49 @@ private final class Flag: Sendable {
         return process.terminationStatus == 0
     }
 }
+
+/// The size bound: the file rotates as logrotate rotates it, older files move up, the ones past
+/// the bound go, and no record is split or lost on the way.
+@Suite struct EVEFileSizeBoundTests {
+    @Test func rotatesAtTheBoundKeepingNFiles() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/eve.json"
+        // What logrotate left: yesterday's file and an older compressed one.
+        try "old-1\n".write(toFile: path + ".1", atomically: false, encoding: .utf8)
+        try "old-2\n".write(toFile: path + ".2.gz", atomically: false, encoding: .utf8)
+        let file = try EVEFile(path: path)
+        file.sizeLimit = (maxBytes: 4_096, keep: 2)
+        let eve = EVEOutput(fd: file.fd)
+        var written = 0
+        var rotations: [String] = []
+        while rotations.count < 3 {
+            writeRecord(written, to: eve)
+            written += 1
+            eve.flush()
+            if let message = file.rotateIfFull() { rotations.append(message) }
+        }
+        #expect(rotations.allSatisfy { $0.contains("rotated at") }, "\(rotations)")
+        #expect(file.rotations == 3)
+        // Kept: eve.json, .1 and .2; logrotate's two files were moved up and then removed.
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(names == ["eve.json", "eve.json.1", "eve.json.2"])
+        #expect(file.removedFiles == 3 && file.removedBytes > 4_096)
+        // The records of the last two rotations and the current file, in order, none split.
+        let kept = lines(path + ".2") + lines(path + ".1") + lines(path)
+        let numbers = kept.compactMap(recordNumber)
+        #expect(numbers.count == kept.count, "a line that is not a whole record")
+        #expect(numbers == Array(numbers.first!..<written))
+        #expect(try FileManager.default.attributesOfItem(atPath: path + ".1")[.size] as? Int ?? 0 >= 4_096)
+    }
+
+    @Test func noBoundNoRotation() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try EVEFile(path: dir + "/eve.json")
+        let eve = EVEOutput(fd: file.fd)
+        for n in 0..<100 { writeRecord(n, to: eve) }
+        eve.flush()
+        #expect(file.rotateIfFull() == nil && file.rotations == 0)
+    }
+}

@@ -98,8 +98,16 @@ private func small() -> SensorStats {
             # HELP ghostport_verdicts_total Ended flows to watched ports, by verdict.
             # TYPE ghostport_verdicts_total counter
             ghostport_verdicts_total{verdict="answered"} 1
+            ghostport_verdicts_total{verdict="backscatter"} 0
             ghostport_verdicts_total{verdict="rejected"} 2
             ghostport_verdicts_total{verdict="unanswered"} 5
+            # HELP ghostport_flows_folded_total Watched flows folded into flood aggregates past the flow-record budget, by kind.
+            # TYPE ghostport_flows_folded_total counter
+            ghostport_flows_folded_total{kind="flood"} 0
+            ghostport_flows_folded_total{kind="backscatter"} 0
+            # HELP ghostport_flood_records_total Flood aggregate records written.
+            # TYPE ghostport_flood_records_total counter
+            ghostport_flood_records_total 0
             # HELP ghostport_kernel_packets_total Packets the kernel delivered (pcap_stats ps_recv).
             # TYPE ghostport_kernel_packets_total counter
             ghostport_kernel_packets_total 1010

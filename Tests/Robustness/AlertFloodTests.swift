@@ -85,6 +85,8 @@ struct AlertFloodTests {
         let limited = try HostileRun(name: "flood-limited", pcap, arguments: [
             "--alert-limit-per-source", "\(perSource)", "--alert-limit-per-sid", "\(perSid)",
             "--alert-limit-window", "\(Self.window)",
+            // The limiter alone: no flow is folded into flood aggregates (FloodTests cover those).
+            "--flood-per-port", "0", "--flood-sensor-wide", "0",
         ])
 
         #expect(unlimited.alerts.count == unlimited.stats.detect["alert"])
@@ -127,7 +129,7 @@ struct AlertFloodTests {
                         microsecond: i * 100)
         }
         let run = try HostileRun(name: "flood-sources", pcap, arguments: [
-            "--alert-limit-per-source", "1", "--alert-limit-per-sid", "100000",
+            "--alert-limit-per-source", "1", "--alert-limit-per-sid", "100000", "--flood-per-port", "0", "--flood-sensor-wide", "0",
         ])
         #expect(run.stats.alertsBySid["9005710"] == 100_000)
         #expect(run.eventTypes["alert"] == 100_000)

@@ -17,9 +17,9 @@ struct RegistryGeneratorTests {
             #"alert tcp any any -> any 571 (msg:"GHOSTPORT probe to abandoned port 571/tcp (meter, udemon)"; flow:to_server; flags:+S; classtype:attempted-recon; priority:3; metadata:ghostport_role probe, service meter; sid:9005710; rev:2;)"#,
             #"alert tcp any any -> any 571 (msg:"GHOSTPORT probe without SYN to abandoned port 571/tcp (meter, udemon)"; flow:to_server; flow.pkts:toserver,1; flow.pkts:toclient,0; flags:!S; classtype:attempted-recon; priority:3; metadata:ghostport_role probe, service meter; sid:9005716; rev:1;)"#,
             #"alert tcp any any -> any 571 (msg:"GHOSTPORT handshake with abandoned port 571/tcp, only the client's side seen (meter, udemon)"; flow:to_server,established; flow.pkts:toclient,0; classtype:successful-recon-limited; priority:1; metadata:ghostport_role answered, service meter; sid:9005719; rev:1;)"#,
-            #"alert tcp any 571 -> any any (msg:"GHOSTPORT answer from abandoned port 571/tcp (meter, udemon)"; flow:to_client; flags:+SA; classtype:successful-recon-limited; priority:1; metadata:ghostport_role answered, service meter; sid:9005711; rev:2;)"#,
+            #"alert tcp any 571 -> any any (msg:"GHOSTPORT answer from abandoned port 571/tcp (meter, udemon)"; flow:to_client; flow.pkts:toserver,>0; flags:+SA; classtype:successful-recon-limited; priority:1; metadata:ghostport_role answered, service meter; sid:9005711; rev:3;)"#,
             #"alert tcp any 571 -> any any (msg:"GHOSTPORT data from abandoned port 571/tcp with no handshake seen (meter, udemon)"; flow:to_client,not_established; dsize:>0; classtype:successful-recon-limited; priority:1; metadata:ghostport_role answered, service meter; sid:9005717; rev:1;)"#,
-            #"alert tcp any 571 -> any any (msg:"GHOSTPORT unsolicited packet from abandoned port 571/tcp (meter, udemon)"; flow:to_client; flow.pkts:toserver,0; flow.pkts:toclient,1; flags:!S; dsize:0; classtype:misc-activity; priority:2; metadata:ghostport_role reply, service meter; sid:9005718; rev:1;)"#,
+            #"alert tcp any 571 -> any any (msg:"GHOSTPORT unsolicited packet from abandoned port 571/tcp (meter, udemon)"; flow:to_client; flow.pkts:toserver,0; flow.pkts:toclient,1; dsize:0; classtype:misc-activity; priority:2; metadata:ghostport_role reply, service meter; sid:9005718; rev:2;)"#,
         ])
     }
 

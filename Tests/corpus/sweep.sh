@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs ghostport over every capture under a folder, through every output path that formats
 # what it read: `decode` in both row formats (every row printed), `read` with the shipped
-# rules and anomaly records, and `read --per-packet --anomalies` with a rule that alerts on
+# rules, anomaly records and a flood budget of one (flood records), and `read --per-packet --anomalies` with a rule that alerts on
 # every IP packet and writes evidence files, so every packet's alert record is formatted.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
 # signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
@@ -36,7 +36,10 @@ sweep_batch() {
     for file in "$@"; do
         check "decode csv" "$bin" decode "$file" >>"$out/rows.csv.$tag"
         check "decode json" "$bin" decode --format json "$file" >>"$out/rows.jsonl.$tag"
-        check "read" "$bin" read --quiet --no-progress --anomalies "$file" >>"$out/eve.jsonl.$tag"
+        # Tight alert limits and a flood budget of one flow record per port, so that flows that
+        # carried nothing fold into flood and backscatter records wherever a capture has them.
+        check "read" "$bin" read --quiet --no-progress --anomalies --alert-limit-per-sid 4 \
+            --flood-per-port 1 --flood-sensor-wide 1000 "$file" >>"$out/eve.jsonl.$tag"
         rm -rf "$out/evidence.$tag"
         check "read --per-packet" "$bin" read --quiet --no-progress --per-packet --anomalies \
             --rules "$out/every.rules" --evidence "$out/evidence.$tag" --evidence-max-files 8 "$file" >>"$out/eve.jsonl.$tag"
@@ -44,15 +47,26 @@ sweep_batch() {
 }
 export -f sweep_batch
 
-files=$(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | wc -l)
-find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z \
+# Beside the corpus, a generated flood (TrafficGen's FloodScenario, from ghostport-bench next to
+# the binary): the corpus's captures may hold no flood, and the flood records must be formatted.
+mkdir -p "$out/generated"
+bench="$(dirname "$bin")/ghostport-bench"
+if [ -x "$bench" ]; then
+    "$bench" gen-flood-scenario "$out/generated/flood.pcap" --flows 3000 --backscatter 300 >/dev/null
+else
+    echo "no $bench: the flood records are formatted only where the corpus has a flood"
+fi
+files=$(find "$dir" "$out/generated" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | wc -l)
+find "$dir" "$out/generated" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z \
     | xargs -0 -n 64 -P 2 bash -c 'sweep_batch "$@"' sweep_batch "$bin" "$out"
 failures=$(cat "$out"/failed.* 2>/dev/null | wc -l)
 cat "$out"/rows.csv.* >"$out/rows.csv"
 cat "$out"/rows.jsonl.* >"$out/rows.jsonl"
 cat "$out"/eve.jsonl.* >"$out/eve.jsonl"
 
-if ! python3 - "$out/rows.csv" "$out/rows.jsonl" "$out/eve.jsonl" <<'PY'
+generated=0
+[ -f "$out/generated/flood.pcap" ] && generated=1
+if ! python3 - "$out/rows.csv" "$out/rows.jsonl" "$out/eve.jsonl" "$generated" <<'PY'
 import collections, json, sys
 bad = 0
 def fail(message):
@@ -88,7 +102,7 @@ if rows != json_rows:
     fail(f"decode printed {rows} CSV rows but {json_rows} JSON rows")
 print(f"rows formatted: {rows} CSV, {json_rows} JSON; EVE lines checked: {sum(kinds.values())} "
       f"({', '.join(f'{kind} {count}' for kind, count in sorted(kinds.items()))})")
-for kind in ("alert", "flow", "anomaly", "stats"):
+for kind in ("alert", "flow", "anomaly", "stats") + (("flood",) if sys.argv[4] == "1" else ()):
     if not kinds[kind]:
         fail(f"no {kind} record was written: that output path went untested")
 sys.exit(1 if bad else 0)
@@ -99,6 +113,7 @@ fi
 # Every EVE record against ghostport's schema and, beside the corpus, Suricata's own.
 suricata_schema="$dir/../expected/suricata-eve/schema.json"
 schemas=(--require alert,flow,anomaly,stats)
+[ "$generated" = 1 ] && schemas=(--require alert,alert/flood,flow,flood,anomaly,stats)
 [ -f "$suricata_schema" ] && schemas+=(--suricata "$suricata_schema")
 if ! /usr/bin/python3 "$(dirname "$0")/../schema/validate.py" "${schemas[@]}" "$out/eve.jsonl" | tail -25; then
     failures=$((failures + 1))

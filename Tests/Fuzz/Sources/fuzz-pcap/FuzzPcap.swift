@@ -15,7 +15,9 @@ import Glibc
 /// stays inside the file, and every record's decode keeps the decoder's promises (DecoderInvariants.swift).
 /// Every output path that formats what was read runs too: `decode`'s CSV and JSON rows, and the
 /// engine with a rule that alerts on every IP packet, anomaly records and per-packet alerts, so
-/// alert, flow, anomaly and stats records are written; every line must be one JSON object.
+/// alert, flow, anomaly and stats records are written; and a second engine watching ports 1-4096
+/// with alert limits and a flood budget of one, so flows fold into flood and backscatter records
+/// and their alerts are written. Every line must be one JSON object.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = FuzzDriver.bytes(data, size)
@@ -43,6 +45,7 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     var rows = OutputBuffer(fd: -1, flushThreshold: 1 << 30)
     let engine = Engine(rules: everyPacket, configuration: configuration, records: EVERecords(output: EVEOutput(fd: eveFD)))
     engine.sourceNames = [path]
+    let floods = Engine(rules: lowPorts, configuration: floodConfiguration, records: EVERecords(output: EVEOutput(fd: eveFD)))
     defer { ftruncate(eveFD, 0); lseek(eveFD, 0, SEEK_SET) }
     while let record = capture.next() {
         records += 1
@@ -57,11 +60,14 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         DecodeRow.json(packet, frame: UInt64(records), time: time, file: path, into: &rows)
         engine.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
                        originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
+        floods.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
+                       originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
         invariant(capture.bytesRead >= 0 && capture.bytesRead <= Int64(input.count),
                   "bytesRead \(capture.bytesRead) outside a \(input.count)-byte file")
     }
     invariant(capture.end != nil, "next() returned nil without an end reason")
     invariant(capture.packetsRead == records, "packetsRead \(capture.packetsRead), read \(records)")
+    floods.finish()
     engine.finish()
     checkRecords()
     return 0
@@ -99,6 +105,28 @@ let configuration: EngineConfiguration = {
     configuration.anomalies = true
     configuration.flowHashSeed = 1
     configuration.flowMemoryBytes = 1 << 20
+    return configuration
+}()
+
+/// Every TCP and UDP port up to 4096 watched: flows there get verdicts, and past one alert per
+/// sid and source and one flow record per port, those that carried nothing are folded.
+let lowPorts: RuleSet = {
+    let (rules, errors) = RuleLoader.load(text: """
+        alert tcp any any -> any 1:4096 (msg:"tcp to a low port"; sid:2;)
+        alert udp any any -> any 1:4096 (msg:"udp to a low port"; sid:3;)
+
+        """)
+    precondition(errors.isEmpty)
+    return rules
+}()
+
+let floodConfiguration: EngineConfiguration = {
+    var configuration = EngineConfiguration()
+    configuration.flowHashSeed = 1
+    configuration.flowMemoryBytes = 1 << 20
+    configuration.alertLimits = AlertLimits(perSource: 1, perSid: 1)
+    configuration.flood.perPort = 1
+    configuration.flood.sensorWide = 2
     return configuration
 }()
 

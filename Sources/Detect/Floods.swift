@@ -1,0 +1,285 @@
+import Flow
+import Wire
+
+/// The flow-record budget past which flows that carried nothing are summarised, not logged one
+/// by one (`detect.flood` in the config, `--flood-*` on the command line).
+///
+/// Per window of `seconds` (packet time, windows aligned to the epoch), a watched port and
+/// protocol gets `perPort` flow records and the sensor `sensorWide`. Past either, a watched
+/// flow that carried nothing (see `FloodKind`) and wrote no alert of its own is folded into
+/// its port's aggregate record for the window instead. Flows that were answered or rejected,
+/// carried data, or wrote an alert keep their own record, always, budget or not.
+public struct FloodLimits: Sendable, Equatable {
+    public var perPort = 1_000
+    public var sensorWide = 10_000
+    public var seconds = 60
+    /// The top sources an aggregate record names.
+    public var topSources = 10
+
+    public init() {}
+
+    /// Every flow keeps its own record (`--flood-per-port 0`).
+    public static var unlimited: FloodLimits {
+        var limits = FloodLimits()
+        limits.perPort = .max
+        limits.sensorWide = .max
+        return limits
+    }
+
+    public var isUnlimited: Bool { perPort == .max && sensorWide == .max }
+}
+
+/// What a folded flow was.
+public enum FloodKind: UInt8, Sendable, CaseIterable {
+    /// Sent to a watched port, one-sided, no payload, not answered or rejected: a probe among
+    /// many (a spoofed SYN flood looks like this).
+    case flood = 0
+    /// Sent from a watched port to an address of ours that sent nothing to it first: SYN-ACKs
+    /// and RSTs replying to a spoofed attack elsewhere that used our address (`Verdict.backscatter`).
+    case backscatter = 1
+
+    public var name: StaticString {
+        switch self {
+        case .flood: "flood"
+        case .backscatter: "backscatter"
+        }
+    }
+
+    /// The alert naming a flood's start and end (ghostport's own sids, beside `ScanAlert.sid`).
+    public var sid: UInt32 { self == .flood ? 8_999_002 : 8_999_003 }
+}
+
+/// One window's folded flows of one kind on one watched port.
+public struct FloodAggregate: Sendable {
+    public var kind: FloodKind
+    public var port: UInt16
+    public var proto: UInt8
+    public var windowStart: Int64
+    public var windowSeconds: Int
+    /// How many top sources and destinations the record names.
+    public var topCount = 10
+    public var flows: UInt64 = 0
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    /// Who sent the flows' packets (flood: the clients; backscatter: the watched side) and who received them.
+    public var sources = DistinctCount()
+    public var destinations = DistinctCount()
+    public var topSources = TopAddresses()
+    public var topDestinations = TopAddresses()
+    /// Flows by the TCP flags their sender set (OR of its packets), empty for UDP and SCTP.
+    public var tcpFlags: [UInt8: UInt64] = [:]
+    public var firstSeen = Int64.max
+    public var lastSeen = Int64.min
+    /// The window's end, or the input's when it ended first.
+    public var closedAt: Int64 = 0
+
+    init(kind: FloodKind, port: UInt16, proto: UInt8, windowStart: Int64, windowSeconds: Int, topCount: Int) {
+        self.topCount = topCount
+        self.kind = kind
+        self.port = port
+        self.proto = proto
+        self.windowStart = windowStart
+        self.windowSeconds = windowSeconds
+    }
+
+    public var windowEnd: Int64 { windowStart + Int64(windowSeconds) * 1_000_000_000 }
+}
+
+/// A flood beginning or ending on a port: the figures so far, or over its whole span.
+public struct FloodAlert: Sendable {
+    public enum State: Sendable {
+        case began
+        /// A window closed with nothing folded on the port.
+        case ended
+        /// The input ended (shutdown, or the end of a read) while the flood went on.
+        case endedAtShutdown
+    }
+
+    public var state: State
+    /// When the sensor saw it begin or end (packet time).
+    public var at: Int64
+    public var kind: FloodKind
+    public var port: UInt16
+    public var proto: UInt8
+    public var began: Int64
+    public var lastSeen: Int64
+    /// Folded so far (began: the first).
+    public var flows: UInt64
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var sources: UInt64
+    public var destinations: UInt64
+    public var topSources: [(address: IPAddress, count: UInt64)]
+    public var topDestinations: [(address: IPAddress, count: UInt64)]
+    /// Flow records the port had written in the window when folding began.
+    public var recordsInWindow: Int
+    /// The sender and receiver of the flood's first folded flow.
+    public var firstSource: IPAddress
+    public var firstDestination: IPAddress
+    public var limits: FloodLimits
+}
+
+/// Keeps the flow-record budget and the aggregates of folded flows (see `FloodLimits`). The
+/// engine asks it at each flow end whether the flow keeps its record, and at each second of
+/// packet time whether a window closed. Bounded: at most `maxKeys` (kind, port, protocol)
+/// aggregates at once; past that, flows keep their own records.
+public struct FloodFolder {
+    public let limits: FloodLimits
+    let seed: UInt64
+    private var windowStart = Int64.min
+    /// Flow records written this window, by watched port << 8 | protocol, and in all.
+    private var recordsByPort: [UInt32: Int] = [:]
+    private var records = 0
+    /// This window's aggregates and the floods under way, by `key(kind:port:proto:)`.
+    private var aggregates: [UInt32: FloodAggregate] = [:]
+    private var episodes: [UInt32: Episode] = [:]
+    static let maxKeys = 1_024
+
+    struct Episode {
+        var began: Int64
+        var lastSeen: Int64
+        var flows: UInt64 = 0
+        var packets: UInt64 = 0
+        var bytes: UInt64 = 0
+        var sources = DistinctCount()
+        var destinations = DistinctCount()
+        var topSources = TopAddresses()
+        var topDestinations = TopAddresses()
+        var recordsInWindow: Int
+        var firstSource: IPAddress
+        var firstDestination: IPAddress
+    }
+
+    public init(limits: FloodLimits, seed: UInt64) {
+        self.limits = limits
+        self.seed = seed
+    }
+
+    private var windowNanoseconds: Int64 { Int64(max(1, limits.seconds)) * 1_000_000_000 }
+
+    private static func key(kind: FloodKind, port: UInt16, proto: UInt8) -> UInt32 {
+        UInt32(kind.rawValue) << 24 | UInt32(port) << 8 | UInt32(proto)
+    }
+
+    /// The kind a watched flow that wrote no alert would be folded as, or nil: it keeps its record.
+    static func kind(of flow: borrowing Flow, verdict: Verdict, carriedData: Bool) -> FloodKind? {
+        guard !carriedData else { return nil }
+        switch verdict {
+        case .unanswered where !flow.spokeToClient: return .flood
+        case .backscatter: return .backscatter
+        default: return nil
+        }
+    }
+
+    /// Whether an ending flow keeps its own record (true) or is folded (false). `kind` is nil for
+    /// a flow that must keep its record. A fold that starts a flood on its port returns its alert.
+    mutating func admit(_ flow: borrowing Flow, kind: FloodKind?, time: Int64,
+                        closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) -> (keep: Bool, began: FloodAlert?) {
+        roll(to: time, closed: closed, ended: ended)
+        let portKey = UInt32(flow.watchedPort) << 8 | UInt32(flow.key.proto)
+        let written = recordsByPort[portKey, default: 0]
+        if let kind, written >= limits.perPort || records >= limits.sensorWide {
+            let key = Self.key(kind: kind, port: flow.watchedPort, proto: flow.key.proto)
+            if aggregates[key] != nil || aggregates.count < Self.maxKeys {
+                return (false, fold(flow, kind: kind, key: key, recordsInWindow: written, time: time))
+            }
+        }
+        recordsByPort[portKey] = written + 1
+        records += 1
+        return (true, nil)
+    }
+
+    private mutating func fold(_ flow: borrowing Flow, kind: FloodKind, key: UInt32, recordsInWindow: Int, time: Int64) -> FloodAlert? {
+        // The flood's sender is the client; backscatter's, the watched side.
+        let sender = kind == .flood ? flow.client.address : flow.server.address
+        let receiver = kind == .flood ? flow.server.address : flow.client.address
+        let senderHash = DistinctCount.hash(sender, seed: seed), receiverHash = DistinctCount.hash(receiver, seed: seed)
+        let packets = flow.packetsToServer &+ flow.packetsToClient, bytes = flow.bytesToServer &+ flow.bytesToClient
+        let port = flow.watchedPort, proto = flow.key.proto, start = flow.start, last = flow.last
+        let flags = kind == .flood ? flow.tcpFlagsToServer : flow.tcpFlagsToClient
+        var aggregate = aggregates[key] ?? FloodAggregate(kind: kind, port: port, proto: proto,
+                                                          windowStart: windowStart, windowSeconds: limits.seconds,
+                                                          topCount: limits.topSources)
+        aggregate.flows &+= 1
+        aggregate.packets &+= packets
+        aggregate.bytes &+= bytes
+        aggregate.sources.insert(hash: senderHash)
+        aggregate.destinations.insert(hash: receiverHash)
+        aggregate.topSources.insert(sender)
+        aggregate.topDestinations.insert(receiver)
+        if flow.key.proto == IPProtocol.tcp { aggregate.tcpFlags[flags, default: 0] &+= 1 }
+        aggregate.firstSeen = min(aggregate.firstSeen, flow.start)
+        aggregate.lastSeen = max(aggregate.lastSeen, flow.last)
+        aggregates[key] = aggregate
+
+        let isNew = episodes[key] == nil
+        var episode = episodes[key] ?? Episode(began: start, lastSeen: last, recordsInWindow: recordsInWindow,
+                                                         firstSource: sender, firstDestination: receiver)
+        episode.flows &+= 1
+        episode.packets &+= packets
+        episode.bytes &+= bytes
+        episode.began = min(episode.began, flow.start)
+        episode.lastSeen = max(episode.lastSeen, flow.last)
+        episode.sources.insert(hash: senderHash)
+        episode.destinations.insert(hash: receiverHash)
+        episode.topSources.insert(sender)
+        episode.topDestinations.insert(receiver)
+        episodes[key] = episode
+        return isNew ? alert(.began, at: time, kind: kind, port: port, proto: proto, episode: episode) : nil
+    }
+
+    private func alert(_ state: FloodAlert.State, at time: Int64, kind: FloodKind, port: UInt16, proto: UInt8,
+                       episode: Episode) -> FloodAlert {
+        FloodAlert(state: state, at: time, kind: kind, port: port, proto: proto, began: episode.began, lastSeen: episode.lastSeen,
+                   flows: episode.flows, packets: episode.packets, bytes: episode.bytes,
+                   sources: episode.sources.estimate, destinations: episode.destinations.estimate,
+                   topSources: episode.topSources.top(limits.topSources),
+                   topDestinations: episode.topDestinations.top(limits.topSources),
+                   recordsInWindow: episode.recordsInWindow,
+                   firstSource: episode.firstSource, firstDestination: episode.firstDestination, limits: limits)
+    }
+
+    /// Closes the window when packet time `now` has passed its end: hands each aggregate to
+    /// `closed`, and ends the floods that folded nothing in it.
+    mutating func roll(to now: Int64, closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) {
+        let start = now >= 0 ? now / windowNanoseconds * windowNanoseconds
+                             : (now - windowNanoseconds + 1) / windowNanoseconds * windowNanoseconds
+        if windowStart == .min {
+            windowStart = start
+            return
+        }
+        guard start > windowStart else { return }
+        closeWindow(at: windowStart + windowNanoseconds, closed: closed, ended: ended)
+        windowStart = start
+    }
+
+    /// `end`: the window's end, or the input's when it ended first.
+    private mutating func closeWindow(at end: Int64, closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) {
+        for key in aggregates.keys.sorted() {
+            var aggregate = aggregates[key]!
+            aggregate.closedAt = end
+            closed(aggregate)
+        }
+        for key in episodes.keys.sorted() where aggregates[key] == nil {
+            let episode = episodes.removeValue(forKey: key)!
+            let kind = FloodKind(rawValue: UInt8(key >> 24))!
+            ended(alert(.ended, at: end, kind: kind, port: UInt16(truncatingIfNeeded: key >> 8), proto: UInt8(truncatingIfNeeded: key),
+                        episode: episode))
+        }
+        aggregates.removeAll(keepingCapacity: true)
+        recordsByPort.removeAll(keepingCapacity: true)
+        records = 0
+    }
+
+    /// The end of input: the open window's aggregates, then every flood under way ends.
+    mutating func finish(at time: Int64, closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) {
+        guard windowStart != .min else { return }
+        closeWindow(at: max(windowStart, min(time, windowStart + windowNanoseconds)), closed: closed, ended: ended)
+        for key in episodes.keys.sorted() {
+            let kind = FloodKind(rawValue: UInt8(key >> 24))!
+            ended(alert(.endedAtShutdown, at: time, kind: kind, port: UInt16(truncatingIfNeeded: key >> 8),
+                        proto: UInt8(truncatingIfNeeded: key), episode: episodes[key]!))
+        }
+        episodes.removeAll()
+    }
+}
