@@ -111,35 +111,55 @@ public struct TopAddresses: Sendable, Equatable {
     /// Entry index by address, so a repeat costs a hash lookup; only a new address, which
     /// replaces the smallest count once the entries are full, scans them.
     private var index: [IPAddress: Int] = [:]
+    /// The smallest count there was at the last search, and where the next one starts.
+    private var floor: UInt64 = 0
+    private var cursor = 0
 
     public init() {}
 
-    public mutating func insert(_ address: IPAddress, count: UInt64 = 1) {
+    /// Counts `address` `count` times, of which up to `error` may not be its own (a merge).
+    public mutating func insert(_ address: IPAddress, count: UInt64 = 1, error: UInt64 = 0) {
         if let i = index[address] {
             entries[i].count &+= count
+            entries[i].error &+= error
             return
         }
         if entries.count < Self.capacity {
             index[address] = entries.count
-            entries.append(Entry(address: address, count: count, error: 0))
+            entries.append(Entry(address: address, count: count, error: error))
             return
         }
-        var smallest = 0
-        entries.withUnsafeBufferPointer { all in
-            var least = all[0].count
-            for i in 1..<all.count where all[i].count < least {
-                least = all[i].count
-                smallest = i
-            }
-        }
+        let smallest = indexOfSmallest()
         let floor = entries[smallest].count
         index[entries[smallest].address] = nil
         index[address] = smallest
-        entries[smallest] = Entry(address: address, count: floor &+ count, error: floor)
+        entries[smallest] = Entry(address: address, count: floor &+ count, error: floor &+ error)
+    }
+
+    /// An entry with the smallest count. Counts only grow, so the smallest seen (`floor`) stays a
+    /// lower bound: an entry still at it is a smallest one, found from where the last search
+    /// stopped. In a spoofed flood every address is new and most entries sit at the floor, so a
+    /// search is a step or two, not a scan of all 128.
+    private mutating func indexOfSmallest() -> Int {
+        let found: Int? = entries.withUnsafeBufferPointer { all in
+            for step in 0..<all.count {
+                let i = (cursor + step) % all.count
+                if all[i].count == floor { return i }
+            }
+            return nil
+        }
+        if let found {
+            cursor = (found + 1) % entries.count
+            return found
+        }
+        floor = entries.map(\.count).min()!
+        let first = entries.firstIndex { $0.count == floor }!
+        cursor = (first + 1) % entries.count
+        return first
     }
 
     public mutating func merge(_ other: TopAddresses) {
-        for entry in other.entries { insert(entry.address, count: entry.count) }
+        for entry in other.entries { insert(entry.address, count: entry.count, error: entry.error) }
     }
 
     /// The `limit` addresses seen most often, by the count each is sure to have (`count - error`,

@@ -123,6 +123,10 @@ public struct FloodAlert: Sendable {
 /// engine asks it at each flow end whether the flow keeps its record, and at each second of
 /// packet time whether a window closed. Bounded: at most `maxKeys` (kind, port, protocol)
 /// aggregates at once; past that, flows keep their own records.
+///
+/// A fold is on the flood's hot path (every flow of a spoofed flood ends in one): it updates the
+/// window's aggregate in place (two sketch registers, two Space-Saving counters, a few sums);
+/// the flood's running figures take each window's aggregate when the window closes.
 public struct FloodFolder {
     public let limits: FloodLimits
     let seed: UInt64
@@ -130,8 +134,9 @@ public struct FloodFolder {
     /// Flow records written this window, by watched port << 8 | protocol, and in all.
     private var recordsByPort: [UInt32: Int] = [:]
     private var records = 0
-    /// This window's aggregates and the floods under way, by `key(kind:port:proto:)`.
-    private var aggregates: [UInt32: FloodAggregate] = [:]
+    /// This window's aggregates, found by `key(kind:port:proto:)`, and the floods under way.
+    private var aggregates: [FloodAggregate] = []
+    private var aggregateIndex: [UInt32: Int] = [:]
     private var episodes: [UInt32: Episode] = [:]
     static let maxKeys = 1_024
 
@@ -148,6 +153,18 @@ public struct FloodFolder {
         var recordsInWindow: Int
         var firstSource: IPAddress
         var firstDestination: IPAddress
+
+        mutating func add(_ aggregate: FloodAggregate) {
+            flows &+= aggregate.flows
+            packets &+= aggregate.packets
+            bytes &+= aggregate.bytes
+            began = min(began, aggregate.firstSeen)
+            lastSeen = max(lastSeen, aggregate.lastSeen)
+            sources.merge(aggregate.sources)
+            destinations.merge(aggregate.destinations)
+            topSources.merge(aggregate.topSources)
+            topDestinations.merge(aggregate.topDestinations)
+        }
     }
 
     public init(limits: FloodLimits, seed: UInt64) {
@@ -180,8 +197,24 @@ public struct FloodFolder {
         let written = recordsByPort[portKey, default: 0]
         if let kind, written >= limits.perPort || records >= limits.sensorWide {
             let key = Self.key(kind: kind, port: flow.watchedPort, proto: flow.key.proto)
-            if aggregates[key] != nil || aggregates.count < Self.maxKeys {
-                return (false, fold(flow, kind: kind, key: key, recordsInWindow: written, time: time))
+            if let index = aggregateIndex[key] {
+                fold(flow, kind: kind, into: index)
+                return (false, nil)
+            }
+            if aggregates.count < Self.maxKeys {
+                aggregateIndex[key] = aggregates.count
+                aggregates.append(FloodAggregate(kind: kind, port: flow.watchedPort, proto: flow.key.proto, windowStart: windowStart,
+                                                 windowSeconds: limits.seconds, topCount: limits.topSources))
+                let (sender, receiver) = fold(flow, kind: kind, into: aggregates.count - 1)
+                guard episodes[key] == nil else { return (false, nil) }
+                // A flood begins: its first figures are this flow's. Its running figures take
+                // each window's aggregate as the window closes.
+                let episode = Episode(began: flow.start, lastSeen: flow.last, recordsInWindow: written,
+                                      firstSource: sender, firstDestination: receiver)
+                episodes[key] = episode
+                var first = episode
+                first.add(aggregates[aggregates.count - 1])
+                return (false, alert(.began, at: time, kind: kind, port: flow.watchedPort, proto: flow.key.proto, episode: first))
             }
         }
         recordsByPort[portKey] = written + 1
@@ -189,43 +222,29 @@ public struct FloodFolder {
         return (true, nil)
     }
 
-    private mutating func fold(_ flow: borrowing Flow, kind: FloodKind, key: UInt32, recordsInWindow: Int, time: Int64) -> FloodAlert? {
+    /// Adds a flow to an aggregate in place; returns its sender and receiver.
+    @discardableResult
+    private mutating func fold(_ flow: borrowing Flow, kind: FloodKind, into index: Int) -> (IPAddress, IPAddress) {
         // The flood's sender is the client; backscatter's, the watched side.
         let sender = kind == .flood ? flow.client.address : flow.server.address
         let receiver = kind == .flood ? flow.server.address : flow.client.address
         let senderHash = DistinctCount.hash(sender, seed: seed), receiverHash = DistinctCount.hash(receiver, seed: seed)
         let packets = flow.packetsToServer &+ flow.packetsToClient, bytes = flow.bytesToServer &+ flow.bytesToClient
-        let port = flow.watchedPort, proto = flow.key.proto, start = flow.start, last = flow.last
+        let start = flow.start, last = flow.last, isTCP = flow.key.proto == IPProtocol.tcp
         let flags = kind == .flood ? flow.tcpFlagsToServer : flow.tcpFlagsToClient
-        var aggregate = aggregates[key] ?? FloodAggregate(kind: kind, port: port, proto: proto,
-                                                          windowStart: windowStart, windowSeconds: limits.seconds,
-                                                          topCount: limits.topSources)
-        aggregate.flows &+= 1
-        aggregate.packets &+= packets
-        aggregate.bytes &+= bytes
-        aggregate.sources.insert(hash: senderHash)
-        aggregate.destinations.insert(hash: receiverHash)
-        aggregate.topSources.insert(sender)
-        aggregate.topDestinations.insert(receiver)
-        if flow.key.proto == IPProtocol.tcp { aggregate.tcpFlags[flags, default: 0] &+= 1 }
-        aggregate.firstSeen = min(aggregate.firstSeen, flow.start)
-        aggregate.lastSeen = max(aggregate.lastSeen, flow.last)
-        aggregates[key] = aggregate
-
-        let isNew = episodes[key] == nil
-        var episode = episodes[key] ?? Episode(began: start, lastSeen: last, recordsInWindow: recordsInWindow,
-                                                         firstSource: sender, firstDestination: receiver)
-        episode.flows &+= 1
-        episode.packets &+= packets
-        episode.bytes &+= bytes
-        episode.began = min(episode.began, flow.start)
-        episode.lastSeen = max(episode.lastSeen, flow.last)
-        episode.sources.insert(hash: senderHash)
-        episode.destinations.insert(hash: receiverHash)
-        episode.topSources.insert(sender)
-        episode.topDestinations.insert(receiver)
-        episodes[key] = episode
-        return isNew ? alert(.began, at: time, kind: kind, port: port, proto: proto, episode: episode) : nil
+        aggregates.withUnsafeMutableBufferPointer { all in
+            all[index].flows &+= 1
+            all[index].packets &+= packets
+            all[index].bytes &+= bytes
+            all[index].sources.insert(hash: senderHash)
+            all[index].destinations.insert(hash: receiverHash)
+            all[index].topSources.insert(sender)
+            all[index].topDestinations.insert(receiver)
+            if isTCP { all[index].tcpFlags[flags, default: 0] &+= 1 }
+            if start < all[index].firstSeen { all[index].firstSeen = start }
+            if last > all[index].lastSeen { all[index].lastSeen = last }
+        }
+        return (sender, receiver)
     }
 
     private func alert(_ state: FloodAlert.State, at time: Int64, kind: FloodKind, port: UInt16, proto: UInt8,
@@ -255,18 +274,22 @@ public struct FloodFolder {
 
     /// `end`: the window's end, or the input's when it ended first.
     private mutating func closeWindow(at end: Int64, closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) {
-        for key in aggregates.keys.sorted() {
-            var aggregate = aggregates[key]!
-            aggregate.closedAt = end
-            closed(aggregate)
+        var folded = Set<UInt32>()
+        for key in aggregateIndex.keys.sorted() {
+            let index = aggregateIndex[key]!
+            aggregates[index].closedAt = end
+            closed(aggregates[index])
+            episodes[key]?.add(aggregates[index])
+            folded.insert(key)
         }
-        for key in episodes.keys.sorted() where aggregates[key] == nil {
+        for key in episodes.keys.sorted() where !folded.contains(key) {
             let episode = episodes.removeValue(forKey: key)!
             let kind = FloodKind(rawValue: UInt8(key >> 24))!
             ended(alert(.ended, at: end, kind: kind, port: UInt16(truncatingIfNeeded: key >> 8), proto: UInt8(truncatingIfNeeded: key),
                         episode: episode))
         }
         aggregates.removeAll(keepingCapacity: true)
+        aggregateIndex.removeAll(keepingCapacity: true)
         recordsByPort.removeAll(keepingCapacity: true)
         records = 0
     }

@@ -13,7 +13,10 @@ import Glibc
 #endif
 
 /// The live sensor: a capture thread reads the interface, decodes and prefilters in place and
-/// pushes candidates into the ring, never waiting (a full ring is a counted drop); the calling
+/// pushes candidates into the ring, waiting for room when it is full (the packets behind wait in
+/// the kernel's capture buffer, 64 MiB by default, and only a full kernel buffer drops them,
+/// counted as kernel drops: the engine's stalls, a reload or an index doubling of the flow
+/// table, cost no packet); the calling
 /// thread runs the engine, writes records, answers signals, pings systemd and reports stats.
 public final class LiveSensor {
     /// What the operator configured.
@@ -125,7 +128,7 @@ public final class LiveSensor {
             engine.capture.kernelDrops = counters.kernelDrops
             engine.capture.kernelInterfaceDrops = counters.kernelInterfaceDrops
             engine.capture.ringDrops = UInt64(ringMonitor.drops)
-            engine.capture.ringWaits = UInt64(ringMonitor.consumerWaits)
+            engine.capture.ringWaits = UInt64(ringMonitor.producerWaits)
             engine.uptimeSeconds = UInt64((clock.now - started).components.seconds)
         }
         func writeStats() {
@@ -353,7 +356,9 @@ final class CaptureThread: Sendable {
                     capturedLength: UInt32(truncatingIfNeeded: record.bytes.count),
                     linkType: current.linkType.rawValue, sourceIndex: 0, sequence: sequence,
                     flowHint: prefilter.flowHint, sourceHint: prefilter.sourceHint)
-                producer.push(header: header, bytes: record.bytes)
+                // Waiting holds the capture here while the kernel keeps queueing into its buffer:
+                // 4,096 slots are 40 ms at 100,000 packets/s, the kernel's 64 MiB some seconds.
+                producer.pushWaiting(header: header, bytes: record.bytes)
             } else if timestamp &- lastSent >= 1_000_000_000 {
                 lastSent = timestamp
                 Self.tick(timestamp, sequence: sequence, into: &producer)
@@ -433,7 +438,7 @@ final class CaptureThread: Sendable {
         let header = SlotHeader.clockTick(seconds: timestamp / 1_000_000_000,
                                           nanoseconds: UInt32(truncatingIfNeeded: timestamp % 1_000_000_000),
                                           sourceIndex: 0, sequence: sequence)
-        producer.push(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+        producer.pushWaiting(header: header, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     /// Tries to open the interface again, waiting 0.5 s, then longer up to 5 s, between tries.

@@ -4,7 +4,9 @@
 # RATES (thousands of packets/s, default "100 200 350") for SECONDS each (default 20): first to
 # `tcpdump -w /dev/null`, then to `ghostport run` with the shipped rules and default settings
 # (alert limits, flood budget, EVE size bound), with needles replayed into the flood by tcpreplay:
-# answered and rejected 571/tcp sessions (ghostport-bench gen-flood-scenario --flows 0).
+# answered and rejected 571/tcp sessions (ghostport-bench gen-flood-scenario --flows 0), and a
+# SIGHUP (rules reload and EVE reopen, as logrotate sends) every RELOAD_EVERY seconds (default 5)
+# while the flood lasts.
 #
 # Prints a row per rate: what trafgen sent, what tcpdump and ghostport saw and dropped, the EVE
 # bytes written and the flood records among them, the sensor's CPU seconds and peak RSS, and
@@ -50,14 +52,14 @@ cat >"$work/flood.cfg" <<EOF
 EOF
 "$bench" gen-flood-scenario "$work/needles.pcap" --flows 0 --backscatter 0 --answered 20 --rejected 20 --seconds "$seconds" >/dev/null
 
-printf 'kpps\tsent\ttcpdump_seen\ttcpdump_dropped\tsensor_packets\tkernel_drops\tring_drops\teve_bytes\tflood_records\tcpu_s\tpeak_rss_mib\tneedles\n' >"$work/results.tsv"
+printf 'kpps\tsent\ttcpdump_seen\ttcpdump_dropped\tsensor_packets\tkernel_drops\tring_drops\teve_bytes\tflood_records\tcpu_s\tpeak_rss_mib\tneedles\treloads\n' >"$work/results.tsv"
 for rate in $rates; do
     count=$(( rate * 1000 * seconds ))
     # tcpdump, the floor.
     tcpdump -ni "$a" -w /dev/null 2>"$work/tcpdump.log" &
     tpid=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
-    ip netns exec "$ns" trafgen --dev "$b" --conf "$work/flood.cfg" --rate "${rate}kpps" --cpus 1 --num "$count" >"$work/trafgen-tcpdump-$rate.log" 2>&1
+    ip netns exec "$ns" trafgen --dev "$b" --conf "$work/flood.cfg" --rate "$(( rate * 1000 ))pps" --cpus 1 --num "$count" >"$work/trafgen-tcpdump-$rate.log" 2>&1
     sleep 1
     kill -INT "$tpid"
     wait "$tpid" || true
@@ -78,7 +80,11 @@ for rate in $rates; do
       done ) &
     ip netns exec "$ns" tcpreplay -q -i "$b" --pps 2 "$work/needles.pcap" >replay.log 2>&1 &
     replay=$!
-    ip netns exec "$ns" trafgen --dev "$b" --conf "$work/flood.cfg" --rate "${rate}kpps" --cpus 1 --num "$count" >trafgen.log 2>&1
+    ( sleep "${RELOAD_EVERY:-5}"; while [ ! -f flood-done ]; do kill -HUP "$pid"; sleep "${RELOAD_EVERY:-5}"; done ) &
+    reloads=$!
+    ip netns exec "$ns" trafgen --dev "$b" --conf "$work/flood.cfg" --rate "$(( rate * 1000 ))pps" --cpus 1 --num "$count" >trafgen.log 2>&1
+    touch flood-done
+    wait "$reloads" || true
     wait "$replay" || true
     sleep 1
     cpu=$(awk '{print ($14 + $15) / 100}' /proc/"$pid"/stat)
@@ -86,10 +92,11 @@ for rate in $rates; do
     kill -TERM "$pid"
     wait "$pid" || true
     pid=
-    /usr/bin/python3 - "$work/needles.truth.json" "$rate" "$count" "$t_seen" "$t_dropped" "$cpu" "$peak" >>"$work/results.tsv" <<'PY'
+    reloaded=$(grep -c "rules reloaded" sensor.log || true)
+    /usr/bin/python3 - "$work/needles.truth.json" "$rate" "$count" "$t_seen" "$t_dropped" "$cpu" "$peak" "$reloaded" >>"$work/results.tsv" <<'PY'
 import json, os, sys
 truth = json.load(open(sys.argv[1]))
-rate, count, t_seen, t_dropped, cpu, peak = sys.argv[2:8]
+rate, count, t_seen, t_dropped, cpu, peak, reloaded = sys.argv[2:9]
 stats, floods, needles = None, 0, {}
 for line in open("eve.json", encoding="utf-8"):
     r = json.loads(line)
@@ -105,7 +112,7 @@ capture = stats["stats"].get("capture", {})
 ring = stats["ghostport"]["stats"]["capture"]["ring_drops"]
 print("\t".join(str(x) for x in [rate, count, t_seen, t_dropped, stats["stats"]["decoder"]["pkts"], capture.get("kernel_drops"),
                                  ring, os.path.getsize("eve.json"), floods, cpu, round(int(peak) / 1024, 1),
-                                 "%d/%d" % (found, len(truth["answered"]) + len(truth["rejected"]))]))
+                                 "%d/%d" % (found, len(truth["answered"]) + len(truth["rejected"])), reloaded]))
 PY
     # Ring drops per second, from the stats records.
     /usr/bin/python3 -c '

@@ -55,3 +55,25 @@ import Wire
         for entry in named { #expect(entry.count <= exact[entry.address]!, "\(entry.address): \(entry.count) > \(exact[entry.address]!)") }
     }
 }
+
+extension DistinctCountTests {
+    /// Merged summaries keep their bounds: a source sure to repeat in either is sure in both,
+    /// and one that sent once in each window is not named for more than it sent.
+    @Test func mergedTopAddressesKeepTheirBounds() {
+        var windows = [TopAddresses(), TopAddresses()]
+        var exact: [IPAddress: UInt64] = [:]
+        for w in 0..<2 {
+            for i in 0..<5_000 as Range<UInt32> {
+                let address = i % 25 == 0 ? IPAddress(ipv4: 7) : IPAddress(ipv4: 100_000 * UInt32(w + 1) + i)
+                windows[w].insert(address)
+                exact[address, default: 0] += 1
+            }
+        }
+        var merged = TopAddresses()
+        merged.merge(windows[0])
+        merged.merge(windows[1])
+        let named = merged.top(10)
+        #expect(named.first?.address == IPAddress(ipv4: 7))
+        for entry in named { #expect(entry.count <= exact[entry.address]!, "\(entry.address): \(entry.count)") }
+    }
+}
