@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # A random-source SYN flood to 571/tcp, as spoofed floods look (every packet a new flow from a
 # new address), sent by trafgen (netsniff-ng) on one core over a veth pair, at each rate of
-# RATES (thousands of packets/s, default "100 200 350") for SECONDS each (default 20): first to
-# `tcpdump -w /dev/null`, then to `ghostport run` with the shipped rules and default settings
-# (alert limits, flood budget, EVE size bound), with needles replayed into the flood by tcpreplay:
-# answered and rejected 571/tcp sessions (ghostport-bench gen-flood-scenario --flows 0), and a
-# SIGHUP (rules reload and EVE reopen, as logrotate sends) every RELOAD_EVERY seconds (default 5)
-# while the flood lasts.
+# RATES (thousands of packets/s, default "100 200 350") for SECONDS_PER_RATE seconds each
+# (default 20): first to `tcpdump -w /dev/null` (TCPDUMP=0 skips it), then to `ghostport run`
+# with the shipped rules and default settings (alert limits, flood budget, EVE size bound). Into
+# each ghostport run go needles, answered and rejected 571/tcp sessions replayed by tcpreplay at
+# their capture's timing, spread over the flood (ghostport-bench gen-flood-scenario --flows 0),
+# and a SIGHUP (rules reload and EVE reopen, as logrotate sends) every RELOAD_EVERY seconds
+# (default 5) while the flood lasts.
 #
 # Prints a row per rate: what trafgen sent, what tcpdump and ghostport saw and dropped, the EVE
-# bytes written and the flood records among them, the sensor's CPU seconds and peak RSS, and
-# the needles found with their verdict; then ghostport's ring drops per second (from a stats
-# record every second). Needs root (a network namespace), trafgen, tcpdump, tcpreplay, python3.
+# bytes written and the flood records among them, the sensor's CPU seconds and peak RSS, the
+# needles found with their verdict and the reloads done; then ghostport's ring drops per second
+# (from a stats record every second). Its RSS every SAMPLE seconds (default 10) is in
+# rateN/rss.tsv in the work directory. Needs root (a network namespace), trafgen, tcpdump,
+# tcpreplay and python3.
 # usage: flood.sh [GHOSTPORT_BINARY [GHOSTPORT_BENCH_BINARY]]
 #   (defaults: .build/release/ghostport and .build/release/ghostport-bench)
 set -euo pipefail
@@ -55,7 +58,11 @@ EOF
 printf 'kpps\tsent\ttcpdump_seen\ttcpdump_dropped\tsensor_packets\tkernel_drops\tring_drops\teve_bytes\tflood_records\tcpu_s\tpeak_rss_mib\tneedles\treloads\n' >"$work/results.tsv"
 for rate in $rates; do
     count=$(( rate * 1000 * seconds ))
-    # tcpdump, the floor.
+    # tcpdump, the floor (TCPDUMP=0 skips it: a long run at a rate tcpdump was already measured at).
+    if [ "${TCPDUMP:-1}" = 0 ]; then
+        t_seen=-
+        t_dropped=-
+    else
     tcpdump -ni "$a" -w /dev/null 2>"$work/tcpdump.log" &
     tpid=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
@@ -65,6 +72,7 @@ for rate in $rates; do
     wait "$tpid" || true
     t_seen=$(awk '/packets received by filter/ {print $1}' "$work/tcpdump.log")
     t_dropped=$(awk '/packets dropped by kernel/ {print $1}' "$work/tcpdump.log")
+    fi
 
     # ghostport, with the needles replayed into the flood.
     dir="$work/rate$rate"
@@ -74,11 +82,19 @@ for rate in $rates; do
     pid=$!
     for _ in $(seq 600); do grep -q "capturing on" sensor.log && break; sleep 0.1; done
     grep -q "capturing on" sensor.log || { cat sensor.log; exit 1; }
-    ( while kill -0 "$pid" 2>/dev/null; do
+    # Peak RSS, and RSS every SAMPLE seconds (default 10) while the sensor runs.
+    ( started=$(date +%s); next=0
+      printf 'seconds\trss_kib\n' >rss.tsv
+      while kill -0 "$pid" 2>/dev/null; do
           awk '/^VmHWM/ {print $2}' /proc/"$pid"/status 2>/dev/null >peak_kib.txt || true
+          elapsed=$(( $(date +%s) - started ))
+          if [ "$elapsed" -ge "$next" ]; then
+              printf '%d\t%s\n' "$elapsed" "$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status 2>/dev/null)" >>rss.tsv
+              next=$(( next + ${SAMPLE:-10} ))
+          fi
           sleep 0.5
       done ) &
-    ip netns exec "$ns" tcpreplay -q -i "$b" --pps 2 "$work/needles.pcap" >replay.log 2>&1 &
+    ip netns exec "$ns" tcpreplay -q -i "$b" "$work/needles.pcap" >replay.log 2>&1 &
     replay=$!
     ( sleep "${RELOAD_EVERY:-5}"; while [ ! -f flood-done ]; do kill -HUP "$pid"; sleep "${RELOAD_EVERY:-5}"; done ) &
     reloads=$!

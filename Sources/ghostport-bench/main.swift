@@ -90,13 +90,7 @@ case "gen-flows":
     exit(generateConcurrentFlows(path: arguments[1], flows: option("--flows", 100_000),
                                  packets: option("--packets", 2_000_000), syn: arguments.contains("--syn")))
 case "gen-scenario":
-    guard arguments.count >= 2, arguments[1].hasSuffix(".pcap") else {
-        print(usage)
-        exit(2)
-    }
-    let path = arguments[1]
-    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-    let name = String(path.split(separator: "/").last!.dropLast(5))
+    let (path, directory, name) = captureOutput()
     do {
         let started = ContinuousClock.now
         var configuration = Scenario.Configuration(seed: UInt64(option("--seed", 1)), packets: option("--packets", 50_000))
@@ -116,13 +110,7 @@ case "gen-flood":
     }
     exit(generateFlood(path: arguments[1], flows: option("--flows", 1_000_000)))
 case "gen-flood-scenario":
-    guard arguments.count >= 2, arguments[1].hasSuffix(".pcap") else {
-        print(usage)
-        exit(2)
-    }
-    let path = arguments[1]
-    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-    let name = String(path.split(separator: "/").last!.dropLast(5))
+    let (path, directory, name) = captureOutput()
     var configuration = FloodScenario.Configuration()
     configuration.floodFlows = option("--flows", configuration.floodFlows)
     configuration.heavyFlows = min(configuration.heavyFlows, configuration.floodFlows)
@@ -149,4 +137,17 @@ case "capacity":
 default:
     print(usage)
     exit(2)
+}
+
+/// The OUT.pcap argument of the scenario generators: the path, its directory and its name
+/// without `.pcap` (the truth goes beside it as NAME.truth.json). Exits with the usage without one.
+@MainActor
+func captureOutput() -> (path: String, directory: String, name: String) {
+    guard arguments.count >= 2, arguments[1].hasSuffix(".pcap") else {
+        print(usage)
+        exit(2)
+    }
+    let path = arguments[1]
+    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    return (path, directory, String(path.split(separator: "/").last!.dropLast(5)))
 }
