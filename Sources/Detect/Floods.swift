@@ -1,3 +1,4 @@
+import Platform
 import Flow
 import Wire
 
@@ -55,7 +56,6 @@ public struct FloodAggregate: Sendable {
     public var port: UInt16
     public var proto: UInt8
     public var windowStart: Int64
-    public var windowSeconds: Int
     /// How many top sources and destinations the record names.
     public var topCount = 10
     public var flows: UInt64 = 0
@@ -73,16 +73,13 @@ public struct FloodAggregate: Sendable {
     /// The window's end, or the input's when it ended first.
     public var closedAt: Int64 = 0
 
-    init(kind: FloodKind, port: UInt16, proto: UInt8, windowStart: Int64, windowSeconds: Int, topCount: Int) {
+    init(kind: FloodKind, port: UInt16, proto: UInt8, windowStart: Int64, topCount: Int) {
         self.topCount = topCount
         self.kind = kind
         self.port = port
         self.proto = proto
         self.windowStart = windowStart
-        self.windowSeconds = windowSeconds
     }
-
-    public var windowEnd: Int64 { windowStart + Int64(windowSeconds) * 1_000_000_000 }
 }
 
 /// A flood beginning or ending on a port: the figures so far, or over its whole span.
@@ -204,7 +201,7 @@ public struct FloodFolder {
             if aggregates.count < Self.maxKeys {
                 aggregateIndex[key] = aggregates.count
                 aggregates.append(FloodAggregate(kind: kind, port: flow.watchedPort, proto: flow.key.proto, windowStart: windowStart,
-                                                 windowSeconds: limits.seconds, topCount: limits.topSources))
+                                                 topCount: limits.topSources))
                 let (sender, receiver) = fold(flow, kind: kind, into: aggregates.count - 1)
                 guard episodes[key] == nil else { return (false, nil) }
                 // A flood begins: its first figures are this flow's. Its running figures take
@@ -214,7 +211,7 @@ public struct FloodFolder {
                 episodes[key] = episode
                 var first = episode
                 first.add(aggregates[aggregates.count - 1])
-                return (false, alert(.began, at: time, kind: kind, port: flow.watchedPort, proto: flow.key.proto, episode: first))
+                return (false, alert(.began, at: time, key: key, episode: first))
             }
         }
         recordsByPort[portKey] = written + 1
@@ -247,9 +244,10 @@ public struct FloodFolder {
         return (sender, receiver)
     }
 
-    private func alert(_ state: FloodAlert.State, at time: Int64, kind: FloodKind, port: UInt16, proto: UInt8,
-                       episode: Episode) -> FloodAlert {
-        FloodAlert(state: state, at: time, kind: kind, port: port, proto: proto, began: episode.began, lastSeen: episode.lastSeen,
+    /// The alert of the flood of aggregate `key` (`key(kind:port:proto:)`).
+    private func alert(_ state: FloodAlert.State, at time: Int64, key: UInt32, episode: Episode) -> FloodAlert {
+        FloodAlert(state: state, at: time, kind: FloodKind(rawValue: UInt8(key >> 24))!, port: UInt16(truncatingIfNeeded: key >> 8),
+                   proto: UInt8(truncatingIfNeeded: key), began: episode.began, lastSeen: episode.lastSeen,
                    flows: episode.flows, packets: episode.packets, bytes: episode.bytes,
                    sources: episode.sources.estimate, destinations: episode.destinations.estimate,
                    topSources: episode.topSources.top(limits.topSources),
@@ -261,8 +259,7 @@ public struct FloodFolder {
     /// Closes the window when packet time `now` has passed its end: hands each aggregate to
     /// `closed`, and ends the floods that folded nothing in it.
     mutating func roll(to now: Int64, closed: (FloodAggregate) -> Void, ended: (FloodAlert) -> Void) {
-        let start = now >= 0 ? now / windowNanoseconds * windowNanoseconds
-                             : (now - windowNanoseconds + 1) / windowNanoseconds * windowNanoseconds
+        let start = now.floorDivided(by: windowNanoseconds) * windowNanoseconds
         if windowStart == .min {
             windowStart = start
             return
@@ -284,9 +281,7 @@ public struct FloodFolder {
         }
         for key in episodes.keys.sorted() where !folded.contains(key) {
             let episode = episodes.removeValue(forKey: key)!
-            let kind = FloodKind(rawValue: UInt8(key >> 24))!
-            ended(alert(.ended, at: end, kind: kind, port: UInt16(truncatingIfNeeded: key >> 8), proto: UInt8(truncatingIfNeeded: key),
-                        episode: episode))
+            ended(alert(.ended, at: end, key: key, episode: episode))
         }
         aggregates.removeAll(keepingCapacity: true)
         aggregateIndex.removeAll(keepingCapacity: true)
@@ -299,9 +294,7 @@ public struct FloodFolder {
         guard windowStart != .min else { return }
         closeWindow(at: max(windowStart, min(time, windowStart + windowNanoseconds)), closed: closed, ended: ended)
         for key in episodes.keys.sorted() {
-            let kind = FloodKind(rawValue: UInt8(key >> 24))!
-            ended(alert(.endedAtShutdown, at: time, kind: kind, port: UInt16(truncatingIfNeeded: key >> 8),
-                        proto: UInt8(truncatingIfNeeded: key), episode: episodes[key]!))
+            ended(alert(.endedAtShutdown, at: time, key: key, episode: episodes[key]!))
         }
         episodes.removeAll()
     }

@@ -1,3 +1,4 @@
+import Platform
 import Wire
 
 #if canImport(Glibc)
@@ -260,12 +261,5 @@ public enum EVE {
         out.append(key)
         out.append("\":")
         out.append(decimal: value)
-    }
-}
-
-extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let q = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
     }
 }

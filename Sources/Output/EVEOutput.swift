@@ -1,3 +1,4 @@
+import Platform
 import Flow
 import Wire
 

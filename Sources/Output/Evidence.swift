@@ -1,3 +1,4 @@
+import Platform
 import Wire
 
 #if canImport(Glibc)
