@@ -448,8 +448,10 @@ public final class Engine {
     }
 
     private func flowEnded(_ flow: Flow, reason: StaticString, time: Int64) {
-        guard flowEndedNeedsRecord(flow), keepsRecord(flow, time: time) else { return }
-        records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow, sources: sourceNames)
+        guard flowEndedNeedsRecord(flow) else { return }
+        if keepsRecord(flow, time: time) {
+            records.flowEnded(flow, reason: reason, time: time, watchlist: watchlist, tunnels: tunnelOfFlow, sources: sourceNames)
+        }
         if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
     }
 
@@ -481,10 +483,7 @@ public final class Engine {
         let kind = flow.flags & Self.alertWrittenFlag != 0 ? nil
             : FloodFolder.kind(of: flow, verdict: verdict, carriedData: flow.flags & Self.payloadFlag != 0)
         let (keep, began) = floods.admit(flow, kind: kind, time: time, closed: writeFloodAggregate, ended: writeFloodAlert)
-        if !keep, let kind {
-            stats.folded[Int(kind.rawValue)] &+= 1
-            if flow.key.tunnelKey != 0 { tunnelOfFlow[flowID(of: flow)] = nil }
-        }
+        if !keep, let kind { stats.folded[Int(kind.rawValue)] &+= 1 }
         if let began { writeFloodAlert(began) }
         return keep
     }
