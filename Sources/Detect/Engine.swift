@@ -108,8 +108,8 @@ public final class Engine {
 
     public init(rules: RuleSet, configuration: EngineConfiguration, records: RecordSink) {
         self.configuration = configuration
-        self.rules = rules
-        (watchlist, interest) = Self.tables(for: rules)
+        let compiled = CompiledRules(rules)
+        (self.rules, watchlist, interest) = (compiled.rules, compiled.watchlist, compiled.interest)
         self.flows = FlowTable(capacity: configuration.flowCapacity, timeouts: configuration.timeouts,
                                seed: configuration.flowHashSeed ?? UInt64.random(in: .min ... .max))
         self.scans = ScanDetector(configuration: configuration.scan, seed: flows.seed)
@@ -148,20 +148,31 @@ public final class Engine {
         hints[2 * Self.hintSlots] = UInt64(truncatingIfNeeded: call &+ 1)
     }
 
-    /// Swaps in a new ruleset between packets (reload). Flows keep their state.
-    public func replaceRules(_ newRules: RuleSet) {
-        rules = newRules
-        (watchlist, interest) = Self.tables(for: newRules)
+    /// A ruleset with the tables the engine matches it by: the watched ports and the
+    /// prefilter's port bits. Built on any thread (a reload builds it beside the running engine),
+    /// installed between packets with `replaceRules`.
+    public struct CompiledRules: Sendable {
+        public let rules: RuleSet
+        public let watchlist: Watchlist
+        public let interest: Interest
+
+        /// Builds both tables at once for a large ruleset (10,000 rules take a few milliseconds each).
+        public init(_ rules: RuleSet) {
+            self.rules = rules
+            guard rules.rules.count >= RuleLoader.parallelRules else {
+                (watchlist, interest) = (Watchlist(rules: rules), Interest(rules: rules))
+                return
+            }
+            var watchlist: Watchlist?
+            var interest: Interest?
+            Concurrently.run({ watchlist = Watchlist(rules: rules) }, alongside: { interest = Interest(rules: rules) })
+            (self.watchlist, self.interest) = (watchlist!, interest!)
+        }
     }
 
-    /// The watched ports and the prefilter's port bits, built at once for a large ruleset
-    /// (10,000 rules take a few milliseconds each).
-    private static func tables(for rules: RuleSet) -> (Watchlist, Interest) {
-        guard rules.rules.count >= RuleLoader.parallelRules else { return (Watchlist(rules: rules), Interest(rules: rules)) }
-        var watchlist: Watchlist?
-        var interest: Interest?
-        Concurrently.run({ watchlist = Watchlist(rules: rules) }, alongside: { interest = Interest(rules: rules) })
-        return (watchlist!, interest!)
+    /// Swaps in a new ruleset between packets (reload). Flows keep their state.
+    public func replaceRules(_ compiled: CompiledRules) {
+        (rules, watchlist, interest) = (compiled.rules, compiled.watchlist, compiled.interest)
     }
 
     /// Runs one packet through the engine. `timestamp` is nanoseconds since the epoch.

@@ -39,7 +39,8 @@ public final class LiveSensor {
         /// Reopens log files (rotation). Returns messages to log.
         public var reopenOutputs: () -> [String]
         /// Parses and compiles the rules again: the new ruleset, or the errors that keep the old one.
-        public var reloadRules: () -> Result<RuleSet, ReloadFailure>
+        /// Called on a thread of its own (`RuleReloads`), while the engine goes on.
+        public var reloadRules: @Sendable () -> Result<RuleSet, ReloadFailure>
         /// Called after each stats record (the Prometheus textfile).
         public var afterStats: (SensorStats) -> Void
         /// Judges the EVE sink's health after a flush: a message when it changed (the EVE file's
@@ -47,7 +48,7 @@ public final class LiveSensor {
         /// itself when writing starts and stops failing.
         public var checkOutput: ((EVEOutput) -> String?)?
 
-        public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping () -> Result<RuleSet, ReloadFailure>,
+        public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping @Sendable () -> Result<RuleSet, ReloadFailure>,
                     afterStats: @escaping (SensorStats) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
             self.reopenOutputs = reopenOutputs
             self.reloadRules = reloadRules
@@ -56,7 +57,7 @@ public final class LiveSensor {
         }
     }
 
-    public struct ReloadFailure: Error {
+    public struct ReloadFailure: Error, Sendable {
         public var messages: [String]
         public init(messages: [String]) { self.messages = messages }
     }
@@ -102,6 +103,7 @@ public final class LiveSensor {
         let kernelPlan = kernelFilter.plan(rules: engine.rules)
         log(.info, kernelFilter.install(kernelPlan, on: capture))
         let shared = LiveShared(prefilter: engine.makePrefilter(), kernelPlan: kernelPlan)
+        let reloads = RuleReloads(load: hooks.reloadRules, kernelFilter: kernelFilter.mode == .auto ? kernelFilter : nil)
         let reader = CaptureThread(capture: Handoff(CaptureBox(capture)), options: settings.capture,
                                    kernelFilter: kernelFilter, producer: producer, shared: shared, signals: signals,
                                    log: log)
@@ -167,7 +169,8 @@ public final class LiveSensor {
                 notifier.send("WATCHDOG=1")
                 nextWatchdog = now + .nanoseconds(interval / 2)
             }
-            if signals.takeHangups() > 0 { hangup(shared: shared, kernelFilter: kernelFilter) }
+            if signals.takeHangups() > 0 { hangup(reloads) }
+            for outcome in reloads.take() { install(outcome, shared: shared) }
             if signals.takeStatsRequests() > 0 { writeStats() }
             if let due = nextStats, now >= due {
                 writeStats()
@@ -198,23 +201,26 @@ public final class LiveSensor {
         log(.notice, "stopped: \(totals.packets) packets, \(totals.alerts) alerts, kernel drops \(engine.capture.kernelDrops ?? 0), ring drops \(engine.capture.ringDrops)")
     }
 
-    /// SIGHUP: reopen the outputs (log rotation) and reload the rules beside the running ones;
-    /// a ruleset that fails to load leaves the old one in place.
-    private func hangup(shared: LiveShared, kernelFilter: KernelFilterInstaller) {
+    /// SIGHUP: reopen the outputs (log rotation) here, and reload the rules beside the running
+    /// ones (`RuleReloads`); `install` swaps them in when they are built.
+    private func hangup(_ reloads: RuleReloads) {
         notifier.send("RELOADING=1")
         for message in hooks.reopenOutputs() { log(.notice, message) }
-        switch hooks.reloadRules() {
-        case .success(let rules):
-            engine.replaceRules(rules)
-            shared.publish(interest: engine.interest)
-            if kernelFilter.mode == .auto {
-                // Compiling and fitting takes a while: off this thread, so the ring keeps draining.
-                // The capture thread installs the result, the handle being its own.
-                let reload = shared.nextKernelReload()
-                detachThread { shared.publish(kernelPlan: kernelFilter.plan(rules: rules), reload: reload) }
-            }
-            log(.notice, "rules reloaded: \(rules.count) rules, \(engine.watchlist.count) watched ports")
-        case .failure(let failure):
+        reloads.request()
+    }
+
+    /// A reload's outcome, between packets: the new rules for the engine, their interest for the
+    /// capture thread's prefilter and their kernel filter for it to install (the handle being
+    /// its own); a ruleset that failed to load leaves the old one in place.
+    private func install(_ outcome: RuleReloads.Outcome, shared: LiveShared) {
+        switch outcome {
+        case .loaded(let compiled, let kernelPlan, let took):
+            engine.replaceRules(compiled)
+            shared.publish(interest: engine.interest, kernelPlan: kernelPlan)
+            let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
+            log(.notice, "rules reloaded: \(compiled.rules.count) rules, \(engine.watchlist.count) watched ports "
+                + "(read and compiled in \(milliseconds) ms beside the engine)")
+        case .failed(let failure):
             // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
             if failure.messages.count == 1 {
                 log(.error, "rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
@@ -250,10 +256,7 @@ final class LiveShared: Sendable {
     }
 
     private let counters = Mutex(Counters())
-    private let pendingInterest = Mutex<Interest?>(nil)
-    /// The newest reload's kernel filter plan, with the reload's number: a slower, older plan
-    /// never replaces a newer one.
-    private let pendingKernelPlan = Mutex<(plan: KernelFilterPlan?, reload: Int, published: Int)>((nil, 0, 0))
+    private let pending = Mutex<(interest: Interest?, kernelPlan: KernelFilterPlan?)>((nil, nil))
     /// Bumped by every publish; the capture thread looks for news when it changes.
     let interestGeneration = Atomic<Int>(0)
     let initialPrefilter: Prefilter
@@ -267,30 +270,21 @@ final class LiveShared: Sendable {
     func snapshot() -> Counters { counters.withLock { $0 } }
     func store(_ value: Counters) { counters.withLock { $0 = value } }
 
-    /// A reload's new interest, for the capture side's prefilter.
-    func publish(interest: Interest) {
-        pendingInterest.withLock { $0 = interest }
+    /// A reload's new interest, for the capture side's prefilter, and its kernel filter plan when
+    /// the sensor installs its own. Reloads come one at a time (`RuleReloads`), so a later one
+    /// replaces what an earlier one left untaken.
+    func publish(interest: Interest, kernelPlan: KernelFilterPlan?) {
+        pending.withLock { pending in
+            pending.interest = interest
+            if let kernelPlan { pending.kernelPlan = kernelPlan }
+        }
         interestGeneration.add(1, ordering: .releasing)
     }
 
-    func takeInterest() -> Interest? { pendingInterest.withLock { value in defer { value = nil }; return value } }
-
-    /// Numbers a reload's kernel filter plan.
-    func nextKernelReload() -> Int { pendingKernelPlan.withLock { $0.reload += 1; return $0.reload } }
-
-    /// A reload's kernel filter plan, for the capture thread to install; dropped when a newer one is out.
-    func publish(kernelPlan: KernelFilterPlan, reload: Int) {
-        let newest = pendingKernelPlan.withLock { pending in
-            guard reload > pending.published else { return false }
-            pending.plan = kernelPlan
-            pending.published = reload
-            return true
-        }
-        if newest { interestGeneration.add(1, ordering: .releasing) }
-    }
+    func takeInterest() -> Interest? { pending.withLock { pending in defer { pending.interest = nil }; return pending.interest } }
 
     func takeKernelPlan() -> KernelFilterPlan? {
-        pendingKernelPlan.withLock { pending in defer { pending.plan = nil }; return pending.plan }
+        pending.withLock { pending in defer { pending.kernelPlan = nil }; return pending.kernelPlan }
     }
 }
 
