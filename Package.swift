@@ -53,8 +53,10 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Wire", "CPrefetch", "CHash"], swiftSettings: hotPath),
         // The kernel filter: the rules' ports as a capture filter, fitted to the kernel's limit and installed.
         .target(name: "KernelFilter", dependencies: ["CPcap", "Capture", "Rules", "Wire"]),
+        // The listeners seen answering on watched ports (learned, kept in a text file), and its file.
+        .target(name: "Baseline", dependencies: ["Platform", "Wire", "Rules"]),
         // The engine, which decides: prefilter, flows to verdicts, rule matching, thresholds, alert limits, scans.
-        .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "CPrefetch"], swiftSettings: hotPath),
+        .target(name: "Detect", dependencies: ["Platform", "Wire", "Flow", "Rules", "Baseline", "CPrefetch"], swiftSettings: hotPath),
         // Records: what the engine decided as EVE lines (alert, flow, scan, anomaly, stats), syslog
         // messages, evidence pcaps, the Prometheus textfile and read's summary; buffered writers.
         .target(name: "Output", dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect"], swiftSettings: hotPath),
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "ghostport",
             dependencies: [
-                "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Output", "Detect", "Sensor", "CSensor", "Config",
+                "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Baseline", "Output", "Detect", "Sensor", "CSensor", "Config",
                 "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
+        .testTarget(name: "BaselineTests", dependencies: ["Baseline", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.
         .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),

@@ -1,3 +1,4 @@
+import Baseline
 import Flow
 import Platform
 import Rules
@@ -25,6 +26,8 @@ public struct EngineConfiguration: Sendable {
     /// Count watched flows per client for `Engine.topClients` (the summary `read` prints).
     /// Off unless asked: a table entry per client, which nothing else reads.
     public var countsClients = false
+    /// How answers are judged against `Engine.baseline`, and until when it learns.
+    public var baseline = BaselinePolicy()
 
     public init() {}
 
@@ -56,6 +59,10 @@ public final class Engine {
     /// Watched flows by client address, for the summary's top sources; bounded (see `countWatchedFlow`),
     /// and empty unless `EngineConfiguration.countsClients`.
     public let watchedFlowsByClient: AddressTable<UInt64>
+    /// The listeners known to answer here: answers are judged by it and, while the policy
+    /// learns, it learns (`EngineConfiguration.baseline`). Nil: no baseline, alerts as the rules say.
+    public var baseline: ListenerBaseline?
+    private var listenerCounts = ListenerCounts()
     static let maxClientsCounted = 100_000
     public private(set) var thresholds = Thresholds()
     public private(set) var limiter: AlertLimiter
@@ -359,9 +366,21 @@ public final class Engine {
             recordAlerted(handle, sid: rule.sid)
             if flows[handle].flags & Self.alertedFlag == 0 && packet.tunnel.isPresent { rememberTunnel(of: handle) }
             flows[handle].flags |= Self.alertedFlag
-            guard admitAlert(sid: rule.sid, source: packet.src, time: timestamp) else { continue }
+            // With a baseline, an answer is judged by its listener (only answers: the lookup is
+            // off every other path).
+            var listener: ListenerStatus?
+            if let baseline, flows[handle].flags & Self.watchedFlag != 0, rule.metadata["ghostport_role"]?.first == "answered" {
+                let key = flows[handle].listener
+                listener = baseline.contains(key) ? .known : configuration.baseline.learns(at: timestamp) ? .learning : .new
+                if listener == .known && configuration.baseline.known == .silent {
+                    listenerCounts.silenced &+= 1
+                    continue
+                }
+            }
+            let sid = listener == .new ? NewListenerAlert.sid : rule.sid
+            guard admitAlert(sid: sid, source: packet.src, time: timestamp) else { continue }
             flows[handle].flags |= Self.alertWrittenFlag
-            stats.countAlert(sid: rule.sid)
+            stats.countAlert(sid: sid)
             var evidenceName: String?
             if records.keepsEvidence {
                 evidenceName = records.evidenceFile(flowID: flowID(of: flows[handle]))
@@ -371,7 +390,7 @@ public final class Engine {
                 }
             }
             writeAlert(rule: rule, handle: handle, toServer: toServer, timestamp: timestamp, origin: origin,
-                       evidence: evidenceName)
+                       evidence: evidenceName, listener: listener)
         }
     }
 
@@ -482,8 +501,18 @@ public final class Engine {
         if flow.flags & Self.watchedFlag != 0 {
             let verdict = Verdict(rawValue: flow.verdict) ?? .none
             stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto)
+            if verdict == .answered, let baseline { learn(flow, into: baseline) }
         }
         return true
+    }
+
+    /// An answered flow's listener: its figures updated when the baseline has it, added while learning.
+    private func learn(_ flow: borrowing Flow, into baseline: ListenerBaseline) {
+        let learning = configuration.baseline.learns(at: flow.last)
+        let before = baseline.count
+        baseline.observe(flow.listener, client: flow.client.address, start: flow.start.floorDivided(by: 1_000_000_000),
+                         end: flow.last.floorDivided(by: 1_000_000_000), learning: learning)
+        if baseline.count > before { listenerCounts.learned &+= 1 }
     }
 
     /// Whether a flow that gets a record keeps its own (true), or is folded into its port's
@@ -533,11 +562,12 @@ public final class Engine {
     }
 
     private func writeAlert(rule: Rule, handle: FlowHandle, toServer: Bool, timestamp: Int64, origin: PacketOrigin,
-                            evidence: String?) {
+                            evidence: String?, listener: ListenerStatus?) {
         let flow = flows[handle]
         let service = flow.isWatched ? watchlist.service(port: flow.watchedPort, proto: flow.key.proto) : nil
         records.alert(AlertDecision(rule: rule, flow: flow, flowID: flowID(of: flow), toServer: toServer, service: service,
-                                    evidence: evidence, context: context(timestamp: timestamp, origin: origin)),
+                                    evidence: evidence, context: context(timestamp: timestamp, origin: origin),
+                                    listener: listener, baselineSince: baseline?.since),
                       packet: packet)
     }
 
@@ -570,6 +600,12 @@ public final class Engine {
     /// The engine's counts with the prefilter's added: what the stats record and summary report.
     public var totals: EngineStats {
         var totals = stats
+        if let baseline {
+            var counts = listenerCounts
+            counts.held = UInt64(baseline.count)
+            counts.refused = baseline.refused
+            totals.listeners = counts
+        }
         totals.packets &+= turnedAway.packets
         totals.bytes &+= turnedAway.bytes
         totals.uninspected &+= turnedAway.uninspected

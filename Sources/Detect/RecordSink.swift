@@ -76,6 +76,11 @@ public struct AlertDecision {
     /// The flow's evidence file, when evidence is kept.
     public var evidence: String?
     public var context: PacketContext
+    /// What the baseline says of the listener that answered; nil without a baseline or for
+    /// alerts other than answers.
+    public var listener: ListenerStatus? = nil
+    /// Since when the baseline has been learning (seconds), for a new listener's alert.
+    public var baselineSince: Int64? = nil
 }
 
 extension TunnelInfo {

@@ -53,6 +53,16 @@ public struct OutputCounters: Sendable, Equatable {
     public init() {}
 }
 
+/// What the engine counted of its listener baseline.
+public struct ListenerCounts: Sendable, Equatable {
+    public var held: UInt64 = 0
+    public var learned: UInt64 = 0
+    public var refused: UInt64 = 0
+    public var silenced: UInt64 = 0
+
+    public init() {}
+}
+
 /// What the engine counted.
 public struct EngineStats: Sendable, Equatable {
     public var packets: UInt64 = 0
@@ -81,6 +91,9 @@ public struct EngineStats: Sendable, Equatable {
     /// `FloodKind.rawValue`; the aggregate records written.
     public var folded: [UInt64] = [0, 0]
     public var floodRecords: UInt64 = 0
+    /// With a listener baseline (`Engine.baseline`; nil without one): the listeners it holds,
+    /// those learned this run, those it refused being full, and known listeners' answers silenced.
+    public var listeners: ListenerCounts?
     /// Ended watched flows by "port/proto" and verdict, for the summary table.
     public var byPort: [String: [UInt64]] {
         var named: [String: [UInt64]] = [:]

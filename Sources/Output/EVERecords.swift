@@ -62,6 +62,16 @@ public final class EVERecords: RecordSink {
 
     public func alert(_ alert: AlertDecision, packet: DecodedPacket) {
         let rule = alert.rule, flow = alert.flow
+        // A new listener (one the baseline lacks) alerts as ghostport's own signature, at the top
+        // severity; a known one as the rule, at severity 3.
+        let isNew = alert.listener == .new
+        let (gid, sid, rev) = isNew ? (UInt32(1), NewListenerAlert.sid, UInt32(1)) : (rule.gid, rule.sid, rule.rev)
+        let signature = isNew ? Self.newListenerSignature(flow, service: alert.service) : rule.msg
+        let severity = switch alert.listener {
+        case .known: NewListenerAlert.knownSeverity
+        case .new: NewListenerAlert.newSeverity
+        case .learning, nil: max(0, rule.priority)
+        }
         var head = header(packet, context: alert.context)
         head.flowID = alert.flowID
         let tunnel = packet.tunnel
@@ -73,12 +83,12 @@ public final class EVERecords: RecordSink {
             }
             if let name = alert.context.fileName { EVE.appendField("pcap_filename", string: name, into: &out) }
             out.append(",\"alert\":{\"action\":\"allowed\"")
-            EVE.appendField("gid", number: UInt64(rule.gid), into: &out)
-            EVE.appendField("signature_id", number: UInt64(rule.sid), into: &out)
-            EVE.appendField("rev", number: UInt64(rule.rev), into: &out)
-            EVE.appendField("signature", string: rule.msg, into: &out)
+            EVE.appendField("gid", number: UInt64(gid), into: &out)
+            EVE.appendField("signature_id", number: UInt64(sid), into: &out)
+            EVE.appendField("rev", number: UInt64(rev), into: &out)
+            EVE.appendField("signature", string: signature, into: &out)
             EVE.appendField("category", string: rule.category, into: &out)
-            EVE.appendField("severity", number: UInt64(max(0, rule.priority)), into: &out)
+            EVE.appendField("severity", number: UInt64(severity), into: &out)
             if !rule.metadata.isEmpty {
                 out.append(",\"metadata\":{")
                 var first = true
@@ -130,6 +140,19 @@ public final class EVERecords: RecordSink {
                 }
                 EVE.appendProbe(flow, into: &out)
             }
+            if let listener = alert.listener {
+                out.append(",\"listener\":\"")
+                out.append(listener.name)
+                out.append(byte: 0x22)
+                if isNew {
+                    EVE.appendField("rule_signature_id", number: UInt64(rule.sid), into: &out)
+                    if let since = alert.baselineSince {
+                        out.append(",\"baseline_since\":\"")
+                        EVE.appendTimestamp(since * 1_000_000_000, into: &out)
+                        out.append(byte: 0x22)
+                    }
+                }
+            }
             if let evidence = alert.evidence { EVE.appendField("evidence", string: evidence, into: &out) }
             if tunnel.isPresent {
                 out.append(byte: 0x2C)
@@ -139,11 +162,18 @@ public final class EVERecords: RecordSink {
         }
         if let syslog, let line {
             syslog.send(AlertSummary(
-                gid: rule.gid, sid: rule.sid, rev: rule.rev, msg: rule.msg, category: rule.category,
-                priority: rule.priority, proto: IPProtocol.name(packet.proto) ?? String(packet.proto),
+                gid: gid, sid: sid, rev: rev, msg: signature, category: rule.category,
+                priority: severity, proto: IPProtocol.name(packet.proto) ?? String(packet.proto),
                 src: packet.src, sport: packet.hasPorts ? packet.sport : nil,
                 dst: packet.dst, dport: packet.hasPorts ? packet.dport : nil, eveJSON: line))
         }
+    }
+
+    /// `GHOSTPORT new listener on abandoned port 571/tcp (meter): 192.0.2.7 answered, not in the baseline`.
+    private static func newListenerSignature(_ flow: Flow, service: String?) -> String {
+        let proto = IPProtocol.name(flow.key.proto)?.lowercased() ?? String(flow.key.proto)
+        let named = service.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
+        return "GHOSTPORT new listener on abandoned port \(flow.watchedPort)/\(proto)\(named): \(flow.server.address) answered, not in the baseline"
     }
 
     public func scan(_ scan: ScanDetector.Scan, window seconds: Int, packet: DecodedPacket, context: PacketContext) {

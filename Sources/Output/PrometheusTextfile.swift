@@ -73,6 +73,12 @@ public enum PrometheusTextfile {
                "Watched flows folded into flood aggregates past the flow-record budget, by kind.",
                labelled("kind", FloodKind.allCases.map { ("\($0.name)", engine.folded[Int($0.rawValue)]) }))
         single("ghostport_flood_records_total", "counter", "Flood aggregate records written.", engine.floodRecords)
+        if let listeners = engine.listeners {
+            single("ghostport_baseline_listeners", "gauge", "Listeners the baseline holds.", listeners.held)
+            single("ghostport_baseline_learned_total", "counter", "Listeners the baseline learned in this run.", listeners.learned)
+            single("ghostport_baseline_refused_total", "counter", "Listeners not learned because the baseline was full.", listeners.refused)
+            single("ghostport_baseline_silenced_total", "counter", "Known listeners' answers not alerted (baseline.known: silent).", listeners.silenced)
+        }
         single("ghostport_kernel_packets_total", "counter", "Packets the kernel delivered (pcap_stats ps_recv).",
                capture.kernelPackets)
         single("ghostport_kernel_drops_total", "counter", "Packets dropped for lack of kernel buffer (ps_drop).",

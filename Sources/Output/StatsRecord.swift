@@ -107,6 +107,15 @@ enum StatsRecord {
         fields.start()
         out.append(byte: 0x2C)
         fields.add("flood_records", engine.floodRecords, into: &out)
+        if let listeners = engine.listeners {
+            out.append(",\"listeners\":{")
+            fields.start()
+            fields.add("held", listeners.held, into: &out)
+            fields.add("learned", listeners.learned, into: &out)
+            fields.add("refused", listeners.refused, into: &out)
+            fields.add("silenced", listeners.silenced, into: &out)
+            out.append(byte: 0x7D)
+        }
         out.append("},\"output\":{")
         fields.start()
         fields.add("lost", stats.output.lost, into: &out)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Baseline
 import Capture
 import Config
 import Detect
@@ -56,6 +57,15 @@ struct ReadCommand: ParsableCommand {
     @Flag(help: "Read the capture files in sub-directories too.")
     var recursive = false
 
+    @Option(help: ArgumentHelp(
+        "A listener baseline (ghostport baseline learn) to judge answers by.",
+        discussion: "An answer on a watched port from a listener in it alerts as known (severity 3); from any other as a new listener (signature 8999004, severity 1). Without it alerts carry no listener.",
+        valueName: "file"))
+    var baseline: String?
+
+    @Option(help: "What a known listener's answer becomes with --baseline: alert (severity 3) or silent (no alert; its flow record stays).")
+    var baselineKnown: BaselinePolicy.Known = .alert
+
     @Argument(help: "Capture files or directories; - for standard input.")
     var files: [String] = []
 
@@ -101,6 +111,8 @@ struct ReadCommand: ParsableCommand {
         let ruleSet = try ruleOptions.load()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
         configuration.countsClients = !quiet  // for the summary's top clients
+        let listeners = try baseline.map { try loadBaseline($0) }
+        configuration.baseline = BaselinePolicy(known: baselineKnown, learnUntil: nil)
 
         var status: Int32 = 0
         let inputs = CaptureInputs.expandReporting(readFiles + files, recursive: recursive, status: &status)
@@ -123,6 +135,7 @@ struct ReadCommand: ParsableCommand {
         let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
+        engine.baseline = listeners
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
         if let bar { draw = { bar.draw($0) } }

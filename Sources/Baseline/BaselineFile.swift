@@ -1,0 +1,178 @@
+import Platform
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The baseline as a text file an operator can read, diff and edit: one listener a line,
+///
+///     # comments and blank lines are ignored
+///     since 2026-12-01T00:00:00Z
+///     192.0.2.7 104/tcp 2026-12-01T08:00:01Z 2026-12-03T17:59:58Z 5210 3 # PACS archive, radiology
+///     2001:db8::5 519/udp - - 0 0
+///     198.51.100.9 87/tcp
+///
+/// `since` is when learning began. A listener line is its address (IPv4 or IPv6 text), its
+/// port and protocol (`tcp`, `udp`, `sctp`), then optionally first and last seen (UTC, `-` for
+/// unknown), flows answered and distinct clients; a `#` and what follows it is the listener's
+/// comment, kept when the sensor rewrites the file. The file is written sorted by address,
+/// port and protocol, to a temporary file then renamed over the old one: a sensor killed
+/// mid-write leaves the old file whole.
+public enum BaselineFile {
+    public static let header = """
+        # ghostport baseline: the listeners seen answering on watched ports.
+        # address port/proto first_seen last_seen flows clients [# comment]
+
+        """
+
+    /// The baseline in `text`; each line that cannot be read is one error, `PATH:LINE: reason`.
+    public static func parse(_ text: String, path: String, capacity: Int = ListenerBaseline.defaultCapacity)
+        -> Result<ListenerBaseline, BaselineErrors> {
+        var errors: [String] = []
+        var entries: [ListenerKey: ListenerEntry] = [:]
+        var since: Int64?
+        var number = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            var line = Substring(rawLine)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            var comment: String?
+            if let hash = line.firstIndex(of: "#") {
+                let note = line[line.index(after: hash)...].drop { $0 == " " || $0 == "\t" }
+                comment = note.isEmpty ? nil : String(note)
+                line = line[..<hash]
+            }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.isEmpty { continue }
+            func fail(_ reason: String) { errors.append("\(path):\(number): \(reason)") }
+            if fields[0] == "since" {
+                guard fields.count == 2, let time = UTCTime.parse(fields[1]) else {
+                    fail("`since` takes one time, as 2026-12-01T00:00:00Z")
+                    continue
+                }
+                since = time
+                continue
+            }
+            guard let address = ListenerKey.parseAddress(fields[0]) else {
+                fail("'\(fields[0])' is not an IPv4 or IPv6 address")
+                continue
+            }
+            guard fields.count >= 2 else {
+                fail("a port and protocol must follow the address, as 104/tcp")
+                continue
+            }
+            let portProto = fields[1].split(separator: "/", omittingEmptySubsequences: false)
+            guard portProto.count == 2, let port = UInt16(portProto[0]), port > 0,
+                  let proto = ListenerKey.protocolNumber(portProto[1]) else {
+                fail("'\(fields[1])' is not a port and protocol, as 104/tcp (tcp, udp or sctp)")
+                continue
+            }
+            guard fields.count <= 6 else {
+                fail("\(fields.count) fields; at most 6 (address, port/proto, first seen, last seen, flows, clients), then # comment")
+                continue
+            }
+            var entry = ListenerEntry(comment: comment)
+            var bad = false
+            for (index, field) in fields.enumerated().dropFirst(2) {
+                switch index {
+                case 2, 3:
+                    if field == "-" { continue }
+                    guard let time = UTCTime.parse(field) else {
+                        fail("'\(field)' is not a time (\(index == 2 ? "first" : "last") seen), as 2026-12-01T00:00:00Z, or -")
+                        bad = true
+                        break
+                    }
+                    if index == 2 { entry.firstSeen = time } else { entry.lastSeen = time }
+                default:
+                    guard let value = UInt64(field) else {
+                        fail("'\(field)' is not a count of \(index == 4 ? "flows" : "clients")")
+                        bad = true
+                        break
+                    }
+                    if index == 4 { entry.flows = value } else { entry.clients = value }
+                }
+                if bad { break }
+            }
+            if bad { continue }
+            let key = ListenerKey(address: address, port: port, proto: proto)
+            guard entries[key] == nil else {
+                fail("\(key) is listed twice")
+                continue
+            }
+            guard entries.count < capacity else {
+                fail("more than \(capacity) listeners (baseline.max_listeners)")
+                break
+            }
+            entries[key] = entry
+        }
+        guard errors.isEmpty else { return .failure(BaselineErrors(messages: errors)) }
+        return .success(ListenerBaseline(entries: entries, since: since, capacity: capacity))
+    }
+
+    /// Reads and parses `path`. A missing file is an empty baseline when `missingIsEmpty`
+    /// (a sensor about to learn), an error otherwise.
+    public static func load(_ path: String, capacity: Int = ListenerBaseline.defaultCapacity,
+                            missingIsEmpty: Bool = false) -> Result<ListenerBaseline, BaselineErrors> {
+        switch FileSystem.contents(of: path) {
+        case .success(let bytes):
+            return parse(String(decoding: bytes, as: UTF8.self), path: path, capacity: capacity)
+        case .failure(let error):
+            if missingIsEmpty, FileSystem.kind(of: path) == .missing {
+                return .success(ListenerBaseline(capacity: capacity))
+            }
+            return .failure(BaselineErrors(messages: ["\(error)"]))
+        }
+    }
+
+    /// The file's text: the header, `since`, then the listeners sorted.
+    public static func format(_ baseline: ListenerBaseline) -> String {
+        var text = header
+        if let since = baseline.since { text += "since \(UTCTime.format(since))\n" }
+        for key in baseline.entries.keys.sorted() {
+            let entry = baseline.entries[key]!
+            text += "\(key) \(entry.firstSeen.map(UTCTime.format) ?? "-") \(entry.lastSeen.map(UTCTime.format) ?? "-") "
+                + "\(entry.flows) \(entry.clients)"
+            if let comment = entry.comment { text += " # \(comment)" }
+            text += "\n"
+        }
+        return text
+    }
+
+    /// Writes `baseline` to `path` atomically: a temporary file beside it, flushed to disk,
+    /// renamed over `path`. Throws a message naming the path and the reason.
+    public static func write(_ baseline: ListenerBaseline, to path: String) throws(BaselineErrors) {
+        let text = format(baseline)
+        let temporary = "\(path).tmp.\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BaselineErrors(messages: ["\(temporary): \(String(cString: strerror(errno)))"]) }
+        var failure: Int32 = 0
+        text.utf8CString.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            let count = buffer.count - 1  // without the NUL
+            while offset < count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure == 0 && rename(temporary, path) != 0 { failure = errno }
+        if failure != 0 {
+            unlink(temporary)
+            throw BaselineErrors(messages: ["\(path): \(String(cString: strerror(failure)))"])
+        }
+    }
+}
+
+/// What keeps a baseline from loading or saving: one message a problem, `PATH:LINE: reason`
+/// for a line that cannot be read.
+public struct BaselineErrors: Error, Sendable, CustomStringConvertible {
+    public var messages: [String]
+    public init(messages: [String]) { self.messages = messages }
+    public var description: String { messages.joined(separator: "\n") }
+}

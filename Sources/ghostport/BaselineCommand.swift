@@ -1,0 +1,206 @@
+import ArgumentParser
+import Baseline
+import Capture
+import Detect
+import Output
+import Platform
+import Rules
+import Sensor
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ghostport baseline`: the listeners seen answering on watched ports, learned from captures
+/// (or by `run`), shown, compared.
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "Learn which listeners answer on abandoned ports here; show and compare baselines.",
+        discussion: """
+            A baseline is a text file, one listener a line (address, port/proto, first and last seen, \
+            flows, clients, # comment), that an operator can read, diff and edit. `read --baseline \
+            FILE` and `run` (baseline.file) judge every answer on a watched port by it: a listener in \
+            it is known (severity 3, or silent), any other is new (signature 8999004, severity 1).
+            """,
+        subcommands: [BaselineLearn.self, BaselineShow.self, BaselineDiff.self]
+    )
+}
+
+extension BaselinePolicy.Known: ExpressibleByArgument {}
+
+/// `ghostport baseline learn --output FILE CAPTURE...`
+struct BaselineLearn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learn",
+        abstract: "Learn the listeners that answered on watched ports in capture files.",
+        discussion: """
+            Reads the captures as `read` does (the same rules, flows and verdicts) and adds each \
+            listener that answered (server address, port, protocol) to FILE, with first and last \
+            seen, answered flows and distinct clients. An existing FILE is learned onto: its lines, \
+            comments included, are kept and their figures updated. Written atomically.
+            """
+    )
+
+    @OptionGroup var ruleOptions: RuleOptions
+
+    @Option(name: .shortAndLong, help: "The baseline file to write (learned onto when it exists).")
+    var output: String
+
+    @Option(help: "The most listeners the baseline holds; past it, listeners are counted as refused, not learned.")
+    var maxListeners = ListenerBaseline.defaultCapacity
+
+    @Flag(help: "Read the capture files in sub-directories too.")
+    var recursive = false
+
+    @Argument(help: "Capture files or directories.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one capture file or directory") }
+        if maxListeners < 1 { throw ValidationError("--max-listeners must be at least 1") }
+    }
+
+    func run() throws {
+        let baseline = try loadBaseline(output, capacity: maxListeners, missingIsEmpty: true)
+        let before = baseline.count
+        var configuration = EngineConfiguration()
+        configuration.flowHashSeed = 0x6768_6F73_7470_6F72
+        configuration.baseline = BaselinePolicy(known: .alert, learnUntil: .max)
+        let ruleSet = try ruleOptions.load()
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let engine = Engine(rules: ruleSet, configuration: configuration,
+                            records: EVERecords(output: EVEOutput(fd: null), settings: RecordSettings(), evidence: nil))
+        engine.baseline = baseline
+        var status: Int32 = 0
+        let inputs = CaptureInputs.expandReporting(files, recursive: recursive, status: &status)
+        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine)
+        engine.finish()
+        for problem in outcome.problems {
+            warn(problem)
+            status = max(status, 1)
+        }
+        do {
+            try BaselineFile.write(baseline, to: output)
+        } catch {
+            warn(error.description)
+            throw ExitCode(2)
+        }
+        let answered = engine.statistics.engine.verdicts[Int(Verdict.answered.rawValue)]
+        var summary = "\(output): \(baseline.count) listeners (\(baseline.count - before) new) from \(answered) answered flows "
+            + "in \(outcome.packets) packets"
+        if baseline.refused > 0 { summary += "; \(baseline.refused) answers from listeners not learned: the baseline is full (--max-listeners \(maxListeners))" }
+        warn(summary)
+        ProcessLifetime.keep(engine)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `ghostport baseline show FILE`
+struct BaselineShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a baseline as a table: listener, service, first and last seen, flows, clients."
+    )
+
+    @OptionGroup var ruleOptions: RuleOptions
+
+    @Argument(help: "The baseline file.")
+    var file: String
+
+    func run() throws {
+        let baseline = try loadBaseline(file)
+        let services = try? Watchlist(rules: ruleOptions.load())
+        var rows = [["LISTENER", "SERVICE", "FIRST SEEN", "LAST SEEN", "FLOWS", "CLIENTS", "COMMENT"]]
+        for key in baseline.entries.keys.sorted() {
+            let entry = baseline.entries[key]!
+            let address = key.address.isIPv6 ? "[\(key.address)]" : "\(key.address)"
+            rows.append(["\(address):\(key.port)/\(ListenerKey.protocolName(key.proto) ?? "?")",
+                         services?.service(port: key.port, proto: key.proto) ?? "-",
+                         entry.firstSeen.map(UTCTime.format) ?? "-", entry.lastSeen.map(UTCTime.format) ?? "-",
+                         "\(entry.flows)", "\(entry.clients)", entry.comment ?? ""])
+        }
+        var text = "\(file): \(baseline.count) listener\(baseline.count == 1 ? "" : "s")"
+            + (baseline.since.map { ", learning since \(UTCTime.format($0))" } ?? "") + "\n"
+        text += Self.table(rows, rightAligned: [4, 5])
+        print(text, terminator: "")
+    }
+}
+
+extension BaselineShow {
+    /// Rows as columns two spaces apart, `rightAligned` columns (numbers) flush right; the last
+    /// column is not padded.
+    static func table(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                if rightAligned.contains(column) { return pad + cell }
+                return column == row.count - 1 ? cell : cell + pad
+            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }.joined()
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
+
+/// `ghostport baseline diff OLD NEW`
+struct BaselineDiff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Listeners that appeared, went away or went silent between two baselines.",
+        discussion: """
+            One line each: `+ LISTENER` appeared in NEW; `- LISTENER` is in OLD only; `= LISTENER \
+            silent since TIME` is in both but answered nothing after OLD was written while others \
+            did (its last seen did not move, NEW's latest did). Exit status 0 when nothing differs, 1 when something does, 2 on error, as diff(1).
+            """
+    )
+
+    @Argument(help: "The older baseline.")
+    var old: String
+
+    @Argument(help: "The newer baseline.")
+    var new: String
+
+    func run() throws {
+        let before = try loadBaseline(old), after = try loadBaseline(new)
+        // Silence needs time to pass: only when NEW saw answers after OLD's last one.
+        func latest(_ baseline: ListenerBaseline) -> Int64 { baseline.entries.values.compactMap(\.lastSeen).max() ?? .min }
+        let timePassed = latest(after) > latest(before)
+        var lines: [String] = []
+        for key in Set(before.entries.keys).union(after.entries.keys).sorted() {
+            switch (before.entries[key], after.entries[key]) {
+            case (nil, let added?):
+                lines.append("+ \(key)" + (added.firstSeen.map { " first seen \(UTCTime.format($0))" } ?? "")
+                             + " \(added.flows) flows \(added.clients) clients")
+            case (let gone?, nil):
+                lines.append("- \(key)" + (gone.lastSeen.map { " last seen \(UTCTime.format($0))" } ?? ""))
+            case (let was?, let now?) where timePassed && now.lastSeen == was.lastSeen:
+                lines.append("= \(key) silent since \(now.lastSeen.map(UTCTime.format) ?? "-")")
+            default:
+                continue
+            }
+        }
+        print(lines.map { $0 + "\n" }.joined(), terminator: "")
+        if !lines.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// A baseline file, or its errors on standard error (`FILE:LINE: reason`) and exit status 2.
+func loadBaseline(_ path: String, capacity: Int = ListenerBaseline.defaultCapacity, missingIsEmpty: Bool = false) throws -> ListenerBaseline {
+    switch BaselineFile.load(path, capacity: capacity, missingIsEmpty: missingIsEmpty) {
+    case .success(let baseline):
+        return baseline
+    case .failure(let errors):
+        for message in errors.messages { warn(message) }
+        throw ExitCode(2)
+    }
+}
