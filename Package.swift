@@ -61,7 +61,7 @@ let package = Package(
         // messages, evidence pcaps, the Prometheus textfile and read's summary; buffered writers.
         .target(name: "Output", dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect"], swiftSettings: hotPath),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
-        .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Detect", "Output", "Wire",
+        .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Baseline", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
         .target(name: "Sensor", dependencies: ["Platform", "KernelFilter", "Capture", "Ring", "Detect", "Output", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),

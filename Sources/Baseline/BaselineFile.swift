@@ -125,11 +125,14 @@ public enum BaselineFile {
     }
 
     /// The file's text: the header, `since`, then the listeners sorted.
-    public static func format(_ baseline: ListenerBaseline) -> String {
+    public static func format(_ baseline: ListenerBaseline) -> String { format(baseline.entries, since: baseline.since) }
+
+    /// The same from a snapshot of the listeners (a live sensor formats it off its engine's thread).
+    public static func format(_ entries: [ListenerKey: ListenerEntry], since: Int64?) -> String {
         var text = header
-        if let since = baseline.since { text += "since \(UTCTime.format(since))\n" }
-        for key in baseline.entries.keys.sorted() {
-            let entry = baseline.entries[key]!
+        if let since { text += "since \(UTCTime.format(since))\n" }
+        for key in entries.keys.sorted() {
+            let entry = entries[key]!
             text += "\(key) \(entry.firstSeen.map(UTCTime.format) ?? "-") \(entry.lastSeen.map(UTCTime.format) ?? "-") "
                 + "\(entry.flows) \(entry.clients)"
             if let comment = entry.comment { text += " # \(comment)" }
@@ -141,7 +144,14 @@ public enum BaselineFile {
     /// Writes `baseline` to `path` atomically: a temporary file beside it, flushed to disk,
     /// renamed over `path`. Throws a message naming the path and the reason.
     public static func write(_ baseline: ListenerBaseline, to path: String) throws(BaselineErrors) {
-        let text = format(baseline)
+        try write(text: format(baseline), to: path, stillWanted: { true })
+    }
+
+    /// Writes a baseline's `text` (`format`) to `path` atomically. `stillWanted`, asked between
+    /// writing the temporary file and renaming it, can call the write off (false: nothing
+    /// changes, the temporary file is removed).
+    @discardableResult
+    public static func write(text: String, to path: String, stillWanted: () -> Bool = { true }) throws(BaselineErrors) -> Bool {
         let temporary = "\(path).tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BaselineErrors(messages: ["\(temporary): \(String(cString: strerror(errno)))"]) }
@@ -161,11 +171,16 @@ public enum BaselineFile {
         }
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
+        if failure == 0 && !stillWanted() {
+            unlink(temporary)
+            return false
+        }
         if failure == 0 && rename(temporary, path) != 0 { failure = errno }
         if failure != 0 {
             unlink(temporary)
             throw BaselineErrors(messages: ["\(path): \(String(cString: strerror(failure)))"])
         }
+        return true
     }
 }
 

@@ -35,7 +35,8 @@ public final class ListenerBaseline {
 
     public func contains(_ key: ListenerKey) -> Bool { entries[key] != nil }
 
-    /// An answered flow of `key` from `client`, from `start` to `end` (seconds). A listener the
+    /// An answered flow of `key` from `client` (at its first answer), from `start` to `end`
+    /// (seconds). A listener the
     /// baseline has gets its figures updated; a new one is added when `learning` and there is room.
     /// Returns whether the listener is (now) in the baseline.
     @discardableResult
@@ -68,6 +69,14 @@ public final class ListenerBaseline {
         return true
     }
 
+    /// A known listener's answered flow ended at `end` (seconds): its last seen moves on.
+    public func touch(_ key: ListenerKey, at end: Int64) {
+        guard let entry = entries[key] else { return }
+        if let last = entry.lastSeen, end <= last { return }
+        entries[key]!.lastSeen = end
+        unsaved.insert(key)
+    }
+
     /// Replaces the listeners with `other`'s (the file reread on reload, which an operator may
     /// have edited: its lines win, a deleted line stays deleted), then brings in what this run
     /// saw since the last save: figures of listeners the file still has, and listeners learned
@@ -88,6 +97,10 @@ public final class ListenerBaseline {
         entries = merged
         since = other.since ?? since
     }
+
+    /// A save that did not happen (the file changed under it): every listener counts as
+    /// unsaved again, so the next `reload` keeps what this run saw.
+    public func markUnsaved() { unsaved = Set(entries.keys) }
 
     /// The file now holds what the table does (`since`: the packet time of the save).
     public func markSaved(at time: Int64) {

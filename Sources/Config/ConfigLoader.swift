@@ -1,3 +1,4 @@
+import Baseline
 import Detect
 import Flow
 import KernelFilter
@@ -194,7 +195,7 @@ struct ConfigReader {
     mutating func read(_ root: Node, into config: inout SensorConfig) {
         guard let top = mapping(root, key: nil, known: [
             "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
-            "decoder", "detect", "logging",
+            "decoder", "detect", "logging", "baseline",
         ]) else { return }
         if let node = top["interface"] {
             if let name = string(node, "interface") {
@@ -223,6 +224,7 @@ struct ConfigReader {
         if let node = top["scan"] { readScan(node, into: &config.scan) }
         if let node = top["alerts"] { readAlerts(node, into: &config.alerts) }
         if let node = top["decoder"] { readDecoder(node, into: &config.decoder) }
+        if let node = top["baseline"] { readBaseline(node, into: &config.baseline) }
         if let node = top["logging"], let map = mapping(node, key: "logging", known: ["level"]),
            let levelNode = map["level"], let text = string(levelNode, "logging.level") {
             if let level = LogLevel(name: text) {
@@ -478,6 +480,33 @@ struct ConfigReader {
         }
         if let node = map["max_sources"], let value = integer(node, "alerts.max_sources", in: 1_024...16_777_216) {
             alerts.maxSources = value
+        }
+    }
+
+    private mutating func readBaseline(_ node: Node, into baseline: inout SensorConfig.BaselineSettings) {
+        guard let map = mapping(node, key: "baseline", known: ["file", "learn_until", "learn_days", "known", "max_listeners", "flush_seconds"])
+        else { return }
+        if let node = map["file"], let path = string(node, "baseline.file") { baseline.file = path }
+        if let node = map["learn_until"], let text = string(node, "baseline.learn_until") {
+            if let time = UTCTime.parse(text) {
+                baseline.learnUntil = time
+            } else {
+                fail(node, "baseline.learn_until", "must be a UTC time as 2026-12-11T00:00:00Z, got '\(text)'")
+            }
+        }
+        if let node = map["learn_days"], let value = integer(node, "baseline.learn_days", in: 1...3650) { baseline.learnDays = value }
+        if baseline.learnUntil != nil && baseline.learnDays != nil, let node = map["learn_days"] {
+            fail(node, "baseline.learn_days", "give learn_until or learn_days, not both")
+        }
+        if let node = map["known"], let value = choice(node, "baseline.known", BaselinePolicy.Known.self) { baseline.known = value }
+        if let node = map["max_listeners"], let value = integer(node, "baseline.max_listeners", in: 1...10_000_000) {
+            baseline.maxListeners = value
+        }
+        if let node = map["flush_seconds"], let value = integer(node, "baseline.flush_seconds", in: 1...86_400) {
+            baseline.flushSeconds = value
+        }
+        if baseline.file == nil && (baseline.learnUntil != nil || baseline.learnDays != nil), let node = map["learn_until"] ?? map["learn_days"] {
+            fail(node, "baseline", "a learning period needs baseline.file, where the listeners learned are kept")
         }
     }
 

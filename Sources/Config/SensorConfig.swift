@@ -1,3 +1,4 @@
+import Baseline
 import Detect
 import Flow
 import KernelFilter
@@ -43,6 +44,8 @@ public struct SensorConfig: Sendable, Equatable {
     public var decoder = DecoderSettings()
     /// `detect`
     public var detect = DetectSettings()
+    /// `baseline`
+    public var baseline = BaselineSettings()
 
     /// The file this was read from, for messages; nil for the built-in defaults.
     public var file: String?
@@ -197,6 +200,33 @@ public struct SensorConfig: Sendable, Equatable {
 
         public var limits: AlertLimits {
             AlertLimits(perSource: perSource, perSid: perSid, seconds: windowSeconds, sourceCapacity: maxSources)
+        }
+    }
+
+    /// `baseline`: the listeners known to answer on watched ports here (see `ListenerBaseline`).
+    public struct BaselineSettings: Sendable, Equatable {
+        /// `file`: the baseline file; none (the default): no baseline, alerts as the rules say.
+        public var file: String?
+        /// `learn_until`: learn new listeners until this time (UTC, `2026-12-11T00:00:00Z`).
+        public var learnUntil: Int64?
+        /// `learn_days`: learn for this many days from the baseline's `since` (set at the first
+        /// start when the file has none), so a restart keeps the same period.
+        public var learnDays: Int?
+        /// `known`: `alert` (severity 3) or `silent` for a known listener's answer.
+        public var known = BaselinePolicy.Known.alert
+        /// `max_listeners`: the most listeners the baseline holds (default 100,000).
+        public var maxListeners = ListenerBaseline.defaultCapacity
+        /// `flush_seconds`: how often what was learned is written to the file (and at exit).
+        public var flushSeconds = 300
+
+        public init() {}
+
+        /// Learning's end in nanoseconds, for a baseline learning since `since` (seconds); nil:
+        /// no learning period configured.
+        public func learnUntil(since: Int64) -> Int64? {
+            if let learnUntil { return learnUntil * 1_000_000_000 }
+            if let learnDays { return (since + Int64(learnDays) * 86_400) * 1_000_000_000 }
+            return nil
         }
     }
 

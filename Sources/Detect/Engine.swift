@@ -63,6 +63,8 @@ public final class Engine {
     /// learns, it learns (`EngineConfiguration.baseline`). Nil: no baseline, alerts as the rules say.
     public var baseline: ListenerBaseline?
     private var listenerCounts = ListenerCounts()
+    /// New listeners that have had their new-listener alert (bounded: past it, each answer has one).
+    private var reportedNew = BoundedSet<ListenerKey>(capacity: ListenerBaseline.defaultCapacity)
     static let maxClientsCounted = 100_000
     public private(set) var thresholds = Thresholds()
     public private(set) var limiter: AlertLimiter
@@ -106,6 +108,8 @@ public final class Engine {
     static let alertWrittenFlag: UInt32 = 1 << 4
     /// A packet of the (watched) flow carried payload.
     static let payloadFlag: UInt32 = 1 << 5
+    /// The flow's answer taught the baseline its listener (learning): its alerts say `learning`.
+    static let taughtFlag: UInt32 = 1 << 6
     static let evidenceCountShift: UInt32 = 8
     /// Where the first packet's `ScanKind` (4 bits) and `ScannerTool` (4 bits) sit in `flags`.
     static let scanKindShift: UInt32 = 16
@@ -321,7 +325,22 @@ public final class Engine {
     @inline(__always)
     private func setVerdict(_ verdict: Verdict, on handle: FlowHandle) {
         let current = flows[handle].verdict
-        if verdict.rawValue > current || current == Verdict.backscatter.rawValue { flows[handle].verdict = verdict.rawValue }
+        guard verdict.rawValue > current || current == Verdict.backscatter.rawValue else { return }
+        flows[handle].verdict = verdict.rawValue
+        if verdict == .answered, let baseline { learnListener(of: handle, into: baseline) }
+    }
+
+    /// A flow's first answer: its listener's figures counted in the baseline, the listener added
+    /// while the policy learns (the flow then marked as the one that taught it).
+    private func learnListener(of handle: FlowHandle, into baseline: ListenerBaseline) {
+        let flow = flows[handle]
+        let before = baseline.count
+        baseline.observe(flow.listener, client: flow.client.address, start: flow.start.floorDivided(by: 1_000_000_000),
+                         end: flow.last.floorDivided(by: 1_000_000_000), learning: configuration.baseline.learns(at: flow.last))
+        if baseline.count > before {
+            listenerCounts.learned &+= 1
+            flows[handle].flags |= Self.taughtFlag
+        }
     }
 
     @inline(__always)
@@ -371,13 +390,15 @@ public final class Engine {
             var listener: ListenerStatus?
             if let baseline, flows[handle].flags & Self.watchedFlag != 0, rule.metadata["ghostport_role"]?.first == "answered" {
                 let key = flows[handle].listener
-                listener = baseline.contains(key) ? .known : configuration.baseline.learns(at: timestamp) ? .learning : .new
+                listener = flows[handle].flags & Self.taughtFlag != 0 ? .learning : baseline.contains(key) ? .known : .new
                 if listener == .known && configuration.baseline.known == .silent {
                     listenerCounts.silenced &+= 1
                     continue
                 }
             }
-            let sid = listener == .new ? NewListenerAlert.sid : rule.sid
+            // A new listener alerts as one once; its later answers as their rules, marked new.
+            let firstNew = listener == .new && reportedNew.insert(flows[handle].listener)
+            let sid = firstNew ? NewListenerAlert.sid : rule.sid
             guard admitAlert(sid: sid, source: packet.src, time: timestamp) else { continue }
             flows[handle].flags |= Self.alertWrittenFlag
             stats.countAlert(sid: sid)
@@ -390,7 +411,7 @@ public final class Engine {
                 }
             }
             writeAlert(rule: rule, handle: handle, toServer: toServer, timestamp: timestamp, origin: origin,
-                       evidence: evidenceName, listener: listener)
+                       evidence: evidenceName, listener: listener, firstNew: firstNew)
         }
     }
 
@@ -501,18 +522,9 @@ public final class Engine {
         if flow.flags & Self.watchedFlag != 0 {
             let verdict = Verdict(rawValue: flow.verdict) ?? .none
             stats.countVerdict(verdict, port: flow.watchedPort, proto: flow.key.proto)
-            if verdict == .answered, let baseline { learn(flow, into: baseline) }
+            if verdict == .answered, let baseline { baseline.touch(flow.listener, at: flow.last.floorDivided(by: 1_000_000_000)) }
         }
         return true
-    }
-
-    /// An answered flow's listener: its figures updated when the baseline has it, added while learning.
-    private func learn(_ flow: borrowing Flow, into baseline: ListenerBaseline) {
-        let learning = configuration.baseline.learns(at: flow.last)
-        let before = baseline.count
-        baseline.observe(flow.listener, client: flow.client.address, start: flow.start.floorDivided(by: 1_000_000_000),
-                         end: flow.last.floorDivided(by: 1_000_000_000), learning: learning)
-        if baseline.count > before { listenerCounts.learned &+= 1 }
     }
 
     /// Whether a flow that gets a record keeps its own (true), or is folded into its port's
@@ -562,12 +574,12 @@ public final class Engine {
     }
 
     private func writeAlert(rule: Rule, handle: FlowHandle, toServer: Bool, timestamp: Int64, origin: PacketOrigin,
-                            evidence: String?, listener: ListenerStatus?) {
+                            evidence: String?, listener: ListenerStatus?, firstNew: Bool) {
         let flow = flows[handle]
         let service = flow.isWatched ? watchlist.service(port: flow.watchedPort, proto: flow.key.proto) : nil
         records.alert(AlertDecision(rule: rule, flow: flow, flowID: flowID(of: flow), toServer: toServer, service: service,
                                     evidence: evidence, context: context(timestamp: timestamp, origin: origin),
-                                    listener: listener, baselineSince: baseline?.since),
+                                    listener: listener, newListener: firstNew, baselineSince: baseline?.since),
                       packet: packet)
     }
 

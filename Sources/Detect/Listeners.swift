@@ -55,3 +55,18 @@ extension Flow {
     /// The listener of a watched flow: its server's address, the watched port, the protocol.
     var listener: ListenerKey { ListenerKey(address: server.address, port: watchedPort, proto: key.proto) }
 }
+
+/// A set that stops growing at `capacity`: `insert` then says every new member is new.
+struct BoundedSet<Element: Hashable> {
+    private var members = Set<Element>()
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Whether `element` was not a member (and is now, while there is room).
+    mutating func insert(_ element: Element) -> Bool {
+        guard !members.contains(element) else { return false }
+        if members.count < capacity { members.insert(element) }
+        return true
+    }
+}

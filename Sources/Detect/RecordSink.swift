@@ -79,6 +79,8 @@ public struct AlertDecision {
     /// What the baseline says of the listener that answered; nil without a baseline or for
     /// alerts other than answers.
     public var listener: ListenerStatus? = nil
+    /// A new listener's first answer: the alert is the new-listener signature (8999004).
+    public var newListener = false
     /// Since when the baseline has been learning (seconds), for a new listener's alert.
     public var baselineSince: Int64? = nil
 }

@@ -62,16 +62,13 @@ public final class EVERecords: RecordSink {
 
     public func alert(_ alert: AlertDecision, packet: DecodedPacket) {
         let rule = alert.rule, flow = alert.flow
-        // A new listener (one the baseline lacks) alerts as ghostport's own signature, at the top
-        // severity; a known one as the rule, at severity 3.
-        let isNew = alert.listener == .new
+        // A new listener (one the baseline lacks) alerts once as ghostport's own signature, at the
+        // top severity; a known one as the rule, at severity 3.
+        let isNew = alert.newListener
         let (gid, sid, rev) = isNew ? (UInt32(1), NewListenerAlert.sid, UInt32(1)) : (rule.gid, rule.sid, rule.rev)
         let signature = isNew ? Self.newListenerSignature(flow, service: alert.service) : rule.msg
-        let severity = switch alert.listener {
-        case .known: NewListenerAlert.knownSeverity
-        case .new: NewListenerAlert.newSeverity
-        case .learning, nil: max(0, rule.priority)
-        }
+        let severity = isNew ? NewListenerAlert.newSeverity
+            : alert.listener == .known ? NewListenerAlert.knownSeverity : max(0, rule.priority)
         var head = header(packet, context: alert.context)
         head.flowID = alert.flowID
         let tunnel = packet.tunnel

@@ -47,6 +47,10 @@ public final class LiveSensor {
         /// `check`, which also reopens a file whose descriptor went bad). Nil: the sensor says
         /// itself when writing starts and stops failing.
         public var checkOutput: ((EVEOutput) -> String?)?
+        /// Rereads other files on SIGHUP (the listener baseline). Returns messages to log.
+        public var rereadFiles: () -> [String] = { [] }
+        /// Called about once a second (the listener baseline's flush).
+        public var everySecond: () -> Void = {}
 
         public init(reopenOutputs: @escaping () -> [String], reloadRules: @escaping @Sendable () -> Result<RuleSet, ReloadFailure>,
                     afterStats: @escaping (SensorStats) -> Void, checkOutput: ((EVEOutput) -> String?)? = nil) {
@@ -120,6 +124,7 @@ public final class LiveSensor {
         var nextFlush = started + settings.flushInterval
         var nextWatchdog = notifier.watchdogInterval.map { started + .nanoseconds($0 / 2) }
         var nextStatus = started + .seconds(5)
+        var nextSecond = started + .seconds(1)
         notifier.send("READY=1\nSTATUS=capturing on \(interface)")
         log(.notice, "capturing on \(interface) (\(capture.linkTypeName)), \(engine.rules.count) rules, \(engine.watchlist.count) watched ports")
 
@@ -172,6 +177,10 @@ public final class LiveSensor {
             if signals.takeHangups() > 0 { hangup(reloads) }
             for outcome in reloads.take() { install(outcome, shared: shared) }
             if signals.takeStatsRequests() > 0 { writeStats() }
+            if now >= nextSecond {
+                hooks.everySecond()
+                nextSecond = now + .seconds(1)
+            }
             if let due = nextStats, now >= due {
                 writeStats()
                 nextStats = now + .seconds(settings.statsInterval)
@@ -206,6 +215,7 @@ public final class LiveSensor {
     private func hangup(_ reloads: RuleReloads) {
         notifier.send("RELOADING=1")
         for message in hooks.reopenOutputs() { log(.notice, message) }
+        for message in hooks.rereadFiles() { log(.notice, message) }
         reloads.request()
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Baseline
 import Capture
 import Config
 import Detect
@@ -250,15 +251,27 @@ struct RunCommand: ParsableCommand {
             records.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
                                           levels: syslog.levels, socket: syslog.socket)
         }
+        var keeper: BaselineKeeper?
+        if let path = settings.baseline.file {
+            let (baseline, policy) = try BaselineKeeper.open(settings.baseline, path: path)
+            configuration.baseline = policy
+            keeper = BaselineKeeper(path: path, baseline: baseline, settings: settings.baseline, policy: policy,
+                                    log: { level, message in Log.write(level, message) })
+        }
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
+        engine.baseline = keeper?.baseline
+        if let keeper {
+            let learning = keeper.learning ? ", learning until \(UTCTime.format(configuration.baseline.learnUntil! / 1_000_000_000))" : ""
+            Log.write(.notice, "\(keeper.path): \(keeper.baseline.count) listeners\(learning)")
+        }
 
         var sensorSettings = LiveSensor.Settings()
         sensorSettings.capture = options
         sensorSettings.kernelFilter = settings.capture.kernelFilter
         sensorSettings.statsInterval = settings.stats.intervalSeconds
         let textfile = settings.stats.prometheusTextfile
-        let hooks = LiveSensor.Hooks(
+        var hooks = LiveSensor.Hooks(
             reopenOutputs: {
                 guard let eveFile else { return [] }
                 sink.flush()
@@ -287,10 +300,15 @@ struct RunCommand: ParsableCommand {
                 }
             }
         )
+        if let keeper {
+            hooks.rereadFiles = { keeper.reread() }
+            hooks.everySecond = { keeper.tick() }
+        }
         let log: @Sendable (LogLevel, String) -> Void = { level, message in Log.write(level, message) }
         let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
                                 notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()
+        keeper?.flush(waiting: true)
         eveFile?.close()
     }
 }
@@ -328,6 +346,17 @@ extension RunCommand {
         if let directory = outputs.evidence.directory,
            let problem = Preflight.writableDirectoryProblem(directory, as: account, what: "outputs.evidence.dir") {
             problems.append(problem)
+        }
+        if let path = settings.baseline.file {
+            // Written as a temporary file beside it, then renamed: its directory must be writable.
+            if let problem = Preflight.writableDirectoryProblem(FileSystem.directory(of: path), as: account,
+                                                                what: "baseline.file", mayCreate: false) {
+                problems.append(problem)
+            }
+            let learns = settings.baseline.learnUntil != nil || settings.baseline.learnDays != nil
+            if case .failure(let errors) = BaselineFile.load(path, capacity: settings.baseline.maxListeners, missingIsEmpty: learns) {
+                problems += errors.messages.map { "baseline.file: \($0)" + (learns ? "" : " (and no learn_until or learn_days to start one)") }
+            }
         }
         if let textfile = settings.stats.prometheusTextfile,
            let problem = Preflight.writableDirectoryProblem(FileSystem.directory(of: textfile), as: account,
