@@ -24,7 +24,7 @@ struct BaselineCommand: ParsableCommand {
             FILE` and `run` (baseline.file) judge every answer on a watched port by it: a listener in \
             it is known (severity 3, or silent), any other is new (signature 8999004, severity 1).
             """,
-        subcommands: [BaselineLearn.self, BaselineShow.self, BaselineDiff.self]
+        subcommands: [BaselineLearn.self, BaselineShow.self, BaselineDiff.self, BaselineSuggest.self]
     )
 }
 
@@ -191,6 +191,102 @@ struct BaselineDiff: ParsableCommand {
         }
         print(lines.map { $0 + "\n" }.joined(), terminator: "")
         if !lines.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `ghostport baseline suggest CAPTURE...`
+struct BaselineSuggest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suggest",
+        abstract: "Rules for this network's own dead ports: probed here, never answered, outside the registry.",
+        discussion: """
+            Reads capture files (a day of `tcpdump -w` rotations, say: the live sensor's kernel \
+            filter keeps unwatched ports out, so its baseline holds no probes of them) and prints, \
+            in the shipped rules' format, the rules for each port outside the loaded rules that at \
+            least --min-sources distinct sources probed and that never answered (TCP: no SYN-ACK or \
+            other segment with ACK from it; UDP: no datagram from it to a higher port). Ports where \
+            --baseline FILE has a listener are left out. Save the output as rules/local.rules and \
+            check it with `ghostport rules check`.
+            """
+    )
+
+    @OptionGroup var ruleOptions: RuleOptions
+
+    @Option(help: ArgumentHelp("A baseline whose listeners' ports are never suggested.", valueName: "file"))
+    var baseline: String?
+
+    @Option(help: "Distinct sources that must have probed a port (default 3).")
+    var minSources = 3
+
+    @Option(help: "The most ports suggested, most sources first (default 20).")
+    var top = 20
+
+    @Flag(help: "Read the capture files in sub-directories too.")
+    var recursive = false
+
+    @Argument(help: "Capture files or directories.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one capture file or directory") }
+        if minSources < 1 { throw ValidationError("--min-sources must be at least 1") }
+        if top < 1 { throw ValidationError("--top must be at least 1") }
+    }
+
+    func run() throws {
+        let watchlist = Watchlist(rules: try ruleOptions.load())
+        let listening = Set(try baseline.map { try loadBaseline($0).entries.keys.map { ListenerPort(port: $0.port, proto: $0.proto) } } ?? [])
+        var survey = ProbeSurvey()
+        var packet = DecodedPacket()
+        var status: Int32 = 0
+        var first: Int64?, last: Int64?
+        for input in CaptureInputs.expandReporting(files, recursive: recursive, status: &status) {
+            let capture: OfflineCapture
+            do {
+                capture = try OfflineCapture(path: input.path)
+            } catch {
+                warn(error.description)
+                status = max(status, 1)
+                continue
+            }
+            while let record = capture.next() {
+                Decoder.decode(record.bytes, linkType: capture.linkType, into: &packet)
+                survey.observe(packet)
+                first = min(first ?? record.seconds, record.seconds)
+                last = max(last ?? record.seconds, record.seconds)
+            }
+            if case .truncated = capture.end { warn("\(input.path): truncated after packet \(capture.packetsRead)") }
+        }
+        let probed = survey.ports
+        let candidates = probed.filter { port in
+            !port.answered && port.sources >= minSources && !watchlist.isWatched(port: port.port, proto: port.proto)
+                && !listening.contains(ListenerPort(port: port.port, proto: port.proto))
+        }
+        let span = first.map { "\(UTCTime.format($0)) to \(UTCTime.format(last ?? $0))" } ?? "no packets"
+        var text = """
+            # ghostport local rules: ports outside the registry probed here and never answered,
+            # from \(files.joined(separator: " ")) (\(span)), by ghostport baseline suggest.
+            # Review, then save as rules/local.rules; sids follow the registry's (9000000 + port*10 + kind).
+
+            """
+        for port in candidates.prefix(top) {
+            guard let proto = RegistryProtocol(rawValue: ListenerKey.protocolName(port.proto) ?? "") else { continue }
+            let entry = RegistryEntry(port: port.port, proto: proto, service: "local", status: .curated, nmapFrequency: nil,
+                                      description: "probed by \(port.sources) sources, never answered here",
+                                      note: "")
+            text += "\n# \(port.port)/\(proto.rawValue): \(port.sources) sources, \(port.probes) probes, never answered\n"
+            text += RuleGenerator.rules(for: entry).joined(separator: "\n") + "\n"
+        }
+        print(text, terminator: "")
+        let more = candidates.count > top ? " (the first \(top) printed; --top for more)" : ""
+        warn("\(survey.packets) packets, \(probed.count) ports probed, \(probed.filter(\.answered).count) of them answered; "
+             + "\(candidates.count) outside the rules with \(minSources)+ sources and no answer\(more)")
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    struct ListenerPort: Hashable {
+        var port: UInt16
+        var proto: UInt8
     }
 }
 

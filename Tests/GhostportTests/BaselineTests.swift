@@ -184,4 +184,55 @@ struct BaselineTests {
         let missing = try Tool.ghostport(["baseline", "show", directory.file("none.txt")])
         #expect(missing.status == 2 && missing.stderr.hasPrefix("ghostport: \(directory.file("none.txt")): "))
     }
+
+    static let scapyUnmet = Prerequisite.pythonModule("scapy", install: "apt-get install -y python3-scapy")
+
+    /// scapy (not ghostport) writes the probes: 8081/tcp from five sources, never answered;
+    /// 8443/tcp from four, answered; 5555/udp from three, never answered; 7777/tcp from two (too
+    /// few); 571/tcp, in the registry, from six. Suggested: 8081/tcp and 5555/udp, as rules that
+    /// load and then alert on those probes.
+    @Test("suggest: probed, never answered, outside the registry: rules that load and alert", Prerequisite.trait(Self.scapyUnmet))
+    func suggest() throws {
+        try Prerequisite.require(Self.scapyUnmet)
+        let directory = try TempDirectory()
+        let capture = directory.file("probes.pcap")
+        let script = """
+            import sys
+            from scapy.all import Ether, IP, TCP, UDP, wrpcap
+            def syn(src, dport): return Ether()/IP(src=src, dst="192.0.2.1")/TCP(sport=40000, dport=dport, flags="S")
+            packets = [syn("198.51.100.%d" % i, 8081) for i in range(1, 6)]
+            packets += [syn("198.51.100.%d" % i, 8443) for i in range(1, 5)]
+            packets += [Ether()/IP(src="192.0.2.1", dst="198.51.100.1")/TCP(sport=8443, dport=40000, flags="SA")]
+            packets += [Ether()/IP(src="203.0.113.%d" % i, dst="192.0.2.1")/UDP(sport=50000, dport=5555)/b"x" for i in range(1, 4)]
+            packets += [syn("198.51.100.%d" % i, 7777) for i in range(1, 3)]
+            packets += [syn("198.51.100.%d" % i, 571) for i in range(1, 7)]
+            wrpcap(sys.argv[1], packets)
+            """
+        let made = try GoldenRun.run(Prerequisite.python, ["-c", script, capture], in: directory.path, environment: [:])
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try Tool.ghostport(["baseline", "suggest", capture])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rules = result.stdout.split(separator: "\n").filter { $0.hasPrefix("alert ") }
+        // `alert tcp any any -> any 8081 (...` or `alert tcp any 8081 -> any any (...`: the port that is not `any`.
+        func ports(_ proto: String) -> Set<Substring> {
+            Set(rules.filter { $0.hasPrefix("alert \(proto) ") }.compactMap { rule in
+                let fields = rule.split(separator: " ")
+                return [fields[3], fields[6]].first { $0 != "any" }
+            })
+        }
+        #expect(ports("tcp") == ["8081"] && ports("udp") == ["5555"], "\(result.stdout)")
+        #expect(rules.count == 6 + 2, "six rules for a TCP port, two for a UDP one: \(result.stdout)")
+        #expect(result.stderr.contains("2 outside the rules with 3+ sources and no answer"), "\(result.stderr)")
+
+        // Saved beside the shipped rules: they load, and alert on the probes they were made from.
+        let local = directory.file("local.rules")
+        try result.stdout.write(toFile: local, atomically: true, encoding: .utf8)
+        let check = try Tool.ghostport(["rules", "check", local])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let read = try Tool.ghostport(["read", "--quiet", "--rules", local, capture])
+        let alerts = read.stdout.split(separator: "\n").filter { $0.contains("\"event_type\":\"alert\"") }
+        #expect(alerts.filter { $0.contains("\"dest_port\":8081") }.count == 5)
+        #expect(alerts.filter { $0.contains("\"dest_port\":5555") }.count == 3)
+        #expect(alerts.count == 8, "\(read.stdout)")
+    }
 }
