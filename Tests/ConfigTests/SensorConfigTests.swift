@@ -197,6 +197,20 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(try config("rules:\n  paths: /x\n").rules.paths == ["/x"])
     }
 
+    @Test func baseline() throws {
+        let loaded = try config("baseline:\n  file: /var/lib/ghostport/baseline.txt\n  learn_days: 7\n  known: silent\n  max_listeners: 5000\n  flush_seconds: 60\n").baseline
+        #expect(loaded.file == "/var/lib/ghostport/baseline.txt" && loaded.learnDays == 7 && loaded.known == .silent
+                && loaded.maxListeners == 5000 && loaded.flushSeconds == 60)
+        #expect(loaded.learnUntil(since: 1_000) == Int64(1_000 + 7 * 86_400) * 1_000_000_000)
+        let until = try config("baseline:\n  file: /b\n  learn_until: 2026-12-11T00:00:00Z\n").baseline
+        #expect(until.learnUntil(since: 0) == Int64(1_796_947_200) * 1_000_000_000)
+        #expect(try config("baseline:\n  file: /b\n").baseline.learnUntil(since: 0) == nil)
+        #expect(throws: ConfigError.self) { try config("baseline:\n  file: /b\n  learn_until: tomorrow\n") }
+        #expect(throws: ConfigError.self) { try config("baseline:\n  file: /b\n  learn_until: 2026-12-11T00:00:00Z\n  learn_days: 3\n") }
+        #expect(throws: ConfigError.self) { try config("baseline:\n  learn_days: 3\n") }
+        #expect(throws: ConfigError.self) { try config("baseline:\n  file: /b\n  known: loud\n") }
+    }
+
     @Test func theShippedExampleLoads() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("systemd/ghostport.yaml").path

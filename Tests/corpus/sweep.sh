@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ghostport over every capture under a folder, through every output path that formats
 # what it read: `decode` in both row formats (every row printed), `read` with the shipped
-# rules, anomaly records and a flood budget of one (flood records), and `read --per-packet --anomalies` with a rule that alerts on
+# rules, anomaly records, a flood budget of one (flood records) and a listener baseline learned
+# from every other capture (answers from known and new listeners), and `read --per-packet --anomalies` with a rule that alerts on
 # every IP packet and writes evidence files, so every packet's alert record is formatted.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
 # signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
@@ -39,7 +40,7 @@ sweep_batch() {
         # Tight alert limits and a flood budget of one flow record per port, so that flows that
         # carried nothing fold into flood and backscatter records wherever a capture has them.
         check "read" "$bin" read --quiet --no-progress --anomalies --alert-limit-per-sid 4 \
-            --flood-per-port 1 --flood-sensor-wide 1000 "$file" >>"$out/eve.jsonl.$tag"
+            --flood-per-port 1 --flood-sensor-wide 1000 --baseline "$out/baseline.txt" "$file" >>"$out/eve.jsonl.$tag"
         rm -rf "$out/evidence.$tag"
         check "read --per-packet" "$bin" read --quiet --no-progress --per-packet --anomalies \
             --rules "$out/every.rules" --evidence "$out/evidence.$tag" --evidence-max-files 8 "$file" >>"$out/eve.jsonl.$tag"
@@ -56,6 +57,15 @@ if [ -x "$bench" ]; then
 else
     echo "no $bench: the flood records are formatted only where the corpus has a flood"
 fi
+# A listener baseline from every other capture: the reads below meet known listeners and new ones.
+find "$dir" "$out/generated" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z \
+    | awk 'BEGIN { RS = "\0"; ORS = "\0" } NR % 2' \
+    | xargs -0 "$bin" baseline learn --output "$out/baseline.txt" 2>"$out/learn.err"
+if [ ! -f "$out/baseline.txt" ]; then
+    echo "FAIL baseline learn wrote no baseline:"; tail -3 "$out/learn.err"
+    exit 1
+fi
+echo "baseline: $(grep -vc '^#\|^since\|^$' "$out/baseline.txt") listeners learned from every other capture"
 files=$(find "$dir" "$out/generated" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | wc -l)
 find "$dir" "$out/generated" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z \
     | xargs -0 -n 64 -P 2 bash -c 'sweep_batch "$@"' sweep_batch "$bin" "$out"
@@ -91,11 +101,14 @@ for number, line in enumerate(open(sys.argv[2], encoding="utf-8", errors="strict
     except Exception as error:
         fail(f"decode json line {number}: {error}: {line[:200]!r}")
 kinds = collections.Counter()
+listeners = collections.Counter()
 for number, line in enumerate(open(sys.argv[3], encoding="utf-8", errors="strict"), 1):
     try:
         record = json.loads(line)
         assert isinstance(record, dict) and "event_type" in record and "timestamp" in record
         kinds[record["event_type"]] += 1
+        if record["event_type"] == "alert" and "listener" in record.get("ghostport", {}):
+            listeners[record["ghostport"]["listener"]] += 1
     except Exception as error:
         fail(f"EVE line {number}: {error}: {line[:200]!r}")
 if rows != json_rows:
@@ -105,6 +118,10 @@ print(f"rows formatted: {rows} CSV, {json_rows} JSON; EVE lines checked: {sum(ki
 for kind in ("alert", "flow", "anomaly", "stats") + (("flood",) if sys.argv[4] == "1" else ()):
     if not kinds[kind]:
         fail(f"no {kind} record was written: that output path went untested")
+for listener in ("known", "new"):
+    if not listeners[listener]:
+        fail(f"no alert of a {listener} listener was written: that output path went untested")
+print(f"answers judged by the baseline: {dict(sorted(listeners.items()))}")
 sys.exit(1 if bad else 0)
 PY
 then
