@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Rules", targets: ["Rules"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Baseline", targets: ["Baseline"]),
         .library(name: "Detect", targets: ["Detect"]),
         .library(name: "Output", targets: ["Output"]),
         .library(name: "Config", targets: ["Config"]),

@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(name: "fuzz-pcap", dependencies: [
             "FuzzSupport", .product(name: "Capture", package: "ghostport"), .product(name: "Wire", package: "ghostport"),
             .product(name: "Detect", package: "ghostport"), .product(name: "Output", package: "ghostport"),
-            .product(name: "Rules", package: "ghostport"),
+            .product(name: "Rules", package: "ghostport"), .product(name: "Baseline", package: "ghostport"),
         ]),
         // The input as a string through the EVE JSON string writer, parsed back by Foundation.
         .executableTarget(name: "fuzz-json", dependencies: [

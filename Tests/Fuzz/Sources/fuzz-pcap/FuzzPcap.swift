@@ -1,3 +1,4 @@
+import Baseline
 import Capture
 import Detect
 import Foundation
@@ -17,7 +18,9 @@ import Glibc
 /// engine with a rule that alerts on every IP packet, anomaly records and per-packet alerts, so
 /// alert, flow, anomaly and stats records are written; and a second engine watching ports 1-4096
 /// with alert limits and a flood budget of one, so flows fold into flood and backscatter records
-/// and their alerts are written. Every line must be one JSON object.
+/// and their alerts are written, and with a listener baseline that learns for the capture's
+/// first second, so answers alert as learning, known and new listeners. Every line must be one
+/// JSON object.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = FuzzDriver.bytes(data, size)
@@ -45,7 +48,7 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     var rows = OutputBuffer(fd: -1, flushThreshold: 1 << 30)
     let engine = Engine(rules: everyPacket, configuration: configuration, records: EVERecords(output: EVEOutput(fd: eveFD)))
     engine.sourceNames = [path]
-    let floods = Engine(rules: lowPorts, configuration: floodConfiguration, records: EVERecords(output: EVEOutput(fd: eveFD)))
+    var floods: Engine?
     defer { ftruncate(eveFD, 0); lseek(eveFD, 0, SEEK_SET) }
     while let record = capture.next() {
         records += 1
@@ -60,14 +63,20 @@ public func fuzzPcap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         DecodeRow.json(packet, frame: UInt64(records), time: time, file: path, into: &rows)
         engine.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
                        originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
-        floods.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
-                       originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
+        if floods == nil {
+            var configuration = floodConfiguration
+            configuration.baseline = BaselinePolicy(known: .alert, learnUntil: record.timestamp &+ 1_000_000_000)
+            floods = Engine(rules: lowPorts, configuration: configuration, records: EVERecords(output: EVEOutput(fd: eveFD)))
+            floods?.baseline = ListenerBaseline(capacity: 64)
+        }
+        floods?.process(record.bytes, linkType: capture.linkType, timestamp: record.timestamp,
+                        originalLength: record.originalLength, origin: PacketOrigin(count: UInt64(records), source: 0))
         invariant(capture.bytesRead >= 0 && capture.bytesRead <= Int64(input.count),
                   "bytesRead \(capture.bytesRead) outside a \(input.count)-byte file")
     }
     invariant(capture.end != nil, "next() returned nil without an end reason")
     invariant(capture.packetsRead == records, "packetsRead \(capture.packetsRead), read \(records)")
-    floods.finish()
+    floods?.finish()
     engine.finish()
     checkRecords()
     return 0
@@ -112,8 +121,10 @@ let configuration: EngineConfiguration = {
 /// sid and source and one flow record per port, those that carried nothing are folded.
 let lowPorts: RuleSet = {
     let (rules, errors) = RuleLoader.load(text: """
-        alert tcp any any -> any 1:4096 (msg:"tcp to a low port"; sid:2;)
-        alert udp any any -> any 1:4096 (msg:"udp to a low port"; sid:3;)
+        alert tcp any any -> any 1:4096 (msg:"tcp to a low port"; metadata:ghostport_role probe; sid:2;)
+        alert udp any any -> any 1:4096 (msg:"udp to a low port"; metadata:ghostport_role probe; sid:3;)
+        alert tcp any 1:4096 -> any any (msg:"tcp answer from a low port"; flow:to_client; metadata:ghostport_role answered; sid:4;)
+        alert udp any 1:4096 -> any any (msg:"udp answer from a low port"; flow:to_client; metadata:ghostport_role answered; sid:5;)
 
         """)
     precondition(errors.isEmpty)
