@@ -214,6 +214,8 @@ def config_seeds():
         "stats:\n  interval: 0\n  prometheus_textfile: /var/lib/node_exporter/textfile/ghostport.prom\nuser: nobody\nallow_root: true\n",
         "flow:\n  memory_mib: 1\n  timeouts:\n    tcp: {new: 1, established: 2, closed: 0}\n    other: {new: 86400}\n  per_packet: true\n  community_id_seed: 65535\n",
         "scan: {ports: 1, hosts: 65535, seconds: 86400}\nalerts: {per_source: 0, per_sid: 1000000000, window_seconds: 1, max_sources: 1024}\n",
+        "baseline:\n  file: /var/lib/ghostport/baseline.txt\n  learn_until: 2026-12-11T00:00:00Z\n  known: silent\n  max_listeners: 1\n  flush_seconds: 86400\n",
+        "baseline:\n  learn_days: 3650\n  learn_until: 2026-02-30T00:00:00Z\n  known: loud\n",
         "capture:\n  snaplen: 20\n  colour: red\nscan:\n  ports: x\n  ports: 6\n",
         "rules:\n  vars:\n    EXTERNAL_NET: !$HOME_NET\n    9NET: any\n    HOME_NET: 10.0.0.300\n",
         "capture: 5\noutputs:\n  - eve\nuser: {name: x}\n- a\n",
