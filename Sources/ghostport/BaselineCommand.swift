@@ -51,14 +51,9 @@ struct BaselineLearn: ParsableCommand {
     @Option(help: "The most listeners the baseline holds; past it, listeners are counted as refused, not learned.")
     var maxListeners = ListenerBaseline.defaultCapacity
 
-    @Flag(help: "Read the capture files in sub-directories too.")
-    var recursive = false
-
-    @Argument(help: "Capture files or directories.")
-    var files: [String]
+    @OptionGroup var captures: CaptureFiles
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one capture file or directory") }
         if maxListeners < 1 { throw ValidationError("--max-listeners must be at least 1") }
     }
 
@@ -75,7 +70,7 @@ struct BaselineLearn: ParsableCommand {
                             records: EVERecords(output: EVEOutput(fd: null), settings: RecordSettings(), evidence: nil))
         engine.baseline = baseline
         var status: Int32 = 0
-        let inputs = CaptureInputs.expandReporting(files, recursive: recursive, status: &status)
+        let inputs = CaptureInputs.expandReporting(captures.files, recursive: captures.recursive, status: &status)
         let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine)
         engine.finish()
         for problem in outcome.problems {
@@ -221,14 +216,9 @@ struct BaselineSuggest: ParsableCommand {
     @Option(help: "The most ports suggested, most sources first (default 20).")
     var top = 20
 
-    @Flag(help: "Read the capture files in sub-directories too.")
-    var recursive = false
-
-    @Argument(help: "Capture files or directories.")
-    var files: [String]
+    @OptionGroup var captures: CaptureFiles
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one capture file or directory") }
         if minSources < 1 { throw ValidationError("--min-sources must be at least 1") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
     }
@@ -240,7 +230,7 @@ struct BaselineSuggest: ParsableCommand {
         var packet = DecodedPacket()
         var status: Int32 = 0
         var first: Int64?, last: Int64?
-        for input in CaptureInputs.expandReporting(files, recursive: recursive, status: &status) {
+        for input in CaptureInputs.expandReporting(captures.files, recursive: captures.recursive, status: &status) {
             let capture: OfflineCapture
             do {
                 capture = try OfflineCapture(path: input.path)
@@ -265,7 +255,7 @@ struct BaselineSuggest: ParsableCommand {
         let span = first.map { "\(UTCTime.format($0)) to \(UTCTime.format(last ?? $0))" } ?? "no packets"
         var text = """
             # ghostport local rules: ports outside the registry probed here and never answered,
-            # from \(files.joined(separator: " ")) (\(span)), by ghostport baseline suggest.
+            # from \(captures.files.joined(separator: " ")) (\(span)), by ghostport baseline suggest.
             # Review, then save as rules/local.rules; sids follow the registry's (9000000 + port*10 + kind).
 
             """
@@ -287,6 +277,19 @@ struct BaselineSuggest: ParsableCommand {
     struct ListenerPort: Hashable {
         var port: UInt16
         var proto: UInt8
+    }
+}
+
+/// The capture files a baseline command reads.
+struct CaptureFiles: ParsableArguments {
+    @Flag(help: "Read the capture files in sub-directories too.")
+    var recursive = false
+
+    @Argument(help: "Capture files or directories.")
+    var files: [String] = []
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one capture file or directory") }
     }
 }
 

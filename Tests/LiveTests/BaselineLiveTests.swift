@@ -42,14 +42,6 @@ struct BaselineLiveTests {
         return sensor
     }
 
-    /// Waits for the marker's alert (everything sent before it has been seen), then stops.
-    static func stop(_ sensor: Sensor, _ pair: VethPair) throws {
-        #expect(try Traffic.udp(from: pair, to: Live.markerPort, count: 1, rate: 10, base: 64_000) == 1)
-        #expect(Live.wait(timeout: 120) { EVEFile(path: sensor.eve).alerts.contains { $0.destPort == Live.markerPort } },
-                "the marker's alert never came: \(sensor.stderr)")
-        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
-    }
-
     @Test(Live.requires())
     func learnThenDetect() throws {
         let pair = try VethPair()
@@ -67,7 +59,7 @@ struct BaselineLiveTests {
         // Flushed while it runs (every second), not only at exit.
         #expect(Live.wait(timeout: 60) { ((try? String(contentsOfFile: baseline, encoding: .utf8)) ?? "").contains("\(pair.rootAddress) 571/tcp ") },
                 "the listener was not written: \(first.stderr)")
-        try Self.stop(first, pair)
+        try first.stopAfterMarker(from: pair)
         let learnedAlerts = EVEFile(path: first.eve).alerts(sid: 9_005_711)
         #expect(learnedAlerts.map { ($0["ghostport"] as? [String: Any])?["listener"] as? String } == ["learning", "known", "known"])
         let learned = try String(contentsOfFile: baseline, encoding: .utf8)
@@ -92,7 +84,7 @@ struct BaselineLiveTests {
         second.child.signal(SIGHUP)
         #expect(second.waitForLog("reread, 2 listeners", timeout: 60), "\(second.stderr)")
         #expect(try Self.session(pair, port: 519))
-        try Self.stop(second, pair)
+        try second.stopAfterMarker(from: pair)
 
         let eve = EVEFile(path: second.eve)
         func status(_ alert: [String: Any]) -> String? { (alert["ghostport"] as? [String: Any])?["listener"] as? String }

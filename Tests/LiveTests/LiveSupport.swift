@@ -229,10 +229,7 @@ final class VethPair {
         #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
         let replay = try run(["tcpreplay", "-i", peerEnd, "--pps", String(pps), capture], timeout: 600)
         #expect(replay.status == 0, "tcpreplay: \(replay.stdout) \(replay.stderr)")
-        #expect(try Traffic.udp(from: self, to: Live.markerPort, count: 1, rate: 10, base: 64_000) == 1)
-        #expect(Live.wait(timeout: 120) { EVEFile(path: sensor.eve).alerts.contains { $0.destPort == Live.markerPort } },
-                "the marker's alert never came: \(sensor.stderr)")
-        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+        try sensor.stopAfterMarker(from: self)
         return (sensor, replay)
     }
 
@@ -299,6 +296,17 @@ final class Sensor {
     @discardableResult
     func waitForLog(_ text: String, timeout: Double) -> Bool {
         Live.wait(timeout: timeout) { stderr.contains(text) }
+    }
+
+    /// Sends a marker from `pair`'s peer (one datagram to `Live.markerPort`, a watched port no
+    /// scenario uses) and stops the sensor once the marker's alert is written: it has then seen
+    /// everything sent before, however slow the machine. Expects exit status 0.
+    func stopAfterMarker(from pair: VethPair, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try Traffic.udp(from: pair, to: Live.markerPort, count: 1, rate: 10, base: 64_000) == 1,
+                sourceLocation: sourceLocation)
+        #expect(Live.wait(timeout: 120) { EVEFile(path: eve).alerts.contains { $0.destPort == Live.markerPort } },
+                "the marker's alert never came: \(stderr)", sourceLocation: sourceLocation)
+        #expect(stop() == 0, "exit status; stderr: \(stderr)", sourceLocation: sourceLocation)
     }
 
     /// SIGTERM, then the exit status (nil: still running a minute later, then killed).

@@ -36,10 +36,7 @@ struct ScannerTests {
                                   "-b", "/dev/null", "-o", "/dev/null", "-c", "0", "-q", "\(pair.peerAddress)/32"], timeout: 120)
         #expect(zmap.status == 0, "zmap: \(zmap.stderr)")
 
-        #expect(try Traffic.udp(from: pair, to: Live.markerPort, count: 1, rate: 10, base: 64_000) == 1)
-        #expect(Live.wait(timeout: 120) { EVEFile(path: sensor.eve).alerts.contains { $0.destPort == Live.markerPort } },
-                "the marker's alert never came: \(sensor.stderr)")
-        #expect(sensor.stop() == 0, "stderr: \(sensor.stderr)")
+        try sensor.stopAfterMarker(from: pair)
 
         let eve = EVEFile(path: sensor.eve)
         func probes(from source: String, to port: Int) -> [[String: Any]] {
