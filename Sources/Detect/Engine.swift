@@ -396,10 +396,12 @@ public final class Engine {
                     continue
                 }
             }
-            // A new listener alerts as one once; its later answers as their rules, marked new.
-            let firstNew = listener == .new && reportedNew.insert(flows[handle].listener)
+            // A new listener alerts as one once (once written: shed by the limits, the next
+            // answer tries again); its later answers as their rules, marked new.
+            let firstNew = listener == .new && !reportedNew.contains(flows[handle].listener)
             let sid = firstNew ? NewListenerAlert.sid : rule.sid
             guard admitAlert(sid: sid, source: packet.src, time: timestamp) else { continue }
+            if firstNew { reportedNew.insert(flows[handle].listener) }
             flows[handle].flags |= Self.alertWrittenFlag
             stats.countAlert(sid: sid)
             var evidenceName: String?

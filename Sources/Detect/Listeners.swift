@@ -56,17 +56,16 @@ extension Flow {
     var listener: ListenerKey { ListenerKey(address: server.address, port: watchedPort, proto: key.proto) }
 }
 
-/// A set that stops growing at `capacity`: `insert` then says every new member is new.
+/// A set that stops growing at `capacity`: past it, what it lacks stays out.
 struct BoundedSet<Element: Hashable> {
     private var members = Set<Element>()
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// Whether `element` was not a member (and is now, while there is room).
-    mutating func insert(_ element: Element) -> Bool {
-        guard !members.contains(element) else { return false }
+    func contains(_ element: Element) -> Bool { members.contains(element) }
+
+    mutating func insert(_ element: Element) {
         if members.count < capacity { members.insert(element) }
-        return true
     }
 }
