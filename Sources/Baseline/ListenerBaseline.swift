@@ -2,8 +2,9 @@ import Wire
 
 /// The listeners seen answering on watched ports, as the engine learns and consults them.
 ///
-/// Bounded: at most `capacity` listeners (default 100,000: the table takes some 13 MB); a
-/// listener seen when it is full is not learned, only counted (`refused`), and alerts as new.
+/// Bounded: at most `capacity` listeners (default 100,000: a sensor that loaded that many from
+/// a 7.3 MB file is 23 MB larger resident than one without); a listener seen when it is full is
+/// not learned, only counted (`refused`), and alerts as new.
 /// Distinct clients are counted exactly through a set of (listener, client) pairs of at most
 /// `maxClientPairs`; past it, further clients of a listener are not counted (`clientsUncounted`).
 public final class ListenerBaseline {
