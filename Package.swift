@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "BaselineTests", dependencies: ["Baseline", "Wire", "TestSupport"]),
-        .testTarget(name: "DetectTests", dependencies: ["Detect", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
+        .testTarget(name: "DetectTests", dependencies: ["Detect", "Baseline", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.
         .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LiveTests", dependencies: ["TestSupport"], exclude: ["replay-rates.sh"]),
