@@ -88,6 +88,7 @@ public final class ListenerBaseline {
             guard let entry = entries[key] else { continue }
             if var kept = merged[key] {
                 kept.flows = max(kept.flows, entry.flows)
+                kept.firstSeen = [kept.firstSeen, entry.firstSeen].compactMap { $0 }.min()
                 kept.lastSeen = [kept.lastSeen, entry.lastSeen].compactMap { $0 }.max()
                 kept.clients = max(kept.clients, entry.clients)
                 merged[key] = kept

@@ -73,6 +73,7 @@ final class BaselineKeeper {
         switch BaselineFile.load(path, capacity: settings.maxListeners, missingIsEmpty: true) {
         case .success(let file):
             baseline.reload(from: file, learning: learns)
+            written = Self.stamp(path)  // taken in: not an edit to read again at the next flush
             return ["\(path): reread, \(baseline.count) listeners\(learns ? ", learning" : "")"]
         case .failure(let errors):
             return errors.messages + ["\(path): not reread; keeping the \(baseline.count) listeners held"]

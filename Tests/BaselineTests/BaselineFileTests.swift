@@ -157,6 +157,32 @@ struct BaselineFileTests {
         #expect(!ListenerBaseline().observe(ListenerKey(address: Self.v4, port: 1, proto: 6), client: Self.v4, start: 1, end: 1, learning: false))
     }
 
+    @Test("reload: the file's lines win (a deleted one stays deleted); what this run saw since its last save is brought in")
+    func reload() throws {
+        let a = ListenerKey(address: Self.v4, port: 104, proto: 6), b = ListenerKey(address: Self.v4, port: 519, proto: 6)
+        let c = ListenerKey(address: Self.v4, port: 87, proto: 17), d = ListenerKey(address: Self.v6, port: 571, proto: 6)
+        let held = ListenerBaseline(since: 100)
+        held.observe(a, client: Self.v6, start: 110, end: 111, learning: true)
+        held.observe(b, client: Self.v6, start: 120, end: 121, learning: true)
+        held.markSaved(at: 130)
+        // Since the save: a answers again, c is learned. Meanwhile the operator deleted b and
+        // added d (with no times) to the file.
+        held.observe(a, client: Self.v4, start: 140, end: 141, learning: true)
+        held.observe(c, client: Self.v4, start: 150, end: 151, learning: true)
+        let file = try BaselineFile.parse("since 1970-01-01T00:01:40Z\n192.0.2.7 104/tcp - - 1 1 # archive\n2001:db8::5 571/tcp # new by hand\n",
+                                          path: "b").get()
+        held.reload(from: file, learning: true)
+        #expect(Set(held.entries.keys) == [a, c, d])
+        #expect(held.entries[a] == ListenerEntry(firstSeen: 110, lastSeen: 141, flows: 2, clients: 2, comment: "archive"))
+        #expect(held.entries[c]?.flows == 1 && held.entries[d] == ListenerEntry(comment: "new by hand"))
+        // Not learning: what was learned since the save is not brought back.
+        let again = ListenerBaseline(since: 100)
+        again.markSaved(at: 130)
+        again.observe(c, client: Self.v4, start: 150, end: 151, learning: true)
+        again.reload(from: file, learning: false)
+        #expect(Set(again.entries.keys) == [a, d])
+    }
+
     @Test("times: UTC text and back, impossible dates refused")
     func times() {
         #expect(UTCTime.format(0) == "1970-01-01T00:00:00Z")
