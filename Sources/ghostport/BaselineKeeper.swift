@@ -27,7 +27,8 @@ final class BaselineKeeper {
     private final class InFlight: Sendable {
         let writing = Atomic<Bool>(false)
         let lastWrite = Mutex<Stamp?>(nil)
-        /// The last write was called off: the file changed while it was being written.
+        /// The last write did not happen (the file changed while it was being written, or the
+        /// write failed): the next flush writes everything again.
         let abandoned = Atomic<Bool>(false)
     }
     private let inFlight = InFlight()
@@ -80,8 +81,9 @@ final class BaselineKeeper {
         }
     }
 
-    /// Writes what changed: on a thread of its own, or here and waiting for it (`waiting`, at exit).
-    func flush(waiting: Bool) {
+    /// Writes what changed: on a thread of its own, or here and waiting for it (`waiting`, at
+    /// exit, where a write the file changed under is tried again, up to `retries` times).
+    func flush(waiting: Bool, retries: Int = 2) {
         if waiting {
             while inFlight.writing.load(ordering: .acquiring) { usleep(1_000) }
         } else if inFlight.writing.load(ordering: .acquiring) {
@@ -111,12 +113,14 @@ final class BaselineKeeper {
                 }
             } catch {
                 log(.error, "baseline not saved: \(error)")
+                inFlight.abandoned.store(true, ordering: .releasing)
             }
             inFlight.writing.store(false, ordering: .releasing)
         }
         if waiting {
             write()
             if let stamp = inFlight.lastWrite.withLock({ value in defer { value = nil }; return value }) { written = stamp }
+            if retries > 0 && inFlight.abandoned.load(ordering: .acquiring) { flush(waiting: true, retries: retries - 1) }
         } else {
             detachThread(write)
         }

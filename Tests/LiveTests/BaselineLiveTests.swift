@@ -99,7 +99,9 @@ struct BaselineLiveTests {
         #expect(answers519.map(status) == ["new", "known"], "\(answers519.map(status))")
         // Kept across the restart, the edit's comment too, with the second run's figures.
         let final = try String(contentsOfFile: baseline, encoding: .utf8)
-        #expect(final.contains("\(pair.rootAddress) 519/tcp - ") && final.contains("# the plant's PLC, since 2026-12"), "\(final)")
+        // The hand-added line, with its comment, now has the times and flow of the answer after the edit.
+        let line519 = final.split(separator: "\n").first { $0.hasPrefix("\(pair.rootAddress) 519/tcp ") }
+        #expect(line519?.hasSuffix(" 1 1 # the plant's PLC, since 2026-12") == true && line519?.split(separator: " ")[2] != "-", "\(final)")
         let line571 = final.split(separator: "\n").first { $0.hasPrefix("\(pair.rootAddress) 571/tcp ") }
         #expect(line571?.split(separator: " ")[4] == "4", "\(final)")
     }
