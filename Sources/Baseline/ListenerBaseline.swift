@@ -6,7 +6,7 @@ import Wire
 /// a 7.3 MB file is 23 MB larger resident than one without); a listener seen when it is full is
 /// not learned, only counted (`refused`), and alerts as new.
 /// Distinct clients are counted exactly through a set of (listener, client) pairs of at most
-/// `maxClientPairs`; past it, further clients of a listener are not counted (`clientsUncounted`).
+/// `maxClientPairs`; past it, further clients of a listener are not counted.
 public final class ListenerBaseline {
     public static let defaultCapacity = 100_000
     public static let maxClientPairs = 1_000_000
@@ -17,7 +17,6 @@ public final class ListenerBaseline {
     public let capacity: Int
     /// Listeners seen but not learned because the baseline was full.
     public private(set) var refused: UInt64 = 0
-    public private(set) var clientsUncounted: UInt64 = 0
     /// Listeners changed since `markSaved` (a live sensor's flush writes only when one did).
     public private(set) var unsaved = Set<ListenerKey>()
     private var lastSave: Int64?
@@ -64,8 +63,6 @@ public final class ListenerBaseline {
                 clientsThisRun[key] = seen
                 if seen > entries[key]!.clients { entries[key]!.clients = seen }
             }
-        } else {
-            clientsUncounted &+= 1
         }
         return true
     }
@@ -108,23 +105,5 @@ public final class ListenerBaseline {
     public func markSaved(at time: Int64) {
         unsaved.removeAll()
         lastSave = time
-    }
-
-    /// Adds `other`'s listeners to these (`baseline learn` onto an existing file): figures add
-    /// up (flows), widen (first and last seen) or take the larger (clients); comments are kept.
-    public func merge(_ other: ListenerBaseline) {
-        for (key, entry) in other.entries {
-            guard var mine = entries[key] else {
-                if entries.count < capacity { entries[key] = entry } else { refused &+= 1 }
-                continue
-            }
-            mine.flows &+= entry.flows
-            mine.firstSeen = [mine.firstSeen, entry.firstSeen].compactMap { $0 }.min()
-            mine.lastSeen = [mine.lastSeen, entry.lastSeen].compactMap { $0 }.max()
-            mine.clients = max(mine.clients, entry.clients)
-            mine.comment = mine.comment ?? entry.comment
-            entries[key] = mine
-        }
-        since = [since, other.since].compactMap { $0 }.min()
     }
 }
