@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Detect", targets: ["Detect"]),
         .library(name: "Output", targets: ["Output"]),
         .library(name: "Config", targets: ["Config"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,9 @@ let package = Package(
         // Records: what the engine decided as EVE lines (alert, flow, scan, anomaly, stats), syslog
         // messages, evidence pcaps, the Prometheus textfile and read's summary; buffered writers.
         .target(name: "Output", dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect"], swiftSettings: hotPath),
+        // `ghostport report`: EVE records read back (a strict JSON reader of our own) and aggregated
+        // in bounded memory into one self-contained HTML page.
+        .target(name: "Report", dependencies: ["Detect"]),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
         .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Baseline", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
@@ -70,7 +74,7 @@ let package = Package(
             name: "ghostport",
             dependencies: [
                 "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Baseline", "Output", "Detect", "Sensor", "CSensor", "Config",
-                "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Report", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks of the packet path (release builds) with malloc counts, capture generators, and
@@ -98,6 +102,7 @@ let package = Package(
         .testTarget(name: "GhostportTests", dependencies: ["ghostport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TrafficGen", "TestSupport"]),
         .testTarget(name: "BaselineTests", dependencies: ["Baseline", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Baseline", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.

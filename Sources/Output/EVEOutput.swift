@@ -20,6 +20,8 @@ public final class EVEOutput {
     public private(set) var failing = false
     private var pending: UInt64 = 0
     private let flushEveryRecord: Bool
+    /// Sees every batch of whole lines before it is written (`read --report` aggregates them).
+    public var tap: ((UnsafeRawBufferPointer) -> Void)?
 
     /// `flushEveryRecord` for live capture, where alerts must reach the file at once.
     public init(fd: Int32, flushEveryRecord: Bool = false) {
@@ -70,6 +72,7 @@ public final class EVEOutput {
         // ended and cut it back there on failure.
         var info = stat()
         let isFile = fstat(buffer.fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        if let tap { buffer.withBytes(tap) }
         do {
             try buffer.flush()
             pending = 0

@@ -11,7 +11,7 @@ struct Ghostport: ParsableCommand {
         commandName: "ghostport",
         abstract: "A passive sensor for traffic on abandoned ports.",
         version: Version.description,
-        subcommands: [RunCommand.self, ReadCommand.self, DecodeCommand.self, RulesCommand.self, BaselineCommand.self, TailCommand.self]
+        subcommands: [RunCommand.self, ReadCommand.self, DecodeCommand.self, RulesCommand.self, BaselineCommand.self, TailCommand.self, ReportCommand.self]
     )
 
     /// As ArgumentParser's, except that a usage error exits 2 (tcpdump's and the README's

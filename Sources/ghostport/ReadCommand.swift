@@ -5,6 +5,7 @@ import Config
 import Detect
 import Output
 import Platform
+import Report
 import Rules
 import Sensor
 import Wire
@@ -65,6 +66,12 @@ struct ReadCommand: ParsableCommand {
 
     @Option(help: "What a known listener's answer becomes with --baseline: alert (severity 3) or silent (no alert; its flow record stays).")
     var baselineKnown: BaselinePolicy.Known = .alert
+
+    @Option(help: ArgumentHelp("Also write the HTML page of ghostport report for the records of this read.", valueName: "file"))
+    var report: String?
+
+    @OptionGroup(title: "Report")
+    var reportOptions: ReportOptions
 
     @Argument(help: "Capture files or directories; - for standard input.")
     var files: [String] = []
@@ -132,6 +139,8 @@ struct ReadCommand: ParsableCommand {
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence, maxFiles: engineOptions.evidenceMaxFiles,
                                                             maxMiB: engineOptions.evidenceMaxMib)
         let sink = EVEOutput(fd: fd)
+        let reportBuilder = report.map { _ in ReportBuilder(data: reportOptions.data()) }
+        if let reportBuilder { sink.tap = { reportBuilder.feed($0, input: "read") } }
         let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
@@ -153,6 +162,10 @@ struct ReadCommand: ParsableCommand {
         }
         if let error = evidenceWriter?.lastError {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")
+        }
+        if let report, let reportBuilder {
+            reportBuilder.finishFeeding(name: "ghostport read " + inputs.map(\.path).joined(separator: " "))
+            if try ReportCommand.finish(reportBuilder, to: report, top: reportOptions.top) != 0 { status = max(status, 1) }
         }
         if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.statistics, topClients: engine.topClients(10), packets: outcome.packets).text) }
         if let signal = signals.stopSignal {

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Platform
+import Report
+import Rules
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ghostport report [EVE...] [-o FILE|-]`: one self-contained HTML page of what touched the
+/// abandoned ports, from EVE records (ghostport's, or Suricata's for the fields they share).
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Make one self-contained HTML page from EVE records: ports, listeners, sources, scans, a timeline.",
+        discussion: """
+            Reads EVE JSON lines (files, rotated ones, gzip-compressed ones, - for standard input; \
+            default: /var/log/ghostport/eve.json, the service's) and writes one HTML page with no \
+            request leaving it: inline CSS and SVG, a Content-Security-Policy that forbids loading \
+            anything. Files are read in the order of their first record's time. A line that is not \
+            an EVE record is counted and named (FILE:LINE: reason); the page says so. Memory is \
+            bounded by the report's caps, not by the input's size. Exit status: 0, 1 when an input \
+            could not be read to its end, 2 for a missing input or usage errors.
+            """
+    )
+
+    @Argument(help: "EVE files (- for standard input).")
+    var inputs: [String] = ["/var/log/ghostport/eve.json"]
+
+    @Option(name: .shortAndLong, help: "Write the page here ('-': standard output, the default when it is not a terminal).")
+    var output: String?
+
+    @OptionGroup var options: ReportOptions
+
+    func validate() throws {
+        try options.validate()
+        if output == nil && isatty(STDOUT_FILENO) == 1 {
+            throw ValidationError("the report is an HTML page: name a file with -o FILE (or -o - to print it)")
+        }
+    }
+
+    func run() throws {
+        for path in inputs where path != "-" {
+            switch FileSystem.kind(of: path) {
+            case .missing:
+                warn("\(path): no such file or directory")
+                throw ExitCode(2)
+            case .directory:
+                warn("\(path): is a directory (name the EVE files)")
+                throw ExitCode(2)
+            default: break
+            }
+        }
+        let builder = ReportBuilder(data: options.data())
+        for path in ReportBuilder.ordered(inputs) { builder.read(path) }
+        let status = try Self.finish(builder, to: output ?? "-", top: options.top)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Writes the page and says on standard error what could not be read; the exit status.
+    static func finish(_ builder: ReportBuilder, to output: String, top: Int) throws -> Int32 {
+        for failure in builder.failures { warn(failure) }
+        for problem in builder.data.problems { warn(problem) }
+        let hidden = builder.data.malformed - builder.data.problems.count
+        if hidden > 0 { warn("and \(hidden) more lines that are not EVE records") }
+        let page = builder.page(top: top, generator: "ghostport \(Version.version)", generated: Self.now())
+        do {
+            try Self.write(page, to: output)
+        } catch {
+            warn("\(output): \(error)")
+            throw ExitCode(2)
+        }
+        return builder.failures.isEmpty ? 0 : 1
+    }
+
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+
+    struct WriteError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The page to a file (written beside it and renamed, so a reader never sees half of one) or stdout.
+    static func write(_ page: String, to output: String) throws {
+        let bytes = Array(page.utf8)
+        guard output != "-" else {
+            try writeAll(bytes, to: STDOUT_FILENO)
+            return
+        }
+        let temporary = output + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(description: String(cString: strerror(errno)).lowercased()) }
+        do {
+            try writeAll(bytes, to: fd)
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, output) == 0 else {
+            let reason = String(cString: strerror(errno)).lowercased()
+            unlink(temporary)
+            throw WriteError(description: reason)
+        }
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { throw WriteError(description: String(cString: strerror(errno)).lowercased()) }
+                done += n
+            }
+        }
+    }
+}
+
+/// The report's options, shared by `report` and `read --report`.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Rows of each long table (ports, listeners, sources, scans); the rest are counted as 'and N more'.")
+    var top = 20
+
+    func validate() throws {
+        if !(1...100_000).contains(top) { throw ValidationError("--top must be between 1 and 100000") }
+    }
+
+    /// An empty report with the registry's service names (the shipped registry, when found).
+    func data() -> ReportData {
+        var services: [(port: Int, proto: String, service: String)] = []
+        if let directory = ShippedRules.found(),
+           let text = try? RegistryFile.contents(of: directory + "/registry.tsv"),
+           let registry = try? Registry.parse(text, file: directory + "/registry.tsv") {
+            services = registry.entries.map { (Int($0.port), $0.proto.rawValue, $0.service) }
+        }
+        return ReportData(services: services)
+    }
+}
