@@ -121,7 +121,7 @@ public struct EVELines {
             buffer.withUnsafeBufferPointer { all in
                 var start = 0
                 while !stop, start < count {
-                    guard let newline = UnsafeBufferPointer(rebasing: all[start..<count]).firstIndex(of: 0x0A) else {
+                    guard let found = memchr(all.baseAddress! + start, 0x0A, count - start) else {
                         // A line's beginning: kept until its end comes, unless it is already too long.
                         let rest = UnsafeBufferPointer(rebasing: all[start..<count])
                         if skipped != nil || line.count + rest.count > maximumLine {
@@ -132,8 +132,8 @@ public struct EVELines {
                         }
                         return
                     }
-                    let end = start + newline
-                    if skipped == nil && line.count + newline > maximumLine {
+                    let end = all.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if skipped == nil && line.count + end - start > maximumLine {
                         skipped = line.count
                         line.removeAll()
                     }

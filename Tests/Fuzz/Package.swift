@@ -32,6 +32,10 @@ let package = Package(
         .executableTarget(name: "fuzz-json", dependencies: [
             "FuzzSupport", .product(name: "Output", package: "ghostport"),
         ]),
+        // The input as EVE lines through ghostport report's reader, aggregation and page.
+        .executableTarget(name: "fuzz-report", dependencies: [
+            "FuzzSupport", .product(name: "Report", package: "ghostport"),
+        ]),
         // The input as the sensor's YAML configuration file.
         .executableTarget(name: "fuzz-config", dependencies: [
             "FuzzSupport", .product(name: "Config", package: "ghostport"),

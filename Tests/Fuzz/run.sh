@@ -13,7 +13,7 @@ set -uo pipefail
 
 SECONDS_PER_TARGET="${1:-60}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TARGETS="${TARGETS:-decoder rules pcap json config}"
+TARGETS="${TARGETS:-decoder rules pcap json config report}"
 SCRATCH="$HERE/.build"
 RUNS="$HERE/runs"
 

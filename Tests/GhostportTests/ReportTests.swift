@@ -102,6 +102,26 @@ struct ReportTests {
         #expect(try String(contentsOfFile: page, encoding: .utf8).contains("eve.json.1.gz ("))
     }
 
+    @Test("a Suricata eve.json (Tests/report/suricata-eve.json: alerts both ways, ICMP, flow, dns, anomaly, stats): the shared fields")
+    func suricata() throws {
+        let dir = try TempDirectory()
+        let eve = Repository.root + "/Tests/report/suricata-eve.json"
+        let page = dir.file("suricata.html")
+        let report = try Tool.ghostport(["report", "-o", page, eve])
+        #expect(report.status == 0 && report.stderr.isEmpty, "\(report.stderr)")
+        let check = try Self.check(page, [eve])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        // Two severity-2 scans, one severity-1 response (from port 80, to the client), one ping;
+        // two sensors; the last stats record's drops; times in UTC (the records are +0100).
+        #expect(html.contains("id=\"alerts-sev1\" data-v=\"1\"") && html.contains("id=\"alerts-sev2\" data-v=\"2\""))
+        #expect(html.contains("<tr data-key=\"80/tcp\">") && html.contains("<tr data-key=\"22/tcp\">"))
+        #expect(html.contains("<dd>sensor-1, sensor-2</dd>"))
+        #expect(html.contains("id=\"dropped\">30</b>"))
+        #expect(html.contains("2024-03-01 09:00:00.123 to 2024-03-01 09:00:16.000 UTC"))
+        #expect(html.contains("dns 1"))
+    }
+
     @Test("a live sensor's drops and lost records make the page say it cannot be trusted")
     func drops() throws {
         let capture = try Capture()

@@ -4,7 +4,8 @@
 # rules, anomaly records, a flood budget of one (flood records) and a listener baseline learned
 # from every other capture of the corpus (answers from known listeners, and from new ones in the
 # generated flood), and `read --per-packet --anomalies` with a rule that alerts on
-# every IP packet and writes evidence files, so every packet's alert record is formatted.
+# every IP packet and writes evidence files, so every packet's alert record is formatted; then
+# `report` over all of the EVE written, checked against Tests/report/check_report.py.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
 # signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
 # object fails the sweep.
@@ -137,5 +138,19 @@ schemas=(--require alert,flow,anomaly,stats)
 if ! /usr/bin/python3 "$(dirname "$0")/../schema/validate.py" "${schemas[@]}" "$out/eve.jsonl" | tail -25; then
     failures=$((failures + 1))
 fi
-echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; $failures failures"
+# The report of everything the sweep wrote (every record kind, hostile captures' fields), its
+# figures against check_report.py's own aggregation; with the default caps, and with none.
+for top in 20 1000000; do
+    "$bin" report --top "$top" -o "$out/report-$top.html" "$out/eve.jsonl"
+    made=$?
+    /usr/bin/python3 "$(dirname "$0")/../report/check_report.py" "$out/report-$top.html" "$out/eve.jsonl" >"$out/report-$top.check"
+    checked=$?
+    echo "report --top $top: $(tail -n 1 "$out/report-$top.check")"
+    if [ "$made" -ne 0 ] || [ "$checked" -ne 0 ]; then
+        head -n 20 "$out/report-$top.check"
+        echo "FAIL: ghostport report --top $top over the sweep's EVE (exit $made, check $checked)" >&2
+        failures=$((failures + 1))
+    fi
+done
+echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; report; $failures failures"
 [ "$failures" -eq 0 ]
