@@ -84,18 +84,11 @@ struct TopCounter<Key: Hashable, Detail> {
         for (slot, entry) in entries.enumerated() { slots[entry.key] = slot }
     }
 
-    func entry(_ key: Key) -> Entry? {
-        slots[key].map { entries[$0] }
-    }
-
     /// The first `limit` entries by `order` (default: count, descending).
     func top(_ limit: Int, by order: ((Entry, Entry) -> Bool)? = nil) -> [Entry] {
         let order = order ?? { $0.count > $1.count }
         return Array(entries.sorted(by: order).prefix(limit))
     }
-
-    /// Keys counted: those held, and those evicted.
-    var distinctSeen: Int { entries.count + evicted }
 }
 
 /// Counts per time bucket for several series (verdicts), in bounded memory: buckets start at one

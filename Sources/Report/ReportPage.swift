@@ -162,6 +162,9 @@ public struct ReportPage {
         var verdicts = ReportData.verdicts.enumerated().map { slot, name in
             "<span class=\"v-\(name)\" id=\"flows-\(name)\" data-v=\"\(data.flowsByVerdict[slot])\">\(name): \(n(data.flowsByVerdict[slot]))</span>"
         }
+        if data.otherFlows > 0 {
+            verdicts.append("<span id=\"flows-other\" data-v=\"\(data.otherFlows)\">and \(n(data.otherFlows)) flow records without a verdict (not watched)</span>")
+        }
         if data.folded > 0 { verdicts.append("<span id=\"flows-folded\" data-v=\"\(data.folded)\">folded into flood records: \(n(data.folded))</span>") }
         html += tile("flows", "watched flows", flows, detail: "<div class=\"detail\">\(verdicts.joined(separator: " "))</div>")
         html += tile("answered", "answered flows: a listener on an abandoned port", data.flowsByVerdict[2], strong: data.flowsByVerdict[2] > 0)
