@@ -181,9 +181,16 @@ public final class Engine {
         }
     }
 
-    /// Swaps in a new ruleset between packets (reload). Flows keep their state.
-    public func replaceRules(_ compiled: CompiledRules) {
+    /// Rules that failed to load beside `rules` (the stats record's `rules_failed`).
+    public var rulesFailed: UInt64 = 0
+    /// When `rules` were loaded, wall clock (live: the stats record's `last_reload`).
+    public var rulesLoadedAt: Int64?
+
+    /// Swaps in a new ruleset between packets (reload), loaded at `loadedAt`. Flows keep their state.
+    public func replaceRules(_ compiled: CompiledRules, loadedAt: Int64? = nil) {
         (rules, watchlist, interest) = (compiled.rules, compiled.watchlist, compiled.interest)
+        rulesFailed = 0  // a reload with any error is refused
+        rulesLoadedAt = loadedAt
     }
 
     /// Runs one packet through the engine. `timestamp` is nanoseconds since the epoch.
@@ -630,7 +637,8 @@ public final class Engine {
     /// Every count the sensor keeps, as the stats record, the textfile and the summary show them.
     public var statistics: SensorStats {
         SensorStats(uptimeSeconds: uptimeSeconds, engine: totals, flows: flows.counters, capture: capture,
-                    output: records.counters)
+                    output: records.counters,
+                    rules: RuleCounts(loaded: UInt64(rules.count), failed: rulesFailed, lastReload: rulesLoadedAt))
     }
 
     private func writeStats(timestamp: Int64) {

@@ -10,14 +10,32 @@ public struct SensorStats: Sendable, Equatable {
     public var flows = FlowCounters()
     public var capture = CaptureCounters()
     public var output = OutputCounters()
+    public var rules = RuleCounts()
 
     public init(uptimeSeconds: UInt64 = 0, engine: EngineStats = EngineStats(), flows: FlowCounters = FlowCounters(),
-                capture: CaptureCounters = CaptureCounters(), output: OutputCounters = OutputCounters()) {
+                capture: CaptureCounters = CaptureCounters(), output: OutputCounters = OutputCounters(),
+                rules: RuleCounts = RuleCounts()) {
         self.uptimeSeconds = uptimeSeconds
         self.engine = engine
         self.flows = flows
         self.capture = capture
         self.output = output
+        self.rules = rules
+    }
+}
+
+/// The ruleset in use: Suricata's `stats.detect.engines[0]`.
+public struct RuleCounts: Sendable, Equatable {
+    public var loaded: UInt64 = 0
+    /// Rules that failed to load at start (a reload with any failure is refused, so 0 after one).
+    public var failed: UInt64 = 0
+    /// When the rules in use were loaded (wall clock, nanoseconds since the epoch); live only.
+    public var lastReload: Int64?
+
+    public init(loaded: UInt64 = 0, failed: UInt64 = 0, lastReload: Int64? = nil) {
+        self.loaded = loaded
+        self.failed = failed
+        self.lastReload = lastReload
     }
 }
 

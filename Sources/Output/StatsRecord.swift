@@ -8,7 +8,8 @@ import Wire
 /// ```
 /// "stats": {"uptime", "capture": {kernel_packets, kernel_drops, kernel_ifdrops} (live only),
 ///           "decoder": {pkts, bytes, "event": {LAYER: {EVENT: n}}},
-///           "flow": {active}, "detect": {alert, alerts_suppressed}}
+///           "flow": {active}, "detect": {"engines": [{id, last_reload (live), rules_loaded, rules_failed}],
+///                                        alert, alerts_suppressed}}
 /// "ghostport": {"stats": {"capture": {ring_waits, ring_drops},
 ///           "decoder": {"event": {"decoder.L.E": n}} (events Suricata does not have),
 ///           "flow": {created, timed_out, evicted, ended, watched},
@@ -60,7 +61,17 @@ enum StatsRecord {
         }
         out.append("}},\"flow\":{\"active\":")
         out.append(decimal: flows.active)
-        out.append("},\"detect\":{\"alert\":")
+        out.append("},\"detect\":{\"engines\":[{\"id\":0")
+        if let lastReload = stats.rules.lastReload {
+            out.append(",\"last_reload\":\"")
+            EVE.appendTimestamp(lastReload, into: &out)
+            out.append(byte: 0x22)
+        }
+        out.append(",\"rules_loaded\":")
+        out.append(decimal: stats.rules.loaded)
+        out.append(",\"rules_failed\":")
+        out.append(decimal: stats.rules.failed)
+        out.append("}],\"alert\":")
         out.append(decimal: engine.alerts)
         out.append(",\"alerts_suppressed\":")
         out.append(decimal: engine.suppressed)

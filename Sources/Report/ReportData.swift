@@ -187,6 +187,8 @@ public struct ReportData {
 
     var runs: [RunCounters] = []
     var current: RunCounters?
+    /// The ruleset the latest stats record names (Suricata's `detect.engines[0]`).
+    var rules: (loaded: Int, failed: Int, lastReload: Int64?)?
 
     public init(limits: Limits = Limits(), services: [(port: Int, proto: String, service: String)] = []) {
         self.limits = limits
@@ -455,6 +457,9 @@ public struct ReportData {
         counters.alertsSuppressed = Self.int(stats["detect"]?["alerts_suppressed"])
         counters.evidenceErrors = Self.int(own?["output"]?["evidence_errors"])
         counters.syslogDropped = Self.int(own?["output"]?["syslog_dropped"])
+        if let engine = stats["detect"]?["engines"]?.array?.first, let loaded = engine["rules_loaded"]?.integer {
+            rules = (Int(clamping: loaded), Self.int(engine["rules_failed"]), engine["last_reload"]?.string.flatMap(EVETime.parse))
+        }
         if let previous = current, counters.uptime <= previous.uptime || counters.packets < previous.packets {
             runs.append(previous)
         }

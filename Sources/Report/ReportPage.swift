@@ -113,6 +113,11 @@ public struct ReportPage {
         if !data.hosts.isEmpty {
             html += "<dt>Sensors</dt><dd>\(data.hosts.sorted().map(e).joined(separator: ", "))</dd>\n"
         }
+        if let rules = data.rules {
+            let reload = rules.lastReload.map { ", loaded \(fullTime($0)) UTC" } ?? ""
+            html += "<dt>Rules</dt><dd id=\"rules\"><span data-v=\"\(rules.loaded)\">\(n(rules.loaded))</span> loaded, "
+                + "\(n(rules.failed)) failed\(reload) (the latest stats record that names them)</dd>\n"
+        }
         if let counters = data.counters {
             html += "<dt>Traffic</dt><dd id=\"traffic\"><span data-v=\"\(counters.packets)\">\(n(counters.packets))</span> packets, "
                 + "<span data-v=\"\(counters.flows)\">\(n(counters.flows))</span> flows tracked"

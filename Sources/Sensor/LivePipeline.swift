@@ -225,7 +225,7 @@ public final class LiveSensor {
     private func install(_ outcome: RuleReloads.Outcome, shared: LiveShared) {
         switch outcome {
         case .loaded(let compiled, let kernelPlan, let took):
-            engine.replaceRules(compiled)
+            engine.replaceRules(compiled, loadedAt: Self.wallClock())
             shared.publish(interest: engine.interest, kernelPlan: kernelPlan)
             let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
             log(.notice, "rules reloaded: \(compiled.rules.count) rules, \(engine.watchlist.count) watched ports "
@@ -242,7 +242,7 @@ public final class LiveSensor {
         notifier.send("READY=1")
     }
 
-    static func wallClock() -> Int64 {
+    public static func wallClock() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)

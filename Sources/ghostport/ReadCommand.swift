@@ -115,7 +115,7 @@ struct ReadCommand: ParsableCommand {
             }
         }
         ruleOptions.warnWritableByOthers()
-        let ruleSet = try ruleOptions.load()
+        let (ruleSet, rulesFailed) = try ruleOptions.loadCounting()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
         configuration.countsClients = !quiet  // for the summary's top clients
         let listeners = try baseline.map { try loadBaseline($0) }
@@ -145,6 +145,7 @@ struct ReadCommand: ParsableCommand {
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         engine.baseline = listeners
+        engine.rulesFailed = UInt64(rulesFailed)
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
         if let bar { draw = { bar.draw($0) } }
@@ -341,6 +342,11 @@ struct RuleOptions: ParsableArguments {
 
     /// Loads and compiles the rules; every bad rule is reported as FILE:LINE:COLUMN: reason.
     func load() throws -> RuleSet {
+        try loadCounting().ruleSet
+    }
+
+    /// As `load`, with the number of rules that failed to load (the stats record's `rules_failed`).
+    func loadCounting() throws -> (ruleSet: RuleSet, failed: Int) {
         if paths.isEmpty && ShippedRules.found() == nil {
             warn(ShippedRules.notFound)
             throw ExitCode(2)
@@ -362,7 +368,7 @@ struct RuleOptions: ParsableArguments {
             throw ExitCode(2)
         }
         if let note = Self.ipsNote(ruleSet) { warn(note) }
-        return ruleSet
+        return (ruleSet, errors.count)
     }
 
     /// Said once at load when rules from an IPS rule set are there: they alert, nothing is dropped.

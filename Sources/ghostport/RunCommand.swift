@@ -162,7 +162,7 @@ struct RunCommand: ParsableCommand {
         let untrusted = (config.flatMap { trust.problem($0) }.map { [$0] } ?? []) + ruleOptions.untrusted(trust)
         for problem in untrusted { warn(problem.description) }
         if !untrusted.isEmpty && !checkConfig { throw ExitCode(2) }
-        let ruleSet = try ruleOptions.load()
+        let (ruleSet, rulesFailed) = try ruleOptions.loadCounting()
         if checkConfig {
             let problems = preflight(settings)
             for problem in problems { warn(problem) }
@@ -261,6 +261,8 @@ struct RunCommand: ParsableCommand {
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         engine.baseline = keeper?.baseline
+        engine.rulesFailed = UInt64(rulesFailed)
+        engine.rulesLoadedAt = LiveSensor.wallClock()
         if let keeper {
             let learning = keeper.learning ? ", learning until \(UTCTime.format(configuration.baseline.learnUntil! / 1_000_000_000))" : ""
             Log.write(.notice, "\(keeper.path): \(keeper.baseline.count) listeners\(learning)")

@@ -117,6 +117,7 @@ struct ReportTests {
         #expect(html.contains("id=\"alerts-sev1\" data-v=\"1\"") && html.contains("id=\"alerts-sev2\" data-v=\"2\""))
         #expect(html.contains("<tr data-key=\"80/tcp\">") && html.contains("<tr data-key=\"22/tcp\">"))
         #expect(html.contains("<dd>sensor-1, sensor-2</dd>"))
+        #expect(html.contains("40,000</span> loaded, 0 failed, loaded 2024-03-01 08:59:52.000 UTC"))
         #expect(html.contains("id=\"dropped\">30</b>"))
         #expect(html.contains("2024-03-01 09:00:00.123 to 2024-03-01 09:00:16.000 UTC"))
         #expect(html.contains("dns 1"))

@@ -142,6 +142,9 @@ def aggregate(recs):
                 "kernel_ifdrops": (stats.get("capture") or {}).get("kernel_ifdrops", 0),
                 "ring_drops": (gstats.get("capture") or {}).get("ring_drops", 0),
             }
+            engines = (stats.get("detect") or {}).get("engines") or []
+            if engines and "rules_loaded" in engines[0]:
+                a["rules_loaded"] = engines[0]["rules_loaded"]
             # cumulative per run: a run ends where uptime stops growing or packets go back
             if current is not None and (c["uptime"] <= current["uptime"] or c["packets"] < current["packets"]):
                 runs.append(current)
@@ -315,6 +318,10 @@ def main():
             problems.append("scanner %s on the page, not in the EVE" % key)
             continue
         same("scanner %s (alerts, ports, hosts)" % key, [number(c) for c in cells[1:4]], [s["alerts"], len(s["ports"]), len(s["hosts"])])
+
+    if a.get("rules_loaded") is not None:
+        shown = (page.ids.get("rules") or "").split(" ")[0].replace(",", "")
+        same("rules loaded", int(shown) if shown.isdigit() else None, a["rules_loaded"])
 
     counters = page.tables.get("counters", {})
     if a["counters"] is None:
