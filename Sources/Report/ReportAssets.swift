@@ -4,7 +4,7 @@
 /// follow, or the browser refuses it (ReportTests recompute both with Python's hashlib, and the
 /// headless Chromium test fails on the console error a refused one makes).
 extension ReportPage {
-    static let styleHash = "sha256-z6TkraFPH2GcjBihK4DU/T0+u8vVLwtDzq+AwcIuySY="
+    static let styleHash = "sha256-1FpAulFgSGW/SDsXwayfIlE1zBu7qabhC8HqO+/8488="
     static let scriptHash = "sha256-25EA6zBgilUIVt+CxfkpkRQ4SJatkPifWuD9rAmUyH8="
 
     static var contentSecurityPolicy: String {
@@ -43,7 +43,7 @@ extension ReportPage {
         th,td{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);vertical-align:top;font-size:13px}
         th{font-weight:600;color:var(--muted);white-space:nowrap;cursor:pointer;user-select:none}
         th[aria-sort=ascending]::after{content:" \\2191"}th[aria-sort=descending]::after{content:" \\2193"}
-        td.num,th.num{text-align:right}td.time{white-space:nowrap;color:var(--muted);font-size:12px}
+        td.num,th.num{text-align:right;white-space:nowrap}td.time{white-space:nowrap;color:var(--muted);font-size:12px}
         td.answered{color:var(--answered);font-weight:600}td.bad{color:var(--answered);font-weight:600}
         td.ports{font-size:12px;color:var(--muted)}code{font-size:12px;word-break:break-all}
         tbody tr:hover{background:var(--panel)}
