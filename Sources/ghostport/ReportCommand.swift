@@ -20,7 +20,7 @@ struct ReportCommand: ParsableCommand {
             anything. Files are read in the order of their first record's time. A line that is not \
             an EVE record is counted and named (FILE:LINE: reason); the page says so. Memory is \
             bounded by the report's caps, not by the input's size. Exit status: 0, 1 when an input \
-            could not be read to its end, 2 for a missing input or usage errors.
+            could not be read to its end, 2 for a missing or unreadable input or usage errors.
             """
     )
 
@@ -48,7 +48,12 @@ struct ReportCommand: ParsableCommand {
             case .directory:
                 warn("\(path): is a directory (name the EVE files)")
                 throw ExitCode(2)
-            default: break
+            default:
+                // The service's files are 0640: say so before reading anything.
+                if access(path, R_OK) != 0 {
+                    warn("\(path): \(String(cString: strerror(errno)).lowercased())")
+                    throw ExitCode(2)
+                }
             }
         }
         let builder = ReportBuilder(data: options.data())
