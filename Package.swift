@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Output", dependencies: ["Platform", "Wire", "Flow", "Rules", "Detect"], swiftSettings: hotPath),
         // `ghostport report`: EVE records read back (a strict JSON reader of our own) and aggregated
         // in bounded memory into one self-contained HTML page.
-        .target(name: "Report", dependencies: ["Detect"]),
+        .target(name: "Report", dependencies: ["Baseline", "Detect"]),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
         .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Baseline", "Detect", "Output", "Wire",
                                                .product(name: "Yams", package: "Yams")]),

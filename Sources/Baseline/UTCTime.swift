@@ -34,19 +34,23 @@ public enum UTCTime {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm): arithmetic, no libc, as a
-        // baseline file has two times a line and 100,000 lines.
-        let daysInMonth: [Int32] = [31, (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+              hour < 24, minute < 60, second < 60,
+              let days = days(year: Int64(year), month: Int64(month), day: Int64(day)) else { return nil }
+        return days * 86_400 + Int64(hour) * 3_600 + Int64(minute) * 60 + Int64(second)
+    }
+
+    /// Days since 1970-01-01 of a date of the proleptic Gregorian calendar (Howard Hinnant's
+    /// days_from_civil: arithmetic, no libc, as a baseline file has two times a line and 100,000
+    /// lines); nil for a date that does not exist.
+    public static func days(year: Int64, month: Int64, day: Int64) -> Int64? {
+        guard (1...12).contains(month), day >= 1 else { return nil }
+        let daysInMonth: [Int64] = [31, (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         guard day <= daysInMonth[Int(month) - 1] else { return nil }
-        let y = Int64(month <= 2 ? year - 1 : year)
+        let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
-        let m = Int64(month), d = Int64(day)
-        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86_400 + Int64(hour) * 3_600 + Int64(minute) * 60 + Int64(second)
-        return seconds
+        return era * 146_097 + dayOfEra - 719_468
     }
 }

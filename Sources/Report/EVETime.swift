@@ -1,3 +1,5 @@
+import Baseline
+
 /// EVE's timestamps (`2025-06-15T09:12:01.009000+0000`: local time with its zone, as Suricata
 /// writes them; `Z` and `+00:00` are read too) as microseconds since the epoch, and back as UTC.
 public enum EVETime {
@@ -20,7 +22,7 @@ public enum EVETime {
               b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
               let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
               let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              hour < 24, minute < 60, second < 61, let days = UTCTime.days(year: year, month: month, day: day) else { return nil }
         var index = 19
         var micros: Int64 = 0
         if index < b.count, b[index] == UInt8(ascii: ".") {
@@ -51,44 +53,17 @@ public enum EVETime {
             }
         }
         guard index == b.count else { return nil }
-        let seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
         return seconds * 1_000_000 + micros
-    }
-
-    /// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
-    static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// Its inverse: (year, month, day).
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
     }
 
     /// `2025-06-15 09:12:01` (UTC), with `digits` decimals of the second (0, 3 or 6).
     public static func format(_ micros: Int64, digits: Int = 0) -> String {
         let seconds = floorDiv(micros, 1_000_000)
-        let fraction = micros - seconds * 1_000_000
-        let days = floorDiv(seconds, 86_400)
-        let inDay = seconds - days * 86_400
-        let (y, m, d) = civil(fromDays: days)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        var text = "\(y)-\(two(m))-\(two(d)) \(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))"
+        // UTCTime's `2025-06-15T09:12:01Z`, read as a person writes it.
+        var text = String(UTCTime.format(seconds).dropLast().map { $0 == "T" ? " " : $0 })
         if digits > 0 {
-            let padded = String(fraction + 1_000_000).dropFirst()
+            let padded = String(micros - seconds * 1_000_000 + 1_000_000).dropFirst()
             text += "." + padded.prefix(digits)
         }
         return text
