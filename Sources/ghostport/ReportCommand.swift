@@ -1,7 +1,9 @@
 import ArgumentParser
+import Output
 import Platform
 import Report
 import Rules
+import Sensor
 
 #if canImport(Glibc)
 import Glibc
@@ -68,61 +70,29 @@ struct ReportCommand: ParsableCommand {
         for problem in builder.data.problems { warn(problem) }
         let hidden = builder.data.malformed - builder.data.problems.count
         if hidden > 0 { warn("and \(hidden) more lines that are not EVE records") }
-        let page = builder.page(top: top, generator: "ghostport \(Version.version)", generated: Self.now())
+        let page = builder.page(top: top, generator: "ghostport \(Version.version)", generated: LiveSensor.wallClock() / 1000)
         do {
             try Self.write(page, to: output)
+        } catch let error as RegistryFileError {
+            warn(error.description)
+            throw ExitCode(2)
         } catch {
-            warn("\(output): \(error)")
+            warn("standard output: \(error)")
             throw ExitCode(2)
         }
         return builder.failures.isEmpty ? 0 : 1
     }
 
-    static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
-    }
-
-    struct WriteError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The page to a file (written beside it and renamed, so a reader never sees half of one) or stdout.
+    /// The page to a file (RegistryFile's atomic replacement: a reader never sees half of one) or
+    /// standard output.
     static func write(_ page: String, to output: String) throws {
-        let bytes = Array(page.utf8)
         guard output != "-" else {
-            try writeAll(bytes, to: STDOUT_FILENO)
+            var out = OutputBuffer(fd: STDOUT_FILENO)
+            out.append(string: page)
+            try out.flush()
             return
         }
-        let temporary = output + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WriteError(description: String(cString: strerror(errno)).lowercased()) }
-        do {
-            try writeAll(bytes, to: fd)
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, output) == 0 else {
-            let reason = String(cString: strerror(errno)).lowercased()
-            unlink(temporary)
-            throw WriteError(description: reason)
-        }
-    }
-
-    static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { throw WriteError(description: String(cString: strerror(errno)).lowercased()) }
-                done += n
-            }
-        }
+        try RegistryFile.replaceContents(of: output, with: page)
     }
 }
 
@@ -138,9 +108,9 @@ struct ReportOptions: ParsableArguments {
     /// An empty report with the registry's service names (the shipped registry, when found).
     func data() -> ReportData {
         var services: [(port: Int, proto: String, service: String)] = []
-        if let directory = ShippedRules.found(),
-           let text = try? RegistryFile.contents(of: directory + "/registry.tsv"),
-           let registry = try? Registry.parse(text, file: directory + "/registry.tsv") {
+        let path = RegistryCommandDefaults.registry
+        if ShippedRules.found() != nil, let text = try? RegistryFile.contents(of: path),
+           let registry = try? Registry.parse(text, file: path) {
             services = registry.entries.map { (Int($0.port), $0.proto.rawValue, $0.service) }
         }
         return ReportData(services: services)
