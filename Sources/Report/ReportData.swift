@@ -7,17 +7,8 @@ public struct ReportData {
     enum Serie: Int, CaseIterable {
         case answered, rejected, probe, backscatter, scan, flood, other
 
-        var name: String {
-            switch self {
-            case .answered: "answered"
-            case .rejected: "rejected"
-            case .probe: "probe"
-            case .backscatter: "backscatter"
-            case .scan: "scan"
-            case .flood: "flood"
-            case .other: "other"
-            }
-        }
+        /// The case's own name: the legend's word and the bar's CSS class.
+        var name: String { "\(self)" }
     }
 
     /// A watched flow's verdict in flow records.
@@ -70,7 +61,6 @@ public struct ReportData {
         var evidenceFiles = 0
         var status: String?
         var service: String?
-        var signature: String?
         var first = Int64.max
         var last = Int64.min
     }
@@ -95,7 +85,6 @@ public struct ReportData {
         var records = 0
         var flows = 0
         var packets = 0
-        var bytes = 0
         var sources = 0
         var topSource: String?
         var topSourceFlows = 0
@@ -155,7 +144,6 @@ public struct ReportData {
     let services: [PortKey: String]
 
     // What was read.
-    var lines = 0
     var records = 0
     public internal(set) var malformed = 0
     public internal(set) var problems: [String] = []
@@ -183,7 +171,6 @@ public struct ReportData {
     var floods: [FloodKey: FloodDetail] = [:]
     var floodsUntracked = 0
     var anomalies: [String: Int] = [:]
-    var anomalyTotal = 0
 
     var runs: [RunCounters] = []
     var current: RunCounters?
@@ -205,7 +192,6 @@ public struct ReportData {
 
     /// One line of `input` (line `number`): a record, a blank line (skipped) or a problem.
     public mutating func add(_ line: EVELines.Line, input: String, number: Int) {
-        lines += 1
         switch line {
         case .tooLong(let length):
             problem(input, number, "a line of \(length) bytes, longer than \(EVELines.maximumLine): skipped")
@@ -340,7 +326,6 @@ public struct ReportData {
                     if detail.evidence == nil { detail.evidence = evidence }
                 }
                 if let status = own?["listener"]?.string { detail.status = status }
-                if detail.signature == nil || own?["listener"]?.string == "new" { detail.signature = alert?["signature"]?.string }
                 detail.service = detail.service ?? own?["service"]?.string
                 if let time {
                     detail.first = min(detail.first, time)
@@ -409,7 +394,6 @@ public struct ReportData {
         detail.records += 1
         detail.flows += flows
         detail.packets += Self.int(flood["packets"])
-        detail.bytes += Self.int(flood["bytes"])
         detail.sources = max(detail.sources, Self.int(flood["sources"]))
         detail.service = detail.service ?? flood["service"]?.string
         if let top = flood["top_sources"]?.array?.first, let ip = top["ip"]?.string, Self.int(top["flows"]) > detail.topSourceFlows {
@@ -427,7 +411,6 @@ public struct ReportData {
     }
 
     mutating func addAnomaly(_ record: JSONValue) {
-        anomalyTotal += 1
         let name = record["anomaly"]?["event"]?.string ?? record["ghostport"]?["event"]?.string
             ?? record["anomaly"]?["type"]?.string ?? "?"
         if anomalies[name] != nil || anomalies.count < limits.anomalyKinds {

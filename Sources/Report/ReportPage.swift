@@ -289,12 +289,12 @@ public struct ReportPage {
     }
 
     func listenersTable() -> String {
-        let rows = data.listeners.entries.sorted { a, b in
+        let shown = data.listeners.top(top) { a, b in
             if a.detail.severity != b.detail.severity { return a.detail.severity < b.detail.severity }
             if a.count != b.count { return a.count > b.count }
             return (a.key.address, a.key.port) < (b.key.address, b.key.port)
         }
-        let shown = rows.prefix(top).map { entry in
+        .map { entry in
             let key = entry.key, detail = entry.detail
             let address = key.address.contains(":") ? "[\(key.address)]" : key.address
             let text = "\(address):\(key.port)/\(key.proto)"
@@ -310,14 +310,14 @@ public struct ReportPage {
                      "Servers that replied on an abandoned port: the most severe first. Answered flows from flow records, answer alerts from alerts; the evidence is the pcap written for the flow.",
                      [("Listener", false), ("Service", false), ("Baseline", false), ("Severity", true), ("Answered flows", true),
                       ("Answer alerts", true), ("Clients", true), ("First", false), ("Last", false), ("Evidence", false)],
-                     shown, more: rows.count - shown.count)
+                     shown, more: data.listeners.entries.count - shown.count)
     }
 
     func sourcesTable() -> String {
-        let rows = data.sources.top(data.sources.entries.count) { a, b in
+        let shown = data.sources.top(top) { a, b in
             a.count != b.count ? a.count > b.count : a.key < b.key
         }
-        let shown = rows.prefix(top).map { entry in
+        .map { entry in
             let detail = entry.detail
             let ports = detail.ports.sorted { (Int($0.prefix { $0 != "/" }) ?? 0, $0) < (Int($1.prefix { $0 != "/" }) ?? 0, $1) }
             var portText = ports.prefix(12).map(e).joined(separator: " ")
@@ -336,10 +336,10 @@ public struct ReportPage {
     }
 
     func scansTable() -> String {
-        let rows = data.scanners.entries.sorted { a, b in
+        let shown = data.scanners.top(top) { a, b in
             a.detail.ports.count != b.detail.ports.count ? a.detail.ports.count > b.detail.ports.count : a.key < b.key
         }
-        let shown = rows.prefix(top).map { entry in
+        .map { entry in
             let detail = entry.detail
             return "<tr data-key=\"\(e(entry.key))\"><td>\(e(entry.key))</td>" + cell(detail.alerts) + cell(detail.ports.count) + cell(detail.hosts.count)
                 + cell(detail.kind ?? "–") + cell(detail.tool ?? "–") + cell(time: detail.first) + cell(time: detail.last) + "</tr>"
@@ -347,7 +347,7 @@ public struct ReportPage {
         return table("scans", "Scans", "Scan alerts by source: the watched ports and hosts they named (all windows together).",
                      [("Scanner", false), ("Scan alerts", true), ("Ports", true), ("Hosts", true), ("Kind", false), ("Tool", false),
                       ("First seen", false), ("Last", false)],
-                     shown, more: rows.count - shown.count)
+                     shown, more: data.scanners.entries.count - shown.count)
     }
 
     func floodsTable() -> String {
