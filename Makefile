@@ -98,7 +98,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/ghostport $(DESTDIR)$(PREFIX)/share/doc/ghostport
 
 # The package: PREFIX=/usr, the unit under /usr/lib/systemd/system, the Swift runtime linked
-# statically (the binary needs libpcap and glibc only), staged under .build/deb.
+# statically (the binary needs libpcap, libhiredis and glibc only), staged under .build/deb.
 DEBROOT = $(SCRATCH)/deb/ghostport_$(VERSION)_$(ARCH)
 deb:
 	rm -rf $(DEBROOT) && mkdir -p $(DEBROOT)
@@ -114,7 +114,7 @@ deb:
 	  echo "Version: $(VERSION)"; \
 	  echo "Architecture: $(ARCH)"; \
 	  echo "Maintainer: ghostport developers <ghostport@localhost>"; \
-	  echo "Depends: $$(dpkg-query -W -f='$${Package} (>= $${Version})' libpcap0.8 2>/dev/null || echo libpcap0.8), libc6, libstdc++6, libgcc-s1, systemd"; \
+	  echo "Depends: $$(dpkg-query -W -f='$${Package} (>= $${Version})' libpcap0.8 2>/dev/null || echo libpcap0.8), $$(dpkg-query -W -f='$${Package} (>= $${Version})' libhiredis0.14 2>/dev/null || echo libhiredis0.14), libc6, libstdc++6, libgcc-s1, systemd"; \
 	  echo "Recommends: logrotate"; \
 	  echo "Section: net"; \
 	  echo "Priority: optional"; \

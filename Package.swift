@@ -33,6 +33,10 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // hiredis, the Redis client (Debian's libhiredis), for the Redis output. Not through
+        // pkg-config: its cflags carry -D_FILE_OFFSET_BITS=64, which SwiftPM warns about; the
+        // header is in /usr/include/hiredis, the library in the default path.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // The few Linux calls Swift cannot make directly: capabilities, prctl.
         .target(name: "CSensor"),
         // A prefetch hint for the flow table, which Swift cannot spell.
@@ -65,8 +69,11 @@ let package = Package(
         // `ghostport report`: EVE records read back (a strict JSON reader of our own) and aggregated
         // in bounded memory into one self-contained HTML page.
         .target(name: "Report", dependencies: ["Baseline", "Detect"]),
+        // EVE records into Redis (list, channel or stream) off the detection thread: a bounded
+        // queue, a writer thread pipelining through hiredis, reconnection, loss counted.
+        .target(name: "Redis", dependencies: ["CHiredis", "Platform"]),
         // The sensor's YAML configuration file, checked with line numbers; the EngineConfiguration it makes.
-        .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Baseline", "Detect", "Output", "Wire",
+        .target(name: "Config", dependencies: ["Platform", "KernelFilter", "Rules", "Flow", "Baseline", "Detect", "Output", "Redis", "Wire",
                                                .product(name: "Yams", package: "Yams")]),
         // The pipelines: capture thread, ring, detection thread.
         .target(name: "Sensor", dependencies: ["Platform", "KernelFilter", "Capture", "Ring", "Detect", "Output", "Rules", "Wire", "CSensor"], swiftSettings: hotPath),
@@ -74,7 +81,7 @@ let package = Package(
             name: "ghostport",
             dependencies: [
                 "Platform", "KernelFilter", "Wire", "Capture", "Rules", "Baseline", "Output", "Detect", "Sensor", "CSensor", "Config",
-                "Report", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Report", "Redis", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks of the packet path (release builds) with malloc counts, capture generators, and
@@ -103,6 +110,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Detect", "Flow", "Output", "Wire", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "Detect", "Flow", "Wire", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "TrafficGen", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"]),
         .testTarget(name: "BaselineTests", dependencies: ["Baseline", "Wire", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Baseline", "Flow", "Rules", "Output", "Wire", "TestSupport"]),
         // Runs the built ghostport-bench as a process, so the interposer never enters a test process.

@@ -3,6 +3,7 @@ import Detect
 import Flow
 import KernelFilter
 import Output
+import Redis
 import Platform
 import Rules
 import Yams
@@ -338,7 +339,7 @@ struct ConfigReader {
     }
 
     private mutating func readOutputs(_ node: Node, into outputs: inout SensorConfig.OutputSettings) {
-        guard let map = mapping(node, key: "outputs", known: ["eve", "syslog", "evidence"]) else { return }
+        guard let map = mapping(node, key: "outputs", known: ["eve", "syslog", "evidence", "redis"]) else { return }
         if let node = map["eve"], let eve = mapping(node, key: "outputs.eve", known: ["enabled", "path", "anomalies", "max_mib", "max_files"]) {
             if let node = eve["max_mib"], let value = integer(node, "outputs.eve.max_mib", in: 0...1_048_576) {
                 outputs.eve.maxMiB = value
@@ -385,6 +386,7 @@ struct ConfigReader {
                 }
             }
         }
+        if let node = map["redis"] { readRedis(node, into: &outputs) }
         if let node = map["evidence"], let evidence = mapping(node, key: "outputs.evidence", known: ["dir", "max_files", "max_mib"]) {
             if let node = evidence["max_files"], let value = integer(node, "outputs.evidence.max_files", in: 0...10_000_000) {
                 outputs.evidence.maxFiles = value
@@ -676,6 +678,40 @@ struct ConfigReader {
             fail(node, key, "expected true or false, got \(describe(node))")
             return nil
         }
+    }
+
+    private mutating func readRedis(_ node: Node, into outputs: inout SensorConfig.OutputSettings) {
+        guard let redis = mapping(node, key: "outputs.redis", known: ["enabled", "url", "mode", "key", "stream_maxlen", "queue_mib"]) else {
+            return
+        }
+        var enabled = true
+        if let node = redis["enabled"], let value = bool(node, "outputs.redis.enabled") { enabled = value }
+        guard let urlNode = redis["url"] else {
+            if enabled { fail(node, "outputs.redis", "needs a url (redis://host:port/db or a unix socket path)") }
+            return
+        }
+        // Every key is checked, even after a bad url, so one run names every problem.
+        var target: RedisTarget?
+        if let url = string(urlNode, "outputs.redis.url") {
+            do {
+                target = try RedisTarget(url: url)
+            } catch {
+                fail(urlNode, "outputs.redis.url", error.message)
+            }
+        }
+        var settings = SensorConfig.RedisSettings(target: target ?? RedisTarget(address: .unix(path: "/")))
+        if let node = redis["mode"], let value = choice(node, "outputs.redis.mode", RedisMode.self) { settings.mode = value }
+        if let node = redis["key"], let value = string(node, "outputs.redis.key") {
+            if value.isEmpty { fail(node, "outputs.redis.key", "cannot be empty") } else { settings.key = value }
+        }
+        if let node = redis["stream_maxlen"], let value = integer(node, "outputs.redis.stream_maxlen", in: 0...1_000_000_000) {
+            settings.streamMaxLength = value
+        }
+        if let node = redis["queue_mib"], let value = integer(node, "outputs.redis.queue_mib", in: 1...65_536) {
+            settings.queueBytes = value << 20
+        }
+        guard target != nil else { return }
+        if enabled { outputs.redis = settings }
     }
 
     private mutating func choice<Choice: RawRepresentable & CaseIterable>(

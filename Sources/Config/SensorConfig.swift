@@ -3,6 +3,7 @@ import Detect
 import Flow
 import KernelFilter
 import Output
+import Redis
 import Platform
 import Wire
 
@@ -97,6 +98,8 @@ public struct SensorConfig: Sendable, Equatable {
         public var eve = EVESettings()
         public var syslog = SyslogSettings()
         public var evidence = EvidenceSettings()
+        /// `redis`: nil when the section is absent or not enabled.
+        public var redis: RedisSettings?
 
         public init() {}
     }
@@ -136,6 +139,11 @@ public struct SensorConfig: Sendable, Equatable {
 
         public init() {}
     }
+
+    /// `outputs.redis`: the EVE records also (or, with `outputs.eve.enabled: false`, only) into
+    /// Redis. Keys: `enabled`, `url`, `mode` (list, rpush, channel, stream), `key`,
+    /// `stream_maxlen`, `queue_mib`.
+    public typealias RedisSettings = Redis.RedisSettings
 
     /// `outputs.evidence`
     public struct EvidenceSettings: Sendable, Equatable {

@@ -67,6 +67,10 @@ public struct OutputCounters: Sendable, Equatable {
     public var eveRotations: UInt64?
     public var eveRemovedFiles: UInt64?
     public var eveRemovedBytes: UInt64?
+    /// EVE records Redis acknowledged, lost on the way to it, and waiting (nil: no Redis output).
+    public var redisWritten: UInt64?
+    public var redisLost: UInt64?
+    public var redisQueued: UInt64?
 
     public init() {}
 }

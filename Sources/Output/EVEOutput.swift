@@ -23,7 +23,8 @@ public final class EVEOutput {
     /// Sees every batch of whole lines before it is written (`read --report` aggregates them).
     public var tap: ((UnsafeRawBufferPointer) -> Void)?
 
-    /// `flushEveryRecord` for live capture, where alerts must reach the file at once.
+    /// `flushEveryRecord` for live capture, where alerts must reach the file at once. A negative
+    /// `fd`: no file, the records go to the `tap` only (Redis instead of the file).
     public init(fd: Int32, flushEveryRecord: Bool = false) {
         buffer = OutputBuffer(fd: fd)
         self.flushEveryRecord = flushEveryRecord
@@ -68,6 +69,12 @@ public final class EVEOutput {
 
     public func flush() {
         guard !buffer.isEmpty else { return }
+        guard buffer.fd >= 0 else {
+            if let tap { buffer.withBytes(tap) }
+            buffer.discard()
+            pending = 0
+            return
+        }
         // A write cut short (a full disk) must not leave half a line: remember where the file
         // ended and cut it back there on failure.
         var info = stat()

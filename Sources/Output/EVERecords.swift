@@ -27,6 +27,8 @@ public final class EVERecords: RecordSink {
     public var syslog: SyslogOutput?
     /// The EVE file (live), for its rotation counts.
     public var file: EVEFile?
+    /// The Redis output's counts (records acknowledged, lost, waiting), when there is one.
+    public var redisCounts: (@Sendable () -> (written: UInt64, lost: UInt64, queued: UInt64))?
 
     public init(output: EVEOutput, settings: RecordSettings = RecordSettings(), evidence: EvidenceWriter? = nil,
                 syslog: SyslogOutput? = nil) {
@@ -42,6 +44,11 @@ public final class EVERecords: RecordSink {
         counters.syslogDropped = syslog?.dropped
         counters.evidenceRemoved = evidence?.removedFiles
         counters.evidenceRemovedBytes = evidence?.removedBytes
+        if let counts = redisCounts?() {
+            counters.redisWritten = counts.written
+            counters.redisLost = counts.lost
+            counters.redisQueued = counts.queued
+        }
         if let file, file.sizeLimit != nil {
             counters.eveRotations = file.rotations
             counters.eveRemovedFiles = file.removedFiles

@@ -94,6 +94,10 @@ public enum PrometheusTextfile {
                stats.output.syslogDropped)
         single("ghostport_evidence_removed_total", "counter", "Evidence files removed to stay under the retention bounds.",
                stats.output.evidenceRemoved)
+        single("ghostport_redis_written_total", "counter", "EVE records Redis acknowledged.", stats.output.redisWritten)
+        single("ghostport_redis_lost_total", "counter", "EVE records lost on the way to Redis (queue full, refused, connection lost).",
+               stats.output.redisLost)
+        single("ghostport_redis_queued", "gauge", "EVE records waiting for Redis.", stats.output.redisQueued)
         return out
     }
 

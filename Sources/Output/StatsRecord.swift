@@ -17,7 +17,7 @@ import Wire
 ///                      alert_sources_evicted, alerts_by_sid, verdicts, folded: {flood, backscatter},
 ///                      flood_records},
 ///           "output": {lost, evidence_errors, syslog_dropped, evidence_removed, evidence_removed_bytes,
-///                      eve_rotations, eve_removed, eve_removed_bytes}}}
+///                      eve_rotations, eve_removed, eve_removed_bytes, redis_written, redis_lost, redis_queued}}}
 /// ```
 enum StatsRecord {
     static func write(_ stats: SensorStats, timestamp: Int64, into out: inout OutputBuffer) {
@@ -137,6 +137,9 @@ enum StatsRecord {
         if let rotations = stats.output.eveRotations { fields.add("eve_rotations", rotations, into: &out) }
         if let files = stats.output.eveRemovedFiles { fields.add("eve_removed", files, into: &out) }
         if let bytes = stats.output.eveRemovedBytes { fields.add("eve_removed_bytes", bytes, into: &out) }
+        if let written = stats.output.redisWritten { fields.add("redis_written", written, into: &out) }
+        if let lost = stats.output.redisLost { fields.add("redis_lost", lost, into: &out) }
+        if let queued = stats.output.redisQueued { fields.add("redis_queued", queued, into: &out) }
         out.append("}}}}\n")
     }
 

@@ -21,7 +21,8 @@ struct ReadCommand: ParsableCommand {
         discussion: """
             Reads .pcap and .pcapng files (a directory: its capture files sorted by name; - reads \
             standard input) with the shipped rules unless --rules is given, and writes EVE JSON \
-            lines (alert, flow, stats) to standard output or, appending, to --output. Exit status: \
+            lines (alert, flow, stats) to standard output or, appending, to --output; with --redis to \
+            Redis instead (and to --output too when given). Exit status: \
             0 on success, 1 when some input could not be read (the rest are still processed), 2 for \
             usage or rule errors. SIGTERM, SIGINT or SIGHUP stop the reading: the flows and the \
             final stats of what was read are written, every line whole, and the status is 128 plus \
@@ -73,6 +74,9 @@ struct ReadCommand: ParsableCommand {
     @OptionGroup(title: "Report")
     var reportOptions: ReportOptions
 
+    @OptionGroup(title: "Redis")
+    var redisOptions: RedisOptions
+
     @Argument(help: "Capture files or directories; - for standard input.")
     var files: [String] = []
 
@@ -121,6 +125,11 @@ struct ReadCommand: ParsableCommand {
         let listeners = try baseline.map { try loadBaseline($0) }
         configuration.baseline = BaselinePolicy(known: baselineKnown, learnUntil: nil)
 
+        // Offline nothing may be lost to a slow server: the read waits for room in the queue while
+        // Redis is connected (records are lost, and counted, only while it is away).
+        var redisSettings = try redisOptions.settings()
+        redisSettings?.waitsWhenFull = true
+
         var status: Int32 = 0
         let inputs = CaptureInputs.expandReporting(readFiles + files, recursive: recursive, status: &status)
 
@@ -132,9 +141,10 @@ struct ReadCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         } else {
-            fd = STDOUT_FILENO
+            // With Redis and no --output, the records go to Redis only.
+            fd = redisSettings != nil && output == nil ? -1 : STDOUT_FILENO
         }
-        defer { if fd != STDOUT_FILENO { close(fd) } }
+        defer { if fd >= 0 && fd != STDOUT_FILENO { close(fd) } }
 
         let evidenceWriter = try EngineOptions.openEvidence(engineOptions.evidence, maxFiles: engineOptions.evidenceMaxFiles,
                                                             maxMiB: engineOptions.evidenceMaxMib)
@@ -142,6 +152,9 @@ struct ReadCommand: ParsableCommand {
         let reportBuilder = report.map { _ in ReportBuilder(data: reportOptions.data()) }
         if let reportBuilder { sink.tap = { reportBuilder.feed($0, input: "read") } }
         let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
+        let redis = try redisSettings.map {
+            try RedisOptions.start($0, mustConnect: true, sink: sink, records: records, log: { warn($0) })
+        }
         let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
         engine.log = { warn($0) }
         engine.baseline = listeners
@@ -160,6 +173,11 @@ struct ReadCommand: ParsableCommand {
         if let error = sink.lastError {
             warn("\(output.flatMap { $0 == "-" ? nil : $0 } ?? "standard output"): \(sink.lost) records lost: \(error)")
             status = max(status, 1)
+        }
+        if let redis {
+            let counts = redis.finish()
+            if counts.lost > 0 || !quiet { warn(RedisOptions.summary(redis, counts)) }
+            if counts.lost > 0 { status = max(status, 1) }
         }
         if let error = evidenceWriter?.lastError {
             warn("evidence: \(evidenceWriter?.errors ?? 0) packets not written, last: \(error)")

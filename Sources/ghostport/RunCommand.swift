@@ -6,6 +6,7 @@ import Detect
 import KernelFilter
 import Output
 import Platform
+import Redis
 import Rules
 import Sensor
 
@@ -80,6 +81,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
+    @OptionGroup(title: "Redis")
+    var redisOptions: RedisOptions
+
     @Option(help: ArgumentHelp("The least important log line written: error, warning, notice, info or debug (default: the config's logging.level, info).",
                                valueName: "level"))
     var logLevel: LogLevel?
@@ -121,8 +125,11 @@ struct RunCommand: ParsableCommand {
             settings.outputs.eve.enabled = true
             settings.outputs.eve.path = output
         } else if config == nil {
-            settings.outputs.eve.path = "-"  // no config, no --output: standard output
+            // No config, no --output: standard output, or Redis alone with --redis.
+            settings.outputs.eve.path = "-"
+            if redisOptions.redis != nil { settings.outputs.eve.enabled = false }
         }
+        settings.outputs.redis = try redisOptions.settings(over: settings.outputs.redis)
         if syslog { settings.outputs.syslog.enabled = true }
         if let user { settings.user = user }
         if allowRoot { settings.allowRoot = true }
@@ -233,7 +240,7 @@ struct RunCommand: ParsableCommand {
             }
         } else {
             eveFile = nil
-            fd = eve.enabled ? STDOUT_FILENO : open("/dev/null", O_WRONLY | O_CLOEXEC)
+            fd = eve.enabled ? STDOUT_FILENO : -1  // no file: the records go to Redis, if anywhere
         }
         let evidence = settings.outputs.evidence
         let evidenceWriter = try EngineOptions.openEvidence(evidence.directory, maxFiles: evidence.maxFiles, maxMiB: evidence.maxMiB)
@@ -246,6 +253,11 @@ struct RunCommand: ParsableCommand {
         let sink = EVEOutput(fd: fd)
         let records = EVERecords(output: sink, settings: recordSettings, evidence: evidenceWriter)
         records.file = eveFile
+        // Started after dropping root, so that a reconnection later is made as the first one was;
+        // a server out of reach now is retried (records queue meanwhile), a refused login is fatal.
+        let redis = try settings.outputs.redis.map {
+            try RedisOptions.start($0, mustConnect: false, sink: sink, records: records, log: { Log.write(.warning, $0) })
+        }
         if settings.outputs.syslog.enabled {
             let syslog = settings.outputs.syslog
             records.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
@@ -310,6 +322,7 @@ struct RunCommand: ParsableCommand {
         let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
                                 notifier: SystemdNotifier(), hooks: hooks, log: log)
         sensor.run()
+        if let redis { Log.write(.notice, RedisOptions.summary(redis, redis.finish())) }
         keeper?.flush(waiting: true)
         eveFile?.close()
     }
@@ -359,6 +372,9 @@ extension RunCommand {
             if case .failure(let errors) = BaselineFile.load(path, capacity: settings.baseline.maxListeners, missingIsEmpty: learns) {
                 problems += errors.messages.map { "baseline.file: \($0)" + (learns ? "" : " (and no learn_until or learn_days to start one)") }
             }
+        }
+        if let redis = outputs.redis, let problem = RedisOutput.problem(redis) {
+            problems.append("outputs.redis: \(problem)")
         }
         if let textfile = settings.stats.prometheusTextfile,
            let problem = Preflight.writableDirectoryProblem(FileSystem.directory(of: textfile), as: account,

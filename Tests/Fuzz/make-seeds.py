@@ -211,6 +211,8 @@ def config_seeds():
         "rules: [/etc/ghostport/rules, /etc/ghostport/local.rules]\n",
         "rules:\n  paths: /x\n  strict: yes\n  vars:\n    HOME_NET: [10.0.0.0/8, \"!10.1.0.0/16\"]\n    EXTERNAL_NET: \"!$HOME_NET\"\n    HTTP_PORTS: \"[80,8080]\"\n",
         "outputs:\n  eve: {enabled: true, path: /var/log/ghostport/eve.json, anomalies: on}\n  syslog:\n    enabled: true\n    facility: auth\n    format: text\n    level: {1: alert, 2: crit, 3: err, 4: warning}\n  evidence:\n    dir: /var/lib/ghostport/evidence\n",
+        "outputs:\n  eve: {enabled: false}\n  redis:\n    url: redis://al%40ce:pw@[::1]:6380/2\n    mode: stream\n    key: ghostport\n    stream_maxlen: 0\n    queue_mib: 1\n",
+        "outputs:\n  redis: {enabled: yes, url: unix:///run/redis.sock?db=x, mode: lpop, key: \"\", queue_mib: 0}\n",
         "stats:\n  interval: 0\n  prometheus_textfile: /var/lib/node_exporter/textfile/ghostport.prom\nuser: nobody\nallow_root: true\n",
         "flow:\n  memory_mib: 1\n  timeouts:\n    tcp: {new: 1, established: 2, closed: 0}\n    other: {new: 86400}\n  per_packet: true\n  community_id_seed: 65535\n",
         "scan: {ports: 1, hosts: 65535, seconds: 86400}\nalerts: {per_source: 0, per_sid: 1000000000, window_seconds: 1, max_sources: 1024}\n",

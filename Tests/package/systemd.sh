@@ -20,7 +20,7 @@ if [ -z "$root" ]; then
     keep=0
 fi
 if [ ! -x "$root/usr/lib/systemd/systemd" ]; then
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libpcap0.8,python3-scapy,procps \
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libpcap0.8,libhiredis0.14,python3-scapy,procps \
         bookworm "$root" http://deb.debian.org/debian > "$root.debootstrap.log" 2>&1 \
         || { tail -20 "$root.debootstrap.log"; fail "debootstrap failed"; }
 fi
