@@ -80,6 +80,69 @@ struct FaultTests {
         #expect(outages == 3 && returns == 2, "outages logged \(outages) (3 expected), returns \(returns) (2):\n\(log)")
     }
 
+    // MARK: Redis killed and restarted
+
+    /// The sensor writes to Redis (and its file); Redis is SIGKILLed and restarted under it. The
+    /// sensor stays up, says once that delivery failed and once that it resumed, and at the end
+    /// counts every record: written + lost = the records of its EVE file. Redis (append-only,
+    /// fsynced at each write, so what it acknowledged survives the kill) holds them in order,
+    /// none twice, and every record made after the recovery.
+    @Test(Live.requires(), Prerequisite.trait(RedisServer.unmet))
+    func redisKilledAndRestarted() throws {
+        try Prerequisite.require(RedisServer.unmet)
+        let server = try RedisServer(persistent: true)
+        let pair = try VethPair()
+        defer { pair.teardown() }
+        let sensor = try Sensor(interface: pair.rootEnd, ["--allow-root", "--redis", server.url, "--redis-mode", "rpush",
+                                                          "--redis-key", "eve"])
+        defer { sensor.child.kill() }
+        #expect(sensor.waitUntilCapturing(), "the sensor did not start: \(sensor.stderr)")
+        func burst(_ base: Int, expected: Int) {
+            #expect((try? Traffic.udp(from: pair, to: 571, count: 4, rate: 50, base: base)) == 4)
+            #expect(Live.wait(timeout: 60) { EVEFile(path: sensor.eve).alerts(sid: 9005712).count >= expected })
+        }
+        burst(42_000, expected: 4)
+        #expect(Live.wait(timeout: 60) { (try? server.list("eve").count) == EVEFile(path: sensor.eve).lines.count },
+                "Redis does not get the records: \(sensor.stderr)")
+        server.stop(signal: SIGKILL)
+        burst(42_100, expected: 8)
+        #expect(sensor.waitForLog("records wait in the queue", timeout: 60), "no outage logged: \(sensor.stderr)")
+        try server.start()
+        #expect(sensor.waitForLog("delivering again", timeout: 60), "no recovery logged: \(sensor.stderr)")
+        let recovered = EVEFile(path: sensor.eve).lines.count
+        burst(42_200, expected: 12)
+        #expect(sensor.child.isRunning, "the sensor exited: \(sensor.stderr)")
+        #expect(sensor.stop() == 0, "exit status; stderr: \(sensor.stderr)")
+
+        let lines = EVEFile(path: sensor.eve).lines
+        let log = sensor.stderr
+        #expect(log.components(separatedBy: "records wait in the queue").count - 1 == 1, "\(log)")
+        #expect(log.components(separatedBy: "delivering again").count - 1 == 1, "\(log)")
+        // "redis: W of P records written (...), L lost" (or "none lost").
+        let line = try #require(log.split(separator: "\n").last { $0.contains("records written") }, "\(log)")
+        let summary = line.components(separatedBy: "ghostport: redis: ").last ?? ""
+        let numbers = summary.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        let written = try #require(numbers.first { _ in true }), produced = numbers.dropFirst().first ?? -1
+        let lost = summary.contains("none lost") ? 0 : (Int(summary.components(separatedBy: "), ").last?.split(separator: " ").first ?? "") ?? -1)
+        #expect(produced == lines.count, "\(summary); the file has \(lines.count) records")
+        #expect(written + lost == produced, "\(summary)")
+
+        let stored = try server.list("eve")
+        #expect(Set(stored).count == stored.count, "a record is in Redis twice")
+        var position = 0
+        for record in stored {
+            guard let found = lines[position...].firstIndex(of: record) else {
+                Issue.record("a record in Redis is out of order or not in the file: \(record)")
+                break
+            }
+            position = found + 1
+        }
+        #expect(stored.count >= written && stored.count <= written + lost, "stored \(stored.count); \(summary)")
+        // Everything made after the recovery is there, the final stats record included.
+        #expect(stored.suffix(lines.count - recovered) == lines.suffix(lines.count - recovered),
+                "the records made after the recovery are not all in Redis")
+    }
+
     // MARK: EVE path unwritable at rotation
 
     /// A sensor running as nobody, its log directory made root's (0755) and eve.json rotated away:
