@@ -76,8 +76,11 @@ public final class RedisOutput: @unchecked Sendable {
     private var inFlight = 0
     private var stopping = false
     private var deadline = Double.infinity
-    /// A failure episode: since when records were lost, and the line that said it.
+    /// A failure episode (from the first loss or failure to the next delivery): the records lost
+    /// before it, and whether its failure and a full queue were logged (once each).
     private var lostBeforeEpisode: UInt64?
+    private var episodeLoggedFailure = false
+    private var episodeLoggedFullQueue = false
     private var connection: RedisConnection?
     private var thread: JoinableThread?
 
@@ -97,6 +100,7 @@ public final class RedisOutput: @unchecked Sendable {
             counters.connected = true
         } catch where error.kind == .connect && !mustConnect {
             lostBeforeEpisode = 0
+            episodeLoggedFailure = true
             log("redis: \(error); records wait in the queue (\(Self.mebibytes(settings.queueBytes))), retrying")
         }
         thread = JoinableThread { [self] in runWriter() }
@@ -125,6 +129,7 @@ public final class RedisOutput: @unchecked Sendable {
             }
             // A queue holding nothing takes any chunk, however large: the bound is on what waits.
             guard counters.queuedBytes == 0 || Int(counters.queuedBytes) + lines.count <= settings.queueBytes else {
+                queueFull()
                 counters.lost &+= UInt64(count)
                 return
             }
@@ -211,6 +216,8 @@ public final class RedisOutput: @unchecked Sendable {
             monitor.locked {
                 let bytes = batch.reduce(0) { $0 + $1.bytes.count }
                 let lines = batch.reduce(0) { $0 + $1.lines }
+                // Sent: their memory goes now, their places when enough have gone.
+                for index in head..<head + batch.count { chunks[index] = Chunk(bytes: [], lines: 0) }
                 head += batch.count
                 inFlight = 0
                 // A failure opens its episode before its own loss is counted, so the line that ends
@@ -247,12 +254,30 @@ public final class RedisOutput: @unchecked Sendable {
         }
     }
 
-    /// With the lock held: delivery failed; logged once per episode.
-    private func failed(_ reason: String) {
+    /// With the lock held: starts a failure episode unless one runs, before its first loss is counted.
+    private func beginEpisode() {
         guard lostBeforeEpisode == nil else { return }
         lostBeforeEpisode = counters.lost
+        episodeLoggedFailure = false
+        episodeLoggedFullQueue = false
+    }
+
+    /// With the lock held: delivery failed (the connection, or a refusal); logged once per episode.
+    private func failed(_ reason: String) {
+        beginEpisode()
+        guard !episodeLoggedFailure else { return }
+        episodeLoggedFailure = true
         counters.outages &+= 1
         log("redis: \(reason); records wait in the queue (\(Self.mebibytes(settings.queueBytes))), beyond it they are lost and counted")
+    }
+
+    /// With the lock held: a record found the queue full (the server slow, or gone before the
+    /// writer knows it); logged once per episode.
+    private func queueFull() {
+        beginEpisode()
+        guard !episodeLoggedFullQueue else { return }
+        episodeLoggedFullQueue = true
+        log("redis: \(settings.description): the queue is full (\(Self.mebibytes(settings.queueBytes))); records beyond it are lost and counted")
     }
 
     /// With the lock held: records were delivered; ends a failure episode with one line.

@@ -126,6 +126,7 @@ struct FaultTests {
         let lost = summary.contains("none lost") ? 0 : (Int(summary.components(separatedBy: "), ").last?.split(separator: " ").first ?? "") ?? -1)
         #expect(produced == lines.count, "\(summary); the file has \(lines.count) records")
         #expect(written + lost == produced, "\(summary)")
+        print("Redis killed and restarted under the sensor: \(summary); Redis holds \((try? server.list("eve").count) ?? -1)")
 
         let stored = try server.list("eve")
         #expect(Set(stored).count == stored.count, "a record is in Redis twice")

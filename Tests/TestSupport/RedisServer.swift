@@ -9,7 +9,7 @@ import Glibc
 /// write (so that what it acknowledged survives a SIGKILL). `redis-cli` reads what it holds: the
 /// truth comes from Redis, not from the code under test.
 public final class RedisServer {
-    public let port: Int
+    public private(set) var port: Int
     public let socket: String
     public let directory: String
     public let password: String?
@@ -27,7 +27,16 @@ public final class RedisServer {
         self.password = password
         self.persistent = persistent
         port = try Self.freePort()
-        try start()
+        // A port found free can be taken by another test's server before this one binds it:
+        // then the server exits at once, and another port is tried.
+        for attempt in 1...5 {
+            do {
+                try start()
+                return
+            } catch let error as POSIXError where error.code == .EADDRINUSE && attempt < 5 {
+                port = try Self.freePort()
+            }
+        }
     }
 
     deinit {
@@ -47,9 +56,16 @@ public final class RedisServer {
         arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password] }
         pid = try RsyslogDaemon.spawn(Prerequisite.which("redis-server") ?? "/usr/bin/redis-server", arguments)
-        guard RsyslogDaemon.waitFor({ (try? self.cli(["PING"])) == "PONG" }) else {
-            stop(signal: SIGKILL)
-            throw POSIXError(.ETIMEDOUT)
+        var exited = false
+        let ready = RsyslogDaemon.waitFor {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { exited = true }
+            return exited || (try? self.cli(["PING"])) == "PONG"
+        } && !exited
+        guard ready else {
+            if exited { pid = 0 } else { stop(signal: SIGKILL) }
+            let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
+            throw exited && log.contains("Address already in use") ? POSIXError(.EADDRINUSE) : POSIXError(.ETIMEDOUT)
         }
     }
 
