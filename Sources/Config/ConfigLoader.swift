@@ -195,9 +195,16 @@ struct ConfigReader {
 
     mutating func read(_ root: Node, into config: inout SensorConfig) {
         guard let top = mapping(root, key: nil, known: [
-            "interface", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
+            "interface", "sensor_name", "capture", "rules", "outputs", "stats", "user", "allow_root", "flow", "scan", "alerts",
             "decoder", "detect", "logging", "baseline",
         ]) else { return }
+        if let node = top["sensor_name"], let name = string(node, "sensor_name") {
+            if name.isEmpty || name.utf8.count > 255 {
+                fail(node, "sensor_name", "must be 1 to 255 bytes, got \(name.utf8.count)")
+            } else {
+                config.sensorName = name
+            }
+        }
         if let node = top["interface"] {
             if let name = string(node, "interface") {
                 if name.utf8.count > 15 {

@@ -20,6 +20,9 @@ public struct SensorConfig: Sendable, Equatable {
     /// `interface`: the device to capture on. Nil: the first interface that is up and not a
     /// loopback (`defaultInterface()`).
     public var interface: String?
+    /// `sensor_name`: every record's `host` (Suricata's `sensor-name`), to tell a fleet's sensors
+    /// apart where their records meet (Redis, a SIEM). Nil: no `host`.
+    public var sensorName: String?
     /// `capture`
     public var capture = CaptureSettings()
     /// `rules`
@@ -294,6 +297,7 @@ public struct SensorConfig: Sendable, Equatable {
         var settings = RecordSettings()
         settings.communityIDSeed = flow.communityIDSeed
         settings.interface = interface
+        settings.sensorName = sensorName
         return settings
     }
 

@@ -10,6 +10,8 @@ public struct EVEHeader {
     public var timestamp: Int64  // nanoseconds since the epoch
     public var flowID: UInt64 = 0
     public var inIface: String?
+    /// Suricata's `host`: the sensor's name (`sensor_name`, `--sensor-name`), for a fleet's records in one place.
+    public var host: String?
     public var pcapCount: UInt64 = 0
     public var vlanCount = 0
     public var vlanIDs: (UInt16, UInt16, UInt16) = (0, 0, 0)
@@ -127,6 +129,10 @@ public enum EVE {
         out.append("{\"timestamp\":\"")
         appendTimestamp(header.timestamp, into: &out)
         out.append(byte: 0x22)
+        if let host = header.host {
+            out.append(",\"host\":")
+            out.append(jsonString: host)
+        }
         if header.flowID != 0 {
             out.append(",\"flow_id\":")
             out.append(decimal: header.flowID)

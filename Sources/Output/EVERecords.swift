@@ -10,6 +10,8 @@ public struct RecordSettings: Sendable {
     public var packetSource = "wire/pcap"
     /// EVE's `in_iface` (live capture).
     public var interface: String?
+    /// EVE's `host` (Suricata's `sensor-name`): which sensor wrote the record; nil: none.
+    public var sensorName: String?
     public var communityIDSeed: UInt16 = 0
     /// At shutdown, flow records are written on two threads once this many end at once.
     public var parallelFlowRecords = 512
@@ -63,6 +65,7 @@ public final class EVERecords: RecordSink {
     private func header(_ packet: DecodedPacket, context: PacketContext) -> EVEHeader {
         var header = EVEHeader(packet: packet, timestamp: context.timestamp)
         header.inIface = settings.interface
+        header.host = settings.sensorName
         header.pcapCount = context.count
         return header
     }
@@ -287,12 +290,12 @@ public final class EVERecords: RecordSink {
     }
 
     private func flowRecordFormat(_ watchlist: Watchlist, _ tunnels: [UInt64: TunnelInfo], _ sources: [String]) -> FlowRecordFormat {
-        FlowRecordFormat(interface: settings.interface, communityIDSeed: settings.communityIDSeed, watchlist: watchlist,
+        FlowRecordFormat(interface: settings.interface, host: settings.sensorName, communityIDSeed: settings.communityIDSeed, watchlist: watchlist,
                          tunnels: tunnels, sourceNames: sources)
     }
 
     public func stats(_ stats: SensorStats, timestamp: Int64) {
-        output.record { out in StatsRecord.write(stats, timestamp: timestamp, into: &out) }
+        output.record { out in StatsRecord.write(stats, timestamp: timestamp, host: settings.sensorName, into: &out) }
     }
 
     // MARK: Evidence

@@ -19,7 +19,9 @@ import Wire
 extension EVERecords {
     public func flood(_ aggregate: FloodAggregate, service: String?) {
         output.record { out in
-            EVE.open(EVEHeader(timestamp: aggregate.closedAt), eventType: "flood", into: &out)
+            var header = EVEHeader(timestamp: aggregate.closedAt)
+            header.host = settings.sensorName
+            EVE.open(header, eventType: "flood", into: &out)
             out.append(",\"proto\":")
             EVE.appendProto(aggregate.proto, into: &out)
             out.append(",\"ghostport\":{\"flood\":{\"kind\":\"")
@@ -66,7 +68,9 @@ extension EVERecords {
         let topSource = alert.topSources.first?.address ?? alert.firstSource
         let topDestination = alert.topDestinations.first?.address ?? alert.firstDestination
         let line = output.record(returningLine: syslog != nil) { out in
-            EVE.open(EVEHeader(timestamp: alert.at), eventType: "alert", into: &out)
+            var header = EVEHeader(timestamp: alert.at)
+            header.host = settings.sensorName
+            EVE.open(header, eventType: "alert", into: &out)
             // The addresses of the flow that began it (began) or the top sender and receiver (ended).
             do {
                 out.append(",\"src_ip\":\"")

@@ -7,6 +7,7 @@ import Wire
 /// on more than one thread (see `EVERecords.flowsEnded`).
 struct FlowRecordFormat: Sendable {
     var interface: String?
+    var host: String?
     var communityIDSeed: UInt16
     var watchlist: Watchlist
     /// Tunnels of tunneled flows, by flow id.
@@ -21,6 +22,7 @@ struct FlowRecordFormat: Sendable {
         var head = EVEHeader(timestamp: time)
         head.flowID = flow.eveFlowID
         head.inIface = interface
+        head.host = host
         let client = flow.client, server = flow.server
         head.ipVersion = flow.key.isIPv6 ? 6 : 4
         head.src = client.address

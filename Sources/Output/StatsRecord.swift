@@ -20,8 +20,10 @@ import Wire
 ///                      eve_rotations, eve_removed, eve_removed_bytes, redis_written, redis_lost, redis_queued}}}
 /// ```
 enum StatsRecord {
-    static func write(_ stats: SensorStats, timestamp: Int64, into out: inout OutputBuffer) {
-        EVE.open(EVEHeader(timestamp: timestamp), eventType: "stats", into: &out)
+    static func write(_ stats: SensorStats, timestamp: Int64, host: String? = nil, into out: inout OutputBuffer) {
+        var header = EVEHeader(timestamp: timestamp)
+        header.host = host
+        EVE.open(header, eventType: "stats", into: &out)
         let engine = stats.engine, capture = stats.capture, flows = stats.flows
         var fields = Fields()
         out.append(",\"stats\":{\"uptime\":")

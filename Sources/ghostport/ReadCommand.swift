@@ -224,6 +224,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Write an anomaly record for every decode event.")
     var anomalies = false
 
+    @Option(help: "The sensor's name, as every record's host (Suricata's sensor-name; default: the config's sensor_name, else none).")
+    var sensorName: String?
+
     @Option(help: "Community ID seed (default 0).")
     var communityIDSeed: UInt16?
 
@@ -271,6 +274,9 @@ struct EngineOptions: ParsableArguments {
             throw ValidationError("scan thresholds must be at least 1")
         }
         if (flowMemory ?? 1) < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
+        if let sensorName, sensorName.isEmpty || sensorName.utf8.count > 255 {
+            throw ValidationError("--sensor-name must be 1 to 255 bytes")
+        }
         for value in [evidenceMaxFiles, evidenceMaxMib] where (value ?? 0) < 0 {
             throw ValidationError("evidence bounds cannot be negative (0: no bound)")
         }
@@ -316,6 +322,7 @@ struct EngineOptions: ParsableArguments {
     /// Sets what was given on the command line, leaving the rest (a config file's) alone.
     func apply(to settings: inout RecordSettings) {
         if let communityIDSeed { settings.communityIDSeed = communityIDSeed }
+        if let sensorName { settings.sensorName = sensorName }
     }
 
     /// The evidence directory's writer, created if missing; a path that cannot be one exits 2.

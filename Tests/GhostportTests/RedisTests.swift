@@ -61,6 +61,41 @@ struct RedisCommandTests {
         #expect(try server.list("both", database: 5).reversed().dropLast() == fileLines.dropLast()[...])
     }
 
+    @Test("a fleet: three sensors into one stream, each record's host its sensor, read once by one consumer group")
+    func fleet() throws {
+        try Prerequisite.require(RedisServer.unmet)
+        let directory = try TempDirectory()
+        let server = try RedisServer()
+        #expect(try server.cli(["XGROUP", "CREATE", "ghostport", "siem", "$", "MKSTREAM"]) == "OK")
+        var expected: [String: Int] = [:]
+        for (index, site) in ["gw-a", "gw-b", "gw-c"].enumerated() {
+            _ = try Repository.generate(site, seed: UInt64(40 + index), packets: 5_000, in: directory.path)
+            let read = try Tool.ghostport(["read", "--quiet", "--sensor-name", site, "--redis", server.url, "--redis-mode", "stream",
+                                           "-o", directory.file("\(site).json"), directory.file("\(site).pcap")])
+            #expect(read.status == 0, "\(read.stderr)")
+            let lines = try String(contentsOfFile: directory.file("\(site).json"), encoding: .utf8).split(separator: "\n")
+            #expect(lines.allSatisfy { $0.contains(#""host":"\#(site)""#) }, "\(site): a record without its host")
+            expected[site] = lines.count
+        }
+        // Two consumers of one group share the stream: every entry goes to one of them, once.
+        var seen: [String: Int] = [:]
+        var total = 0
+        for round in 0..<100 {
+            let consumer = round % 2 == 0 ? "one" : "two"
+            let entries = try server.cliLines(["XREADGROUP", "GROUP", "siem", consumer, "COUNT", "400", "STREAMS", "ghostport", ">"])
+                .filter { $0.hasPrefix("{") }
+            if entries.isEmpty { break }
+            total += entries.count
+            for entry in entries {
+                let record = try #require(try JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any])
+                seen[record["host"] as? String ?? "none", default: 0] += 1
+            }
+        }
+        #expect(seen == expected, "records by host in the group: \(seen), written: \(expected)")
+        #expect(total == expected.values.reduce(0, +))
+        #expect(try server.cli(["XLEN", "ghostport"]) == String(total))
+    }
+
     @Test("a wrong password, a server not there, a bad URL: one line, exit 2, nothing read")
     func refusals() throws {
         try Prerequisite.require(RedisServer.unmet)

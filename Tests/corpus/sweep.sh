@@ -4,7 +4,9 @@
 # rules, anomaly records, a flood budget of one (flood records) and a listener baseline learned
 # from every other capture of the corpus (answers from known listeners, and from new ones in the
 # generated flood), and `read --per-packet --anomalies` with a rule that alerts on
-# every IP packet and writes evidence files, so every packet's alert record is formatted; then
+# every IP packet and writes evidence files, so every packet's alert record is formatted (with a
+# sensor name, so every record's host too, and into a redis-server when there is one: Redis must
+# then hold every record of those reads); then
 # `report` over all of the EVE written, checked against Tests/report/check_report.py.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
 # signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
@@ -15,6 +17,18 @@ bin=$1
 dir=$2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# A redis-server of the sweep's own, on a Unix socket only, when one is installed.
+export SWEEP_REDIS=""
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+    redis-server --port 0 --unixsocket "$out/redis.sock" --save '' --appendonly no --dir "$out" \
+        --daemonize yes --pidfile "$out/redis.pid" --logfile "$out/redis.log" >/dev/null
+    for _ in $(seq 100); do
+        [ "$(redis-cli -s "$out/redis.sock" PING 2>/dev/null)" = PONG ] && break
+        sleep 0.1
+    done
+    SWEEP_REDIS="unix://$out/redis.sock"
+    trap 'kill "$(cat "$out/redis.pid")" 2>/dev/null; sleep 0.5; rm -rf "$out"' EXIT
+fi
 printf 'alert ip any any -> any any (msg:"every packet"; sid:1;)\n' >"$out/every.rules"
 
 # Captures through every command, in batches run by two workers at once; each worker appends to
@@ -45,7 +59,8 @@ sweep_batch() {
             --flood-per-port 1 --flood-sensor-wide 1000 --baseline "$out/baseline.txt" "$file" >>"$out/eve.jsonl.$tag"
         rm -rf "$out/evidence.$tag"
         check "read --per-packet" "$bin" read --quiet --no-progress --per-packet --anomalies \
-            --rules "$out/every.rules" --evidence "$out/evidence.$tag" --evidence-max-files 8 "$file" >>"$out/eve.jsonl.$tag"
+            --rules "$out/every.rules" --evidence "$out/evidence.$tag" --evidence-max-files 8 --sensor-name sweep \
+            ${SWEEP_REDIS:+--redis "$SWEEP_REDIS" --redis-key sweep -o -} "$file" >>"$out/eve.jsonl.$tag"
     done
 }
 export -f sweep_batch
@@ -152,5 +167,15 @@ for top in 20 100000; do
         failures=$((failures + 1))
     fi
 done
+# Every record the reads with a sensor name wrote reached Redis, in the same numbers.
+if [ -n "$SWEEP_REDIS" ]; then
+    written=$(grep -c '"host":"sweep"' "$out/eve.jsonl")
+    stored=$(redis-cli -s "$out/redis.sock" LLEN sweep)
+    echo "redis: $stored records in the list, $written written to the file by the same reads"
+    if [ "$written" -eq 0 ] || [ "$stored" != "$written" ]; then
+        echo "FAIL: Redis holds $stored records, the file $written" >&2
+        failures=$((failures + 1))
+    fi
+fi
 echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; report; $failures failures"
 [ "$failures" -eq 0 ]
