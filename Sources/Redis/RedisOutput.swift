@@ -200,7 +200,9 @@ public final class RedisOutput: @unchecked Sendable {
                 }
             }
             // Records to send, or the end.
-            let batch = monitor.locked { () -> ArraySlice<Chunk>? in
+            // A copy of the chunks' references: a slice would share `chunks`' storage, and freeing
+            // the sent chunks below would then copy the whole array.
+            let batch = monitor.locked { () -> [Chunk]? in
                 while chunks.count == head && !stopping { monitor.wait() }
                 if chunks.count == head || Monitor.now() >= deadline { return nil }
                 var end = head, bytes = 0
@@ -209,7 +211,7 @@ public final class RedisOutput: @unchecked Sendable {
                     end += 1
                 }
                 inFlight = end - head
-                return chunks[head..<end]
+                return Array(chunks[head..<end])
             }
             guard let batch, let connection else { break }
             let outcome = words.deliver(batch, over: connection)
@@ -319,7 +321,7 @@ public final class RedisOutput: @unchecked Sendable {
 
         /// Sends `batch` in one pipeline and reads the replies: records acknowledged, an error reply
         /// (the last), or the connection's failure (the records without a reply are not written).
-        mutating func deliver(_ batch: ArraySlice<Chunk>, over connection: RedisConnection)
+        mutating func deliver(_ batch: [Chunk], over connection: RedisConnection)
             -> (written: UInt64, refusal: String?, error: RedisError?) {
             var commands: [Int] = []
             var refusal: String?

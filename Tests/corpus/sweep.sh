@@ -150,7 +150,10 @@ suricata_schema="$dir/../expected/suricata-eve/schema.json"
 schemas=(--require alert,flow,anomaly,stats)
 [ "$generated" = 1 ] && schemas=(--require alert,alert/flood,flow,flood,anomaly,stats)
 [ -f "$suricata_schema" ] && schemas+=(--suricata "$suricata_schema")
-if ! /usr/bin/python3 "$(dirname "$0")/../schema/validate.py" "${schemas[@]}" "$out/eve.jsonl" | tail -25; then
+# (Its status, not tail's: without PIPESTATUS an invalid record would pass.)
+/usr/bin/python3 "$(dirname "$0")/../schema/validate.py" "${schemas[@]}" "$out/eve.jsonl" | tail -25
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    echo "FAIL: EVE records the schemas refuse" >&2
     failures=$((failures + 1))
 fi
 # The report of everything the sweep wrote (every record kind, hostile captures' fields), its
