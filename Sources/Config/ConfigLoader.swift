@@ -199,8 +199,8 @@ struct ConfigReader {
             "decoder", "detect", "logging", "baseline",
         ]) else { return }
         if let node = top["sensor_name"], let name = string(node, "sensor_name") {
-            if name.isEmpty || name.utf8.count > 255 {
-                fail(node, "sensor_name", "must be 1 to 255 bytes, got \(name.utf8.count)")
+            if let problem = RecordSettings.sensorNameProblem(name) {
+                fail(node, "sensor_name", problem)
             } else {
                 config.sensorName = name
             }

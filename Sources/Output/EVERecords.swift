@@ -17,6 +17,11 @@ public struct RecordSettings: Sendable {
     public var parallelFlowRecords = 512
 
     public init() {}
+
+    /// Why `name` cannot be a sensor name (`sensor_name`, `--sensor-name`), or nil: 1 to 255 bytes.
+    public static func sensorNameProblem(_ name: String) -> String? {
+        (1...255).contains(name.utf8.count) ? nil : "must be 1 to 255 bytes, got \(name.utf8.count)"
+    }
 }
 
 /// The sensor's records: the engine's decisions as EVE lines, alerts also to syslog when set,

@@ -96,13 +96,11 @@ final class RedisConnection {
     }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        if context.pointee.err == REDIS_ERR_EOF { return "the server closed the connection" }
         let text = withUnsafeBytes(of: context.pointee.errstr) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        if text.isEmpty || text == "Resource temporarily unavailable" {
-            // hiredis reports a timeout as EAGAIN's text.
-            return context.pointee.err == REDIS_ERR_EOF ? "the server closed the connection" : "no answer (timed out)"
-        }
-        return context.pointee.err == REDIS_ERR_EOF ? "the server closed the connection" : text
+        // hiredis reports a timeout as EAGAIN's text.
+        return text.isEmpty || text == "Resource temporarily unavailable" ? "no answer (timed out)" : text
     }
 }

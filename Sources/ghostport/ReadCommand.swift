@@ -274,8 +274,8 @@ struct EngineOptions: ParsableArguments {
             throw ValidationError("scan thresholds must be at least 1")
         }
         if (flowMemory ?? 1) < 1 { throw ValidationError("--flow-memory must be at least 1 MiB") }
-        if let sensorName, sensorName.isEmpty || sensorName.utf8.count > 255 {
-            throw ValidationError("--sensor-name must be 1 to 255 bytes")
+        if let sensorName, let problem = RecordSettings.sensorNameProblem(sensorName) {
+            throw ValidationError("--sensor-name \(problem)")
         }
         for value in [evidenceMaxFiles, evidenceMaxMib] where (value ?? 0) < 0 {
             throw ValidationError("evidence bounds cannot be negative (0: no bound)")
