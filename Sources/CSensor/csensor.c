@@ -1,4 +1,7 @@
+#define _GNU_SOURCE
 #include "csensor.h"
+
+#include <sched.h>
 
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -41,4 +44,15 @@ const char *gp_build_commit(void) {
 #else
     return 0;
 #endif
+}
+
+int gp_usable_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

@@ -92,7 +92,8 @@ public final class Engine {
     /// for that record: a flow keeps only the tunnel's key. Bounded like the overflow sids.
     var tunnelOfFlow: [UInt64: TunnelInfo] = [:]
     static let maxTunnelFlows = 65_536
-    var lastTimestamp: Int64 = 0
+    /// The latest packet time seen (nanoseconds since the epoch; 0 before any packet).
+    public internal(set) var lastTimestamp: Int64 = 0
     /// The flow and source hints of the packets coming (see `prefetch(flow:source:)`), by call
     /// number mod 16, then the call count; behind a pointer, as a class's `var`s pay an
     /// exclusivity check.
@@ -495,15 +496,16 @@ public final class Engine {
         return false
     }
 
-    /// The end of input: every flow ends, the final stats record is written.
+    /// The end of input: every flow ends, the final stats record is written (unless
+    /// `writesStats` is false: one of several engines whose counts are written together).
     /// `time` stamps the final stats record: the last packet's time by default (offline), the
     /// clock's when capturing live (where no packet may have come at all).
-    public func finish(reason: StaticString = "shutdown", at time: Int64? = nil) {
+    public func finish(reason: StaticString = "shutdown", at time: Int64? = nil, writesStats: Bool = true) {
         drainFlows(reason: reason, time: time ?? lastTimestamp)
         floods.finish(at: time ?? lastTimestamp, closed: writeFloodAggregate, ended: writeFloodAlert)
         if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
         records.closeAllEvidence()
-        writeStats(timestamp: time ?? lastTimestamp)
+        if writesStats { writeStats(timestamp: time ?? lastTimestamp) }
         records.flush()
     }
 

@@ -142,8 +142,15 @@ public struct EngineStats: Sendable, Equatable {
 
     public mutating func countVerdict(_ verdict: Verdict, port: UInt16, proto: UInt8) {
         verdicts[Int(verdict.rawValue)] &+= 1
-        // Watched ports are TCP, UDP or SCTP (see `Watchlist`).
-        guard let protoIndex = Watchlist.protocolIndex(proto) else { return }
+        guard let row = verdictRow(port: port, proto: proto) else { return }
+        verdictRows[row][Int(verdict.rawValue)] &+= 1
+    }
+
+    /// `port`/`proto`'s row of `verdictRows`, made at its first use; nil for a protocol no
+    /// port is watched on (watched ports are TCP, UDP or SCTP, see `Watchlist`).
+    @inline(__always)
+    private mutating func verdictRow(port: UInt16, proto: UInt8) -> Int? {
+        guard let protoIndex = Watchlist.protocolIndex(proto) else { return nil }
         if verdictRowIndex.isEmpty { verdictRowIndex = [Int32](repeating: -1, count: 3 * 65_536) }
         let slot = protoIndex * 65_536 + Int(port)
         var row = Int(verdictRowIndex[slot])
@@ -153,6 +160,79 @@ public struct EngineStats: Sendable, Equatable {
             verdictRows.append(.zero)
             verdictRowKeys.append(UInt32(port) << 8 | UInt32(proto))
         }
-        verdictRows[row][Int(verdict.rawValue)] &+= 1
+        return row
+    }
+}
+
+extension SensorStats {
+    /// Adds another engine's counts to these: the chains of one `read` make one stats record.
+    /// Counts add up; what describes the whole (the rules, a baseline's size, the uptime) is
+    /// the larger of the two, as both engines had the same.
+    public mutating func add(_ other: SensorStats) {
+        uptimeSeconds = max(uptimeSeconds, other.uptimeSeconds)
+        engine.add(other.engine)
+        flows.active += other.flows.active
+        flows.created &+= other.flows.created
+        flows.evicted &+= other.flows.evicted
+        flows.timedOut &+= other.flows.timedOut
+        flows.ended &+= other.flows.ended
+        capture.kernelPackets = Self.sum(capture.kernelPackets, other.capture.kernelPackets)
+        capture.kernelDrops = Self.sum(capture.kernelDrops, other.capture.kernelDrops)
+        capture.kernelInterfaceDrops = Self.sum(capture.kernelInterfaceDrops, other.capture.kernelInterfaceDrops)
+        capture.ringWaits &+= other.capture.ringWaits
+        capture.ringDrops &+= other.capture.ringDrops
+        output.lost &+= other.output.lost
+        output.syslogDropped = Self.sum(output.syslogDropped, other.output.syslogDropped)
+        output.evidenceRemoved = Self.sum(output.evidenceRemoved, other.output.evidenceRemoved)
+        output.evidenceRemovedBytes = Self.sum(output.evidenceRemovedBytes, other.output.evidenceRemovedBytes)
+        output.eveRotations = Self.sum(output.eveRotations, other.output.eveRotations)
+        output.eveRemovedFiles = Self.sum(output.eveRemovedFiles, other.output.eveRemovedFiles)
+        output.eveRemovedBytes = Self.sum(output.eveRemovedBytes, other.output.eveRemovedBytes)
+        output.redisWritten = Self.sum(output.redisWritten, other.output.redisWritten)
+        output.redisLost = Self.sum(output.redisLost, other.output.redisLost)
+        output.redisQueued = Self.sum(output.redisQueued, other.output.redisQueued)
+        rules.loaded = max(rules.loaded, other.rules.loaded)
+        rules.failed = max(rules.failed, other.rules.failed)
+        if let theirs = other.rules.lastReload { rules.lastReload = max(rules.lastReload ?? theirs, theirs) }
+    }
+
+    /// nil when both are (the counter does not apply), else their sum.
+    private static func sum(_ a: UInt64?, _ b: UInt64?) -> UInt64? {
+        a == nil && b == nil ? nil : (a ?? 0) &+ (b ?? 0)
+    }
+}
+
+extension EngineStats {
+    mutating func add(_ other: EngineStats) {
+        packets &+= other.packets
+        bytes &+= other.bytes
+        for i in decodeEvents.indices { decodeEvents[i] &+= other.decodeEvents[i] }
+        uninspected &+= other.uninspected
+        flowsSeen &+= other.flowsSeen
+        watchedFlows &+= other.watchedFlows
+        alerts &+= other.alerts
+        alertsBySid.merge(other.alertsBySid) { $0 &+ $1 }
+        suppressed &+= other.suppressed
+        repeats &+= other.repeats
+        alertsShedBySource &+= other.alertsShedBySource
+        alertsShedBySid &+= other.alertsShedBySid
+        alertSourcesEvicted &+= other.alertSourcesEvicted
+        evidenceErrors &+= other.evidenceErrors
+        for i in verdicts.indices { verdicts[i] &+= other.verdicts[i] }
+        for i in folded.indices { folded[i] &+= other.folded[i] }
+        floodRecords &+= other.floodRecords
+        if let theirs = other.listeners {
+            var mine = listeners ?? ListenerCounts()
+            mine.held = max(mine.held, theirs.held)
+            mine.refused = max(mine.refused, theirs.refused)
+            mine.learned &+= theirs.learned
+            mine.silenced &+= theirs.silenced
+            listeners = mine
+        }
+        // The per-port rows, added row by row (the verdict totals are added above).
+        for (key, counts) in zip(other.verdictRowKeys, other.verdictRows) {
+            guard let row = verdictRow(port: UInt16(key >> 8), proto: UInt8(truncatingIfNeeded: key)) else { continue }
+            verdictRows[row] &+= counts
+        }
     }
 }

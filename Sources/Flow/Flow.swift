@@ -229,6 +229,11 @@ public struct FlowTimeouts: Sendable, Equatable {
         self.other = other
     }
 
+    /// The longest of the timeouts, in seconds: no flow outlives that much silence.
+    public var longest: Int64 {
+        [tcp, udp, icmp, other].map { max($0.new, $0.established, $0.closed) }.max()!
+    }
+
     /// Suricata's built-in defaults (flow-private.h): new 30 s, established 300 s; closed 10 s
     /// for TCP (long enough for the last ACK and retransmitted FINs), 0 elsewhere.
     public static let suricata = FlowTimeouts(

@@ -56,6 +56,18 @@ public final class EVEOutput {
         if flushEveryRecord || buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Appends whole lines written elsewhere (another engine's output, read back), newlines
+    /// included: each counts as a record.
+    public func append(lines: UnsafeRawBufferPointer) {
+        guard !lines.isEmpty else { return }
+        var count: UInt64 = 0
+        for byte in lines where byte == 0x0A { count &+= 1 }
+        buffer.append(raw: lines)
+        records &+= count
+        pending &+= count
+        if flushEveryRecord || buffer.count >= 1 << 16 { flush() }
+    }
+
     @inline(__always)
     private func countAndFlush() {
         records &+= 1

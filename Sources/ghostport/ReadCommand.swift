@@ -2,6 +2,7 @@ import ArgumentParser
 import Baseline
 import Capture
 import Config
+import CSensor
 import Detect
 import Output
 import Platform
@@ -77,11 +78,17 @@ struct ReadCommand: ParsableCommand {
     @OptionGroup(title: "Redis")
     var redisOptions: RedisOptions
 
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Read this many independent captures at once (default: the CPUs this process may use).",
+        discussion: "Captures that continue one another (rotated files of one link: by first and last packet time and link type) are read in time order through one engine, so flows and scans crossing files are as in one capture; independent ones each through their own, and the records are written chain after chain, in the order the first file of each was given. Every --jobs writes the same records; with --evidence, one at a time."))
+    var jobs: Int?
+
     @Argument(help: "Capture files or directories; - for standard input.")
     var files: [String] = []
 
     func validate() throws {
         if files.isEmpty && readFiles.isEmpty { throw ValidationError("name at least one capture file, directory or -") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
@@ -122,7 +129,7 @@ struct ReadCommand: ParsableCommand {
         let (ruleSet, rulesFailed) = try ruleOptions.loadCounting()
         configuration.flowHashSeed = 0x6768_6F73_7470_6F72  // the same capture gives the same output
         configuration.countsClients = !quiet  // for the summary's top clients
-        let listeners = try baseline.map { try loadBaseline($0) }
+        let listeners = Handed(try baseline.map { try loadBaseline($0) })
         configuration.baseline = BaselinePolicy(known: baselineKnown, learnUntil: nil)
 
         // Offline nothing may be lost to a slow server: the read waits for room in the queue while
@@ -155,19 +162,42 @@ struct ReadCommand: ParsableCommand {
         let redis = try redisSettings.map {
             try RedisOptions.start($0, mustConnect: true, sink: sink, records: records, log: { warn($0) })
         }
-        let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
-        engine.log = { warn($0) }
-        engine.baseline = listeners
-        engine.rulesFailed = UInt64(rulesFailed)
+
+        // Files that continue one another go through one engine; independent ones are read
+        // --jobs at a time (one evidence directory is one writer's: with --evidence, one at a time).
+        let paths = inputs.map(\.path)
+        let jobs = evidenceWriter == nil ? self.jobs ?? Int(gp_usable_cpus()) : 1
+        let chains = CaptureChains.plan(CaptureChains.summarize(paths, jobs: jobs), maxGap: configuration.timeouts.longest * 1_000_000_000)
+            .map { $0.map { paths[$0] } }
+        let evidence = Handed(evidenceWriter)
+        let settings = recordSettings, rules = ruleSet, engineConfiguration = configuration, baselinePath = baseline
+        let failed = UInt64(rulesFailed)
         let bar = progress && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
         if let bar { draw = { bar.draw($0) } }
-        let outcome = OfflinePipeline.run(inputs: inputs.map(\.path), engine: engine, signals: signals, filter: filter,
-                                          progress: draw)
+        let outcome = ChainedRead.run(
+            chains: chains, jobs: jobs, output: sink,
+            makeRecords: { EVERecords(output: $0, settings: settings, evidence: evidence.value) },
+            makeEngine: { index, records in
+                let engine = Engine(rules: rules, configuration: engineConfiguration, records: records)
+                engine.log = { warn($0) }
+                engine.baseline = index == 0 ? listeners.value : baselinePath.flatMap { try? loadBaseline($0) }
+                engine.rulesFailed = failed
+                return engine
+            },
+            signals: signals, filter: filter, progress: draw)
         bar?.finish()
-        engine.finish()
-        for problem in outcome.problems {
+        var statistics = outcome.statistics
+        statistics.output = records.counters
+        statistics.output.lost &+= outcome.spillLost
+        records.stats(statistics, timestamp: outcome.lastTimestamp)
+        records.flush()
+        for problem in outcome.pipeline.problems {
             warn(problem)
+            status = max(status, 1)
+        }
+        if let error = outcome.spillError {
+            warn("a temporary file of --jobs: \(outcome.spillLost) records lost: \(error)")
             status = max(status, 1)
         }
         if let error = sink.lastError {
@@ -186,17 +216,29 @@ struct ReadCommand: ParsableCommand {
             reportBuilder.finishFeeding(name: "ghostport read " + inputs.map(\.path).joined(separator: " "))
             if try ReportCommand.finish(reportBuilder, to: report, top: reportOptions.top) != 0 { status = max(status, 1) }
         }
-        if !quiet { FileHandleStderr.write(ReadSummary(stats: engine.statistics, topClients: engine.topClients(10), packets: outcome.packets).text) }
+        if !quiet {
+            let clients = outcome.clients.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(10)
+            FileHandleStderr.write(ReadSummary(stats: statistics, topClients: clients.map { ($0.key, $0.value) },
+                                               packets: outcome.pipeline.packets).text)
+        }
         if let signal = signals.stopSignal {
-            let place = outcome.interrupted ? "stopped reading after \(outcome.packets) packets" : "the input was read to its end"
+            let place = outcome.pipeline.interrupted ? "stopped reading after \(outcome.pipeline.packets) packets" : "the input was read to its end"
             warn("\(signalName(signal)): \(place); the records written are complete")
             status = 128 + signal
         }
         // The process ends here: freeing the flow table and the per-source tables (a million
         // flows' worth after a flood) would only delay the exit.
-        ProcessLifetime.keep(engine)
+        if let engine = outcome.lastEngine { ProcessLifetime.keep(engine) }
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+/// A value the threads of `read --jobs` are handed, used by one of them at a time: the evidence
+/// writer (with --evidence there is one job) and the baseline loaded at start (chain 0's engine
+/// alone takes it; the others load their own).
+final class Handed<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Objects left for the process's exit to reclaim rather than freed one by one.

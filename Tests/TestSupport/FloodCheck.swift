@@ -132,7 +132,7 @@ public enum FloodCheck {
 
 extension Dictionary where Key == String, Value == Any {
     /// A nested value by path, e.g. `self[path: ["flow", "pkts_toserver"]]`.
-    fileprivate subscript(path keys: [String]) -> Any? {
+    public subscript(path keys: [String]) -> Any? {
         var current: Any? = self
         for key in keys { current = (current as? [String: Any])?[key] }
         return current

@@ -7,7 +7,8 @@
 # every IP packet and writes evidence files, so every packet's alert record is formatted (with a
 # sensor name, so every record's host too, and into a redis-server when there is one: Redis must
 # then hold every record of those reads); then
-# `report` over all of the EVE written, checked against Tests/report/check_report.py.
+# `report` over all of the EVE written, checked against Tests/report/check_report.py; then the
+# whole corpus in one read, --jobs 1 against --jobs 2.
 # An error message and exit 1 or 2 are fine for files ghostport rejects; a crash, a trap (a
 # signal), a hang, a CSV row without its eleven columns, or an output line that is not one JSON
 # object fails the sweep.
@@ -179,6 +180,25 @@ if [ -n "$SWEEP_REDIS" ]; then
         echo "FAIL: Redis holds $stored records, the file $written" >&2
         failures=$((failures + 1))
     fi
+fi
+# The whole corpus in one read with --jobs 1 and --jobs 2 (captures that continue one another
+# through one engine, independent ones at once): the same records in the same order, the same
+# messages, and one final stats record the same but for the ring's waits (the machine's timing).
+for jobs in 1 2; do
+    timeout 300 "$bin" read --quiet --no-progress --recursive --anomalies --per-packet --rules "$out/every.rules" \
+        --jobs "$jobs" "$dir" 2>"$out/jobs$jobs.err" | sed 's/"ring_waits":[0-9]*,//' >"$out/jobs$jobs.jsonl"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" -gt 1 ]; then
+        echo "FAIL: read --jobs $jobs over the corpus exit $rc" >&2
+        failures=$((failures + 1))
+    fi
+done
+echo "read --jobs 1 and --jobs 2 over the corpus: $(wc -l <"$out/jobs1.jsonl") and $(wc -l <"$out/jobs2.jsonl") records, $(grep -c '"event_type":"stats"' "$out/jobs2.jsonl") stats record"
+if [ ! -s "$out/jobs1.jsonl" ] || ! cmp -s "$out/jobs1.jsonl" "$out/jobs2.jsonl" || ! cmp -s "$out/jobs1.err" "$out/jobs2.err"; then
+    diff "$out/jobs1.jsonl" "$out/jobs2.jsonl" | head -5
+    diff "$out/jobs1.err" "$out/jobs2.err" | head -5
+    echo "FAIL: read --jobs 2 over the corpus wrote other records or messages than --jobs 1" >&2
+    failures=$((failures + 1))
 fi
 echo "corpus sweep: $files files, decode (csv, json) and read (shipped rules; every packet alerting) each; report; $failures failures"
 [ "$failures" -eq 0 ]

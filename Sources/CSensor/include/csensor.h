@@ -18,6 +18,10 @@ unsigned long long gp_effective_capabilities(void);
 /// Forbids gaining privileges through exec (prctl PR_SET_NO_NEW_PRIVS).
 int gp_no_new_privileges(void);
 
+/// The CPUs this process may run on (its affinity mask: taskset, systemd's CPUAffinity=),
+/// else the online ones; at least 1.
+int gp_usable_cpus(void);
+
 #endif
 
 /* The commit the binary was built from, when the build said (`make` passes

@@ -2,14 +2,15 @@
 import Glibc
 #endif
 
-/// A mutex and its condition variable (pthreads, the condition on the monotonic clock), for the
-/// Redis output's queue: its producer waits for room, its writer for records or a deadline.
+/// A mutex and its condition variable (pthreads, the condition on the monotonic clock): the
+/// Redis output's queue (its producer waits for room, its writer for records or a deadline),
+/// `read`'s chains (the writer waits for the next chain's end).
 /// (`Synchronization.Mutex` has no condition to wait on.)
-final class Monitor: @unchecked Sendable {
+public final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -25,7 +26,7 @@ final class Monitor: @unchecked Sendable {
         condition.deallocate()
     }
 
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
+    public func locked<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -33,7 +34,7 @@ final class Monitor: @unchecked Sendable {
 
     /// With the lock held: releases it until `broadcast` or the monotonic time `until` (seconds),
     /// then holds it again. Callers loop on their own condition (wake-ups may be spurious).
-    func wait(until deadline: Double? = nil) {
+    public func wait(until deadline: Double? = nil) {
         guard let deadline else {
             pthread_cond_wait(condition, mutex)
             return
@@ -42,10 +43,10 @@ final class Monitor: @unchecked Sendable {
         _ = pthread_cond_timedwait(condition, mutex, &time)
     }
 
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 
     /// Seconds on the monotonic clock.
-    static func now() -> Double {
+    public static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
