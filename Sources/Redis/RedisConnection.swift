@@ -44,19 +44,7 @@ final class RedisConnection {
 
     /// Runs one command and waits for its reply; an error reply is `.refused`.
     private func command(_ words: [String], what: String) throws(RedisError) {
-        // The words one after another, and pointers into them: hiredis copies them into its
-        // output buffer before the call returns.
-        let joined = words.flatMap { Array($0.utf8) }
-        var lengths = words.map(\.utf8.count)
-        let status = joined.withUnsafeBufferPointer { bytes in
-            var offset = 0
-            var pointers: [UnsafePointer<CChar>?] = lengths.map { length in
-                defer { offset += length }
-                return UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
-            }
-            return redisAppendCommandArgv(context, Int32(pointers.count), &pointers, &lengths)
-        }
-        guard status == REDIS_OK else { throw RedisError(.io, "\(target): \(Self.errorText(context))") }
+        try send(words)
         switch try reply() {
         case .success: return
         case .failure(let reply):
@@ -65,6 +53,22 @@ final class RedisConnection {
                 ? "\(what) refused: \(message)" : "\(what) failed: \(message)"
             throw RedisError(.refused, "\(target): \(reason)")
         }
+    }
+
+    /// Queues one command of `words` (UTF-8): the words one after another, and pointers into
+    /// them, which hiredis copies into its output buffer before the call returns.
+    func send(_ words: [String]) throws(RedisError) {
+        let joined = words.flatMap { Array($0.utf8) }
+        let lengths = words.map(\.utf8.count)
+        let status = joined.withUnsafeBufferPointer { bytes in
+            var offset = 0
+            var pointers: [UnsafePointer<CChar>?] = lengths.map { length in
+                defer { offset += length }
+                return UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+            }
+            return redisAppendCommandArgv(context, Int32(pointers.count), &pointers, lengths)
+        }
+        guard status == REDIS_OK else { throw RedisError(.io, "\(target): \(Self.errorText(context))") }
     }
 
     /// Queues one command whose words are `words` (raw bytes, any content) in the output buffer.
@@ -79,15 +83,26 @@ final class RedisConnection {
     /// first): `.success` unless the server answered with an error. A failed read or write
     /// throws `.io`; the connection is then unusable.
     func reply() throws(RedisError) -> Result<Void, ReplyError> {
+        try withReply { reply in
+            guard reply.type == REDIS_REPLY_ERROR else { return .success(()) }
+            let message = reply.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: reply.len), as: UTF8.self) } ?? "error"
+            return .failure(ReplyError(message: message))
+        }
+    }
+
+    /// Reads the next reply and hands it to `body` (it is freed after).
+    func withReply<T>(_ body: (redisReply) -> T) throws(RedisError) -> T {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
             throw RedisError(.io, "\(target): \(Self.errorText(context))")
         }
         defer { freeReplyObject(raw) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
-        guard reply.type == REDIS_REPLY_ERROR else { return .success(()) }
-        let message = reply.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: reply.len), as: UTF8.self) } ?? "error"
-        return .failure(ReplyError(message: message))
+        return body(raw.assumingMemoryBound(to: redisReply.self).pointee)
+    }
+
+    /// No timeout on reads and writes from now on (a subscriber waits as long as messages take).
+    func removeTimeout() {
+        _ = redisSetTimeout(context, timeval(tv_sec: 0, tv_usec: 0))
     }
 
     /// An error reply (`WRONGTYPE ...`, `OOM ...`): the command failed, the connection is fine.
