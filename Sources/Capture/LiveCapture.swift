@@ -19,8 +19,32 @@ public struct LiveOptions: Sendable, Equatable {
     public var readTimeoutMilliseconds: Int32 = 100
     /// A BPF filter expression (tcpdump syntax), applied in the kernel.
     public var filter: String?
+    /// Join this `PACKET_FANOUT` group; nil: a socket of its own.
+    public var fanout: Fanout?
 
     public init() {}
+}
+
+/// A `PACKET_FANOUT` group: the sockets that share an interface's packets, each packet to one.
+public struct Fanout: Sendable, Equatable {
+    public var group: UInt16
+    /// Picks each packet's socket (`PACKET_FANOUT_CBPF`: its value modulo the sockets); nil:
+    /// the kernel's symmetric flow hash (`PACKET_FANOUT_HASH`).
+    public var program: BPFProgram?
+
+    public init(group: UInt16, program: BPFProgram?) {
+        self.group = group
+        self.program = program
+    }
+
+    public static func == (a: Fanout, b: Fanout) -> Bool {
+        guard a.group == b.group else { return false }
+        switch (a.program, b.program) {
+        case (nil, nil): return true
+        case (let x?, let y?): return x.isSame(as: y)
+        default: return false
+        }
+    }
 }
 
 /// One read from a live capture.
@@ -96,6 +120,26 @@ public final class LiveCapture {
                 let reason = String(cString: pcap_geterr(handle))
                 pcap_close(handle)
                 throw .openFailed(path: name, reason: "could not install filter: \(reason)")
+            }
+        }
+        if let fanout = options.fanout {
+            // No DEFRAG flag: every member sees the packets as they came, as one socket does.
+            let fd = pcap_fileno(handle)
+            var value = UInt32(fanout.group) | UInt32(fanout.program == nil ? PACKET_FANOUT_HASH : PACKET_FANOUT_CBPF) << 16
+            var failure: String?
+            if setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &value, socklen_t(MemoryLayout<UInt32>.size)) != 0 {
+                failure = "cannot join packet fanout group \(fanout.group): \(String(cString: strerror(errno)))"
+            } else if let program = fanout.program {
+                let status = program.withProgram { program in
+                    var code = sock_fprog(len: UInt16(program.bf_len), filter: UnsafeMutableRawPointer(program.bf_insns)?
+                        .assumingMemoryBound(to: sock_filter.self))
+                    return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &code, socklen_t(MemoryLayout<sock_fprog>.size))
+                }
+                if status != 0 { failure = "cannot set the packet fanout program: \(String(cString: strerror(errno)))" }
+            }
+            if let failure {
+                pcap_close(handle)
+                throw .openFailed(path: name, reason: failure)
             }
         }
         let (linkType, dltName) = try supportedLinkType(of: handle, path: name)

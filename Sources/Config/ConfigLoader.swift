@@ -251,8 +251,17 @@ struct ConfigReader {
 
     private mutating func readCapture(_ node: Node, into capture: inout SensorConfig.CaptureSettings) {
         guard let map = mapping(node, key: "capture", known: [
-            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter",
+            "snaplen", "promiscuous", "immediate", "buffer_mib", "bpf", "kernel_filter", "workers",
         ]) else { return }
+        if let node = map["workers"] {
+            if node.scalar?.string == "auto" {
+                capture.workers = nil
+            } else if !isNull(node), node.scalar.flatMap({ Int($0.string) }) == nil {
+                fail(node, "capture.workers", "expected a number of workers (1 to 64) or auto, got \(describe(node))")
+            } else if let value = integer(node, "capture.workers", in: 1...64) {
+                capture.workers = value
+            }
+        }
         if let node = map["snaplen"], let value = integer(node, "capture.snaplen", in: 64...262_144) {
             capture.snaplen = value
         }

@@ -74,6 +74,9 @@ public struct SensorConfig: Sendable, Equatable {
         /// `kernel_filter`: `auto` installs a kernel filter made from the rules (after `bpf`)
         /// when every rule is port-specific and anomaly records are off; `off` never does.
         public var kernelFilter = KernelFilterMode.auto
+        /// `workers`: capture sockets in one PACKET_FANOUT group, each with its engine (1 to 64);
+        /// nil: `auto`, one per CPU the process may use.
+        public var workers: Int? = 1
 
         public init() {}
 

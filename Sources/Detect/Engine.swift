@@ -70,6 +70,9 @@ public final class Engine {
     public private(set) var limiter: AlertLimiter
     /// The flow-record budget and the aggregates of folded flows.
     var floods: FloodFolder
+    /// Shared with the sensor's other workers: then the scans, the alert limits and the flood
+    /// budgets are the ones there, not `scans`, `limiter` and `floods`.
+    public let sensorWide: SensorWide?
     public var stats = EngineStats()
     /// What the capture side's prefilter counted and kept from the engine; reported with `stats`.
     public var turnedAway = PrefilterCounters()
@@ -118,8 +121,11 @@ public final class Engine {
     /// Packets of an alerted flow written as evidence: the matching one and 64 more.
     static let evidencePackets: UInt32 = 65
 
-    public init(rules: RuleSet, configuration: EngineConfiguration, records: RecordSink) {
+    /// `sensorWide`: the scans, alert limits and flood budgets of a sensor with several workers,
+    /// each an engine of its own; nil: this engine's own.
+    public init(rules: RuleSet, configuration: EngineConfiguration, records: RecordSink, sensorWide: SensorWide? = nil) {
         self.configuration = configuration
+        self.sensorWide = sensorWide
         let compiled = CompiledRules(rules)
         (self.rules, watchlist, interest) = (compiled.rules, compiled.watchlist, compiled.interest)
         self.flows = FlowTable(capacity: configuration.flowCapacity, timeouts: configuration.timeouts,
@@ -154,7 +160,7 @@ public final class Engine {
         hints[2 * (call & mask) + 1] = source
         if flow != 0 { flows.prefetchBucket(hash: flow) }
         let nearer = 2 * ((call &- Self.lookahead / 2) & mask)
-        if hints[nearer] != 0 && !flows.prefetchFlow(hash: hints[nearer]) && hints[nearer + 1] != 0 {
+        if hints[nearer] != 0 && !flows.prefetchFlow(hash: hints[nearer]) && hints[nearer + 1] != 0 && sensorWide == nil {
             scans.prefetch(sourceHint: hints[nearer + 1])
         }
         hints[2 * Self.hintSlots] = UInt64(truncatingIfNeeded: call &+ 1)
@@ -297,8 +303,10 @@ public final class Engine {
         let tool = ScannerTool.identify(bytes, packet)
         flows[handle].flags |= UInt32(kind.rawValue) << Self.scanKindShift | UInt32(tool.rawValue) << Self.toolShift
         if configuration.countsClients { countWatchedFlow(client: packet.src) }
-        if let scan = scans.observe(source: packet.src, host: packet.dst, port: port, proto: packet.proto,
-                                    kind: kind, tool: tool, time: timestamp) {
+        let (source, host, proto) = (packet.src, packet.dst, packet.proto)
+        if let scan = withDetections({ scans, _, _ in
+            scans.observe(source: source, host: host, port: port, proto: proto, kind: kind, tool: tool, time: timestamp)
+        }) {
             writeScan(scan, timestamp: timestamp, origin: origin)
         }
     }
@@ -465,18 +473,29 @@ public final class Engine {
     /// Ends flows idle past their timeout at packet time `now`.
     public func expireFlows(now: Int64) {
         flows.expire(now: now) { flow in self.flowEnded(flow, reason: "timeout", time: now) }
-        floods.roll(to: now, closed: writeFloodAggregate, ended: writeFloodAlert)
-        if limiter.episode != nil, let episode = limiter.endEpisode(now: now) {
-            log?(episode.summary(limits: configuration.alertLimits))
+        let ended = withDetections { _, limiter, floods in
+            floods.roll(to: now, closed: writeFloodAggregate, ended: writeFloodAlert)
+            return limiter.episode != nil ? limiter.endEpisode(now: now) : nil
         }
+        if let ended { log?(ended.summary(limits: configuration.alertLimits)) }
+    }
+
+    /// The scans, alert limits and flood budgets: this engine's, or the sensor's (`sensorWide`)
+    /// under its lock.
+    @inline(__always)
+    private func withDetections<T>(_ body: (inout ScanDetector, inout AlertLimiter, inout FloodFolder) -> T) -> T {
+        guard let shared = sensorWide else { return body(&scans, &limiter, &floods) }
+        return shared.monitor.locked { body(&shared.scans, &shared.limiter, &shared.floods) }
     }
 
     /// Whether the alert limits let this alert be written; a shed alert is counted, and the
     /// first of a stretch of shedding is logged (once, not per alert).
     private func admitAlert(sid: UInt32, source: IPAddress, time: Int64) -> Bool {
-        let wasShedding = limiter.episode != nil
-        let decision = limiter.admit(sid: sid, source: source, time: time)
-        stats.alertSourcesEvicted = limiter.evicted
+        let (wasShedding, decision, evicted) = withDetections { _, limiter, _ in
+            let wasShedding = limiter.episode != nil
+            return (wasShedding, limiter.admit(sid: sid, source: source, time: time), limiter.evicted)
+        }
+        stats.alertSourcesEvicted = evicted
         switch decision {
         case .allowed:
             return true
@@ -502,10 +521,26 @@ public final class Engine {
     /// clock's when capturing live (where no packet may have come at all).
     public func finish(reason: StaticString = "shutdown", at time: Int64? = nil, writesStats: Bool = true) {
         drainFlows(reason: reason, time: time ?? lastTimestamp)
-        floods.finish(at: time ?? lastTimestamp, closed: writeFloodAggregate, ended: writeFloodAlert)
-        if let episode = limiter.endEpisode() { log?(episode.summary(limits: configuration.alertLimits)) }
-        records.closeAllEvidence()
+        // The sensor's budgets and evidence files end once, after every worker's flows
+        // (`finishDetections` on one of them).
+        if sensorWide == nil {
+            finishDetections(at: time ?? lastTimestamp)
+            records.closeAllEvidence()
+        }
         if writesStats { writeStats(timestamp: time ?? lastTimestamp) }
+        records.flush()
+    }
+
+    /// The flood aggregates still open and the alert limits' shedding end: at the end of the
+    /// input, or, for a sensor's workers, once all of them have finished (on one of them, which
+    /// also closes the evidence files they share).
+    public func finishDetections(at time: Int64) {
+        let ended = withDetections { _, limiter, floods in
+            floods.finish(at: time, closed: writeFloodAggregate, ended: writeFloodAlert)
+            return limiter.endEpisode()
+        }
+        if let ended { log?(ended.summary(limits: configuration.alertLimits)) }
+        if sensorWide != nil { records.closeAllEvidence() }
         records.flush()
     }
 
@@ -545,7 +580,15 @@ public final class Engine {
         let verdict = Verdict(rawValue: flow.verdict) ?? .none
         let kind = flow.flags & Self.alertWrittenFlag != 0 ? nil
             : FloodFolder.kind(of: flow, verdict: verdict, carriedData: flow.flags & Self.payloadFlag != 0)
-        let (keep, began) = floods.admit(flow, kind: kind, time: time, closed: writeFloodAggregate, ended: writeFloodAlert)
+        let (keep, began): (Bool, FloodAlert?)
+        if let shared = sensorWide {
+            let flow = copy flow  // (a borrowed parameter is not captured)
+            (keep, began) = shared.monitor.locked {
+                shared.floods.admit(flow, kind: kind, time: time, closed: writeFloodAggregate, ended: writeFloodAlert)
+            }
+        } else {
+            (keep, began) = floods.admit(flow, kind: kind, time: time, closed: writeFloodAggregate, ended: writeFloodAlert)
+        }
         if !keep, let kind { stats.folded[Int(kind.rawValue)] &+= 1 }
         if let began { writeFloodAlert(began) }
         return keep
@@ -649,6 +692,26 @@ public final class Engine {
 
     /// Where the engine reports what an operator must hear of (alert shedding); nil: nowhere.
     public var log: ((String) -> Void)?
+}
+
+/// What a sensor's workers share, each an engine of its own: a scan spread over them is one scan
+/// with all its ports and hosts, the alert limits and the flood budgets are the sensor's. Used
+/// under `monitor` (an engine takes it for a flow's start, an alert, a flow record's budget).
+public final class SensorWide: @unchecked Sendable {
+    // @unchecked: every `var` is used under `monitor` (`Engine.withDetections`).
+    let monitor = Monitor()
+    var scans: ScanDetector
+    var limiter: AlertLimiter
+    var floods: FloodFolder
+
+    public init(configuration: EngineConfiguration, seed: UInt64) {
+        scans = ScanDetector(configuration: configuration.scan, seed: seed)
+        limiter = AlertLimiter(limits: configuration.alertLimits, seed: seed)
+        floods = FloodFolder(limits: configuration.flood, seed: seed)
+    }
+
+    /// Alert sources pushed out of the limiter's table (the sensor's count, not each worker's).
+    public var alertSourcesEvicted: UInt64 { monitor.locked { limiter.evicted } }
 }
 
 /// The scan alert's identity: ghostport's own sid, outside the registry's 9,000,000 block.

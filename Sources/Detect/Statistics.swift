@@ -11,6 +11,8 @@ public struct SensorStats: Sendable, Equatable {
     public var capture = CaptureCounters()
     public var output = OutputCounters()
     public var rules = RuleCounts()
+    /// Each worker's share when the sensor has several (`run --workers N`); nil with one.
+    public var workers: [WorkerCounts]?
 
     public init(uptimeSeconds: UInt64 = 0, engine: EngineStats = EngineStats(), flows: FlowCounters = FlowCounters(),
                 capture: CaptureCounters = CaptureCounters(), output: OutputCounters = OutputCounters(),
@@ -21,6 +23,30 @@ public struct SensorStats: Sendable, Equatable {
         self.capture = capture
         self.output = output
         self.rules = rules
+    }
+}
+
+/// One worker's share of a sensor with several (`run --workers N`): its capture socket's and
+/// its engine's counts.
+public struct WorkerCounts: Sendable, Equatable {
+    /// Packets its engine counted (those its prefilter turned away too).
+    public var packets: UInt64 = 0
+    public var kernelPackets: UInt64?
+    public var kernelDrops: UInt64?
+    public var ringDrops: UInt64 = 0
+    public var alerts: UInt64 = 0
+    public var flowsActive = 0
+
+    public init() {}
+
+    /// The counts `stats` (one worker's engine) holds.
+    public init(_ stats: SensorStats) {
+        packets = stats.engine.packets
+        kernelPackets = stats.capture.kernelPackets
+        kernelDrops = stats.capture.kernelDrops
+        ringDrops = stats.capture.ringDrops
+        alerts = stats.engine.alerts
+        flowsActive = stats.flows.active
     }
 }
 

@@ -227,6 +227,13 @@ enum BPFCode {
     static let jge: UInt16 = 0x35
     static let jset: UInt16 = 0x45
     static let ret: UInt16 = 0x06
+    static let ldwInd: UInt16 = 0x40
+    static let ldwAbs: UInt16 = 0x20
+    static let mulImm: UInt16 = 0x24
+    static let ldxMem: UInt16 = 0x61
+    static let xorX: UInt16 = 0xAC
+    static let rshImm: UInt16 = 0x74
+    static let retA: UInt16 = 0x16
 }
 
 /// Emits instructions with forward jumps to labels, resolved at the end. A conditional jump

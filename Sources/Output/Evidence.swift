@@ -13,7 +13,11 @@ import Glibc
 /// runs too, `flow-<id>.pcap`) are kept under both, the oldest removed first (by modification
 /// time for earlier runs' files, then in the order this writer created them). The file being
 /// written is never removed for its own sake, so one flow's packets stay whole.
-public final class EvidenceWriter {
+///
+/// A sensor's workers share one: its methods and counts are used under `lock`.
+public final class EvidenceWriter: @unchecked Sendable {
+    // @unchecked: every mutable property is used under `lock` (by the public methods).
+    private let lock = Monitor()
     public let directory: String
     private let maxOpenFiles: Int
     public let maxFiles: Int?
@@ -27,13 +31,18 @@ public final class EvidenceWriter {
     private var age: [(flowID: UInt64, order: UInt64)] = []
     private var ageHead = 0
     private var order: UInt64 = 0
-    public private(set) var keptBytes: Int64 = 0
-    public var keptFiles: Int { kept.count }
-    public private(set) var errors: UInt64 = 0
-    public private(set) var lastError: String?
+    private var keptBytesHeld: Int64 = 0
+    public var keptBytes: Int64 { lock.locked { keptBytesHeld } }
+    public var keptFiles: Int { lock.locked { kept.count } }
+    private var errorsHeld: UInt64 = 0
+    private var lastErrorHeld: String?
+    public var errors: UInt64 { lock.locked { errorsHeld } }
+    public var lastError: String? { lock.locked { lastErrorHeld } }
     /// Files removed to stay under `maxFiles` and `maxBytes`, and their bytes.
-    public private(set) var removedFiles: UInt64 = 0
-    public private(set) var removedBytes: UInt64 = 0
+    private var removedFilesHeld: UInt64 = 0
+    private var removedBytesHeld: UInt64 = 0
+    public var removedFiles: UInt64 { lock.locked { removedFilesHeld } }
+    public var removedBytes: UInt64 { lock.locked { removedBytesHeld } }
 
     public init(directory: String, maxOpenFiles: Int = 256, maxFiles: Int? = nil, maxBytes: Int64? = nil) throws(WriteError) {
         var info = stat()
@@ -59,6 +68,11 @@ public final class EvidenceWriter {
     /// Appends one packet; false when it could not be written (counted, the flow goes on).
     public func append(flowID: UInt64, linkType: LinkType, bytes: UnsafeRawBufferPointer, originalLength: Int,
                        timestamp: Int64) -> Bool {
+        lock.locked { appendHeld(flowID: flowID, linkType: linkType, bytes: bytes, originalLength: originalLength, timestamp: timestamp) }
+    }
+
+    private func appendHeld(flowID: UInt64, linkType: LinkType, bytes: UnsafeRawBufferPointer, originalLength: Int,
+                            timestamp: Int64) -> Bool {
         clock &+= 1
         guard let fd = descriptor(flowID: flowID, linkType: linkType) else { return false }
         var record = [UInt8]()
@@ -109,7 +123,7 @@ public final class EvidenceWriter {
             kept[flowID] = (bytes, order)
             age.append((flowID, order))
         }
-        keptBytes += bytes
+        keptBytesHeld += bytes
     }
 
     /// Removes the oldest files while over a bound, never `writing`'s own.
@@ -125,10 +139,10 @@ public final class EvidenceWriter {
             if let handle = open.removeValue(forKey: flowID) { Glibc.close(handle.fd) }
             created.remove(flowID)
             kept[flowID] = nil
-            keptBytes -= entry.bytes
+            keptBytesHeld -= entry.bytes
             if unlink(fileName(flowID: flowID)) == 0 || errno == ENOENT {
-                removedFiles &+= 1
-                removedBytes &+= UInt64(max(0, entry.bytes))
+                removedFilesHeld &+= 1
+                removedBytesHeld &+= UInt64(max(0, entry.bytes))
             } else {
                 fail(fileName(flowID: flowID))
             }
@@ -142,19 +156,23 @@ public final class EvidenceWriter {
 
     private var isOverBound: Bool {
         if let maxFiles, kept.count > maxFiles { return true }
-        if let maxBytes, keptBytes > maxBytes { return true }
+        if let maxBytes, keptBytesHeld > maxBytes { return true }
         return false
     }
 
     public func close(flowID: UInt64) {
-        if let entry = open.removeValue(forKey: flowID) { Glibc.close(entry.fd) }
-        created.remove(flowID)
+        lock.locked {
+            if let entry = open.removeValue(forKey: flowID) { Glibc.close(entry.fd) }
+            created.remove(flowID)
+        }
     }
 
     public func closeAll() {
-        for entry in open.values { Glibc.close(entry.fd) }
-        open.removeAll()
-        created.removeAll()
+        lock.locked {
+            for entry in open.values { Glibc.close(entry.fd) }
+            open.removeAll()
+            created.removeAll()
+        }
     }
 
     private func descriptor(flowID: UInt64, linkType: LinkType) -> Int32? {
@@ -190,7 +208,7 @@ public final class EvidenceWriter {
             created.insert(flowID)
             if maxFiles != nil || maxBytes != nil {
                 // Truncated and started again: its old size no longer counts, its age is now.
-                if let old = kept.removeValue(forKey: flowID) { keptBytes -= old.bytes }
+                if let old = kept.removeValue(forKey: flowID) { keptBytesHeld -= old.bytes }
                 grow(flowID, by: Int64(header.count))
             }
         }
@@ -214,8 +232,8 @@ public final class EvidenceWriter {
     }
 
     private func fail(_ path: String) {
-        errors &+= 1
-        lastError = "\(path): \(String(cString: strerror(errno)))"
+        errorsHeld &+= 1
+        lastErrorHeld = "\(path): \(String(cString: strerror(errno)))"
     }
 
     private static func appendLE(_ value: UInt32, to bytes: inout [UInt8]) {

@@ -98,6 +98,19 @@ public enum PrometheusTextfile {
         single("ghostport_redis_lost_total", "counter", "EVE records lost on the way to Redis (queue full, refused, connection lost).",
                stats.output.redisLost)
         single("ghostport_redis_queued", "gauge", "EVE records waiting for Redis.", stats.output.redisQueued)
+        if let workers = stats.workers {
+            func perWorker(_ value: (WorkerCounts) -> UInt64?) -> [(String, UInt64)] {
+                workers.enumerated().compactMap { index, worker in value(worker).map { ("{worker=\"\(index)\"}", $0) } }
+            }
+            family("ghostport_worker_packets_total", "counter", "Packets each worker's engine counted (the sum is ghostport_packets_total).",
+                   perWorker(\.packets))
+            family("ghostport_worker_kernel_packets_total", "counter", "Packets the kernel delivered to each worker's socket.",
+                   perWorker(\.kernelPackets))
+            family("ghostport_worker_kernel_drops_total", "counter", "Packets each worker's socket dropped for lack of kernel buffer.",
+                   perWorker(\.kernelDrops))
+            family("ghostport_worker_alerts_total", "counter", "Alerts each worker wrote.", perWorker(\.alerts))
+            family("ghostport_worker_flows_active", "gauge", "Flows in each worker's table.", perWorker { UInt64(max(0, $0.flowsActive)) })
+        }
         return out
     }
 

@@ -17,7 +17,9 @@ import Wire
 ///                      alert_sources_evicted, alerts_by_sid, verdicts, folded: {flood, backscatter},
 ///                      flood_records},
 ///           "output": {lost, evidence_errors, syslog_dropped, evidence_removed, evidence_removed_bytes,
-///                      eve_rotations, eve_removed, eve_removed_bytes, redis_written, redis_lost, redis_queued}}}
+///                      eve_rotations, eve_removed, eve_removed_bytes, redis_written, redis_lost, redis_queued},
+///           "workers": [{id, packets, kernel_packets, kernel_drops, ring_drops, alerts, flows_active}]
+///                      (run --workers N, N > 1: each worker's share of the sums above)}}
 /// ```
 enum StatsRecord {
     static func write(_ stats: SensorStats, timestamp: Int64, host: String? = nil, into out: inout OutputBuffer) {
@@ -142,7 +144,24 @@ enum StatsRecord {
         if let written = stats.output.redisWritten { fields.add("redis_written", written, into: &out) }
         if let lost = stats.output.redisLost { fields.add("redis_lost", lost, into: &out) }
         if let queued = stats.output.redisQueued { fields.add("redis_queued", queued, into: &out) }
-        out.append("}}}}\n")
+        out.append(byte: 0x7D)
+        if let workers = stats.workers {
+            out.append(",\"workers\":[")
+            for (index, worker) in workers.enumerated() {
+                out.append(index == 0 ? "{" : ",{")
+                fields.start()
+                fields.add("id", UInt64(index), into: &out)
+                fields.add("packets", worker.packets, into: &out)
+                if let value = worker.kernelPackets { fields.add("kernel_packets", value, into: &out) }
+                if let value = worker.kernelDrops { fields.add("kernel_drops", value, into: &out) }
+                fields.add("ring_drops", worker.ringDrops, into: &out)
+                fields.add("alerts", worker.alerts, into: &out)
+                fields.add("flows_active", UInt64(max(0, worker.flowsActive)), into: &out)
+                out.append(byte: 0x7D)
+            }
+            out.append(byte: 0x5D)
+        }
+        out.append("}}}\n")
     }
 
     /// `"name":value` pairs, comma-separated within one object.

@@ -129,14 +129,7 @@ public final class LiveSensor {
         log(.notice, "capturing on \(interface) (\(capture.linkTypeName)), \(engine.rules.count) rules, \(engine.watchlist.count) watched ports")
 
         func refreshExtra() {
-            let counters = shared.snapshot()
-            engine.turnedAway = counters.turnedAway
-            engine.capture.kernelPackets = counters.kernelPackets
-            engine.capture.kernelDrops = counters.kernelDrops
-            engine.capture.kernelInterfaceDrops = counters.kernelInterfaceDrops
-            engine.capture.ringDrops = UInt64(ringMonitor.drops)
-            engine.capture.ringWaits = UInt64(ringMonitor.producerWaits)
-            engine.uptimeSeconds = UInt64((clock.now - started).components.seconds)
+            Self.refresh(engine, from: shared, ring: ringMonitor, uptime: clock.now - started)
         }
         func writeStats() {
             refreshExtra()
@@ -155,17 +148,8 @@ public final class LiveSensor {
             if count == 0 || now >= nextFlush {
                 engine.flushOutput()
                 nextFlush = now + settings.flushInterval
-                // Say so once when writing starts failing and once when it works again.
-                let sink = records.output
-                if let check = hooks.checkOutput {
-                    if let message = check(sink) { log(.warning, message) }
-                } else if sink.failing != outputFailing {
-                    outputFailing = sink.failing
-                    if outputFailing {
-                        log(.error, "EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
-                    } else {
-                        log(.notice, "EVE output: writing again; \(sink.lost) records lost in all")
-                    }
+                if let (level, message) = Self.outputHealth(records.output, check: hooks.checkOutput, failing: &outputFailing) {
+                    log(level, message)
                 }
                 if let transition = records.syslog?.takeTransition() { log(.warning, transition.description) }
             }
@@ -223,23 +207,37 @@ public final class LiveSensor {
     /// capture thread's prefilter and their kernel filter for it to install (the handle being
     /// its own); a ruleset that failed to load leaves the old one in place.
     private func install(_ outcome: RuleReloads.Outcome, shared: LiveShared) {
-        switch outcome {
-        case .loaded(let compiled, let kernelPlan, let took):
+        let rulesInUse = engine.rules.count
+        if case .loaded(let compiled, let kernelPlan, _) = outcome {
             engine.replaceRules(compiled, loadedAt: Self.wallClock())
             shared.publish(interest: engine.interest, kernelPlan: kernelPlan)
-            let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
-            log(.notice, "rules reloaded: \(compiled.rules.count) rules, \(engine.watchlist.count) watched ports "
-                + "(read and compiled in \(milliseconds) ms beside the engine)")
-        case .failed(let failure):
-            // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
-            if failure.messages.count == 1 {
-                log(.error, "rules not reloaded: \(failure.messages[0]); keeping the \(engine.rules.count) rules already loaded")
-            } else {
-                for message in failure.messages { log(.error, message) }
-                log(.error, "rules not reloaded: keeping the \(engine.rules.count) rules already loaded")
-            }
         }
+        for (level, line) in outcome.logLines(rulesInUse: rulesInUse, engines: 1) { log(level, line) }
         notifier.send("READY=1")
+    }
+
+    /// Says once when writing `sink` starts failing and once when it works again (`failing`: what
+    /// was said last), or what `check` (the EVE file's) finds.
+    static func outputHealth(_ sink: EVEOutput, check: ((EVEOutput) -> String?)?, failing: inout Bool) -> (LogLevel, String)? {
+        if let check { return check(sink).map { (.warning, $0) } }
+        guard sink.failing != failing else { return nil }
+        failing = sink.failing
+        return failing
+            ? (.error, "EVE output: write failed (\(sink.lastError.map { "\($0)" } ?? "unknown error")); counting lost records until it works again")
+            : (.notice, "EVE output: writing again; \(sink.lost) records lost in all")
+    }
+
+    /// Gives `engine` the counts kept outside it: its capture thread's (the prefilter's, the
+    /// kernel's), its ring's, and the uptime.
+    static func refresh(_ engine: Engine, from shared: LiveShared, ring: PacketRingMonitor, uptime: Duration) {
+        let counters = shared.snapshot()
+        engine.turnedAway = counters.turnedAway
+        engine.capture.kernelPackets = counters.kernelPackets
+        engine.capture.kernelDrops = counters.kernelDrops
+        engine.capture.kernelInterfaceDrops = counters.kernelInterfaceDrops
+        engine.capture.ringDrops = UInt64(ring.drops)
+        engine.capture.ringWaits = UInt64(ring.producerWaits)
+        engine.uptimeSeconds = UInt64(uptime.components.seconds)
     }
 
     public static func wallClock() -> Int64 {

@@ -17,6 +17,25 @@ final class RuleReloads: Sendable {
         /// and how long building them took.
         case loaded(Engine.CompiledRules, KernelFilterPlan?, took: Duration)
         case failed(LiveSensor.ReloadFailure)
+
+        /// What the sensor logs of it: `rulesInUse` the rules running before (kept on a failure),
+        /// `engines` how many engines take the new ones.
+        func logLines(rulesInUse: Int, engines: Int) -> [(LogLevel, String)] {
+            switch self {
+            case .loaded(let compiled, _, let took):
+                let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
+                let beside = engines == 1 ? "beside the engine)" : "beside the engines), for \(engines) workers"
+                return [(.notice, "rules reloaded: \(compiled.rules.count) rules, \(compiled.watchlist.count) watched ports "
+                         + "(read and compiled in \(milliseconds) ms \(beside)")]
+            case .failed(let failure):
+                // One line for one problem (a file gone or unreadable); a broken file's errors each on theirs.
+                if failure.messages.count == 1 {
+                    return [(.error, "rules not reloaded: \(failure.messages[0]); keeping the \(rulesInUse) rules already loaded")]
+                }
+                return failure.messages.map { (.error, $0) }
+                    + [(.error, "rules not reloaded: keeping the \(rulesInUse) rules already loaded")]
+            }
+        }
     }
 
     private struct State {

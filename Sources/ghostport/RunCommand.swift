@@ -2,6 +2,7 @@ import ArgumentParser
 import Baseline
 import Capture
 import Config
+import CSensor
 import Detect
 import KernelFilter
 import Output
@@ -9,6 +10,7 @@ import Platform
 import Redis
 import Rules
 import Sensor
+import Wire
 
 #if canImport(Glibc)
 import Glibc
@@ -79,6 +81,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seconds between stats records (0: only on SIGUSR1 and at exit).")
     var statsInterval: Int?
 
+    @Option(help: ArgumentHelp(
+        "Capture sockets in one PACKET_FANOUT group, each with its own engine and core: 1 to 64, or auto (one per usable CPU).",
+        discussion: "Both directions of a flow reach the same worker (the kernel's symmetric flow hash); scans, alert limits, flood budgets, the EVE output and the stats stay the sensor's. Default: the config's capture.workers, 1.",
+        valueName: "n|auto"))
+    var workers: WorkerCount?
+
     @OptionGroup var engineOptions: EngineOptions
 
     @OptionGroup(title: "Redis")
@@ -105,6 +113,7 @@ struct RunCommand: ParsableCommand {
         if let snaplen, snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen must be between 64 and 262144") }
         if let bufferMib, bufferMib < 1 || bufferMib > 4096 { throw ValidationError("--buffer-mib must be between 1 and 4096") }
         if let statsInterval, statsInterval < 0 { throw ValidationError("--stats-interval cannot be negative") }
+        if let count = workers?.count, !(1...64).contains(count) { throw ValidationError("--workers must be between 1 and 64, or auto") }
     }
 
     /// The config file's settings with this command line's on top.
@@ -139,6 +148,7 @@ struct RunCommand: ParsableCommand {
         if noPromiscuous { settings.capture.promiscuous = false }
         if let bufferMib { settings.capture.bufferMiB = Int(bufferMib) }
         if let statsInterval { settings.stats.intervalSeconds = statsInterval }
+        if let workers { settings.capture.workers = workers.count }
         if let evidence = engineOptions.evidence { settings.outputs.evidence.directory = evidence }
         if let maxFiles = engineOptions.evidenceMaxFiles { settings.outputs.evidence.maxFiles = maxFiles }
         if let maxMiB = engineOptions.evidenceMaxMib { settings.outputs.evidence.maxMiB = maxMiB }
@@ -178,7 +188,9 @@ struct RunCommand: ParsableCommand {
                 warn("configuration: \(count) problem\(count == 1 ? "" : "s")")
                 throw ExitCode(2)
             }
-            print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules, capturing on \(settings.interface ?? LiveCapture.defaultInterface() ?? "?") as \(runsAs(settings))")
+            let workers = settings.capture.workers ?? Int(gp_usable_cpus())
+            print("configuration OK: \(config ?? "built-in defaults"), \(ruleSet.count) rules, capturing on \(settings.interface ?? LiveCapture.defaultInterface() ?? "?") as \(runsAs(settings))"
+                  + (workers > 1 ? " with \(workers) workers" : ""))
             return
         }
         if let signal = signals.stopSignal {
@@ -192,13 +204,23 @@ struct RunCommand: ParsableCommand {
         options.immediate = settings.capture.immediate
         options.bufferBytes = Int32(clamping: settings.capture.bufferMiB << 20)
         options.filter = settings.capture.bpf
-        let capture: LiveCapture
+        let workerCount = settings.capture.workers ?? Int(gp_usable_cpus())
+        if workerCount > 1 {
+            if let problem = Self.workersProblem(settings) {
+                warn(problem)
+                throw ExitCode(2)
+            }
+            // One group per process, the packets spread by address pair (`fanoutByAddresses`).
+            options.fanout = Fanout(group: UInt16(truncatingIfNeeded: getpid()), program: BPFProgram.fanoutByAddresses())
+        }
+        var captures: [LiveCapture] = []
         do {
-            capture = try LiveCapture(options: options)
+            for _ in 0..<workerCount { captures.append(try LiveCapture(options: options)) }
         } catch {
             warn(error.description)
             throw ExitCode(1)
         }
+        let capture = captures[0]
         for warning in capture.warnings { warn("\(capture.interface): \(warning)") }
         Log.write(.debug, "capture: snaplen \(options.snaplen), buffer \(options.bufferBytes >> 20) MiB, promiscuous \(options.promiscuous), immediate \(options.immediate)")
 
@@ -258,11 +280,7 @@ struct RunCommand: ParsableCommand {
         let redis = try settings.outputs.redis.map {
             try RedisOptions.start($0, mustConnect: false, sink: sink, records: records, log: { Log.write(.warning, $0) })
         }
-        if settings.outputs.syslog.enabled {
-            let syslog = settings.outputs.syslog
-            records.syslog = SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format,
-                                          levels: syslog.levels, socket: syslog.socket)
-        }
+        if settings.outputs.syslog.enabled { records.syslog = Self.syslogOutput(settings) }
         var keeper: BaselineKeeper?
         if let path = settings.baseline.file {
             let (baseline, policy) = try BaselineKeeper.open(settings.baseline, path: path)
@@ -280,6 +298,7 @@ struct RunCommand: ParsableCommand {
             Log.write(.notice, "\(keeper.path): \(keeper.baseline.count) listeners\(learning)")
         }
 
+        let sinkLock = Monitor()
         var sensorSettings = LiveSensor.Settings()
         sensorSettings.capture = options
         sensorSettings.kernelFilter = settings.capture.kernelFilter
@@ -319,25 +338,75 @@ struct RunCommand: ParsableCommand {
             hooks.everySecond = { keeper.tick() }
         }
         let log: @Sendable (LogLevel, String) -> Void = { level, message in Log.write(level, message) }
-        let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
-                                notifier: SystemdNotifier(), hooks: hooks, log: log)
-        sensor.run()
+        if captures.count == 1 {
+            let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
+                                    notifier: SystemdNotifier(), hooks: hooks, log: log)
+            sensor.run()
+        } else {
+            // Each worker's engine writes its own records, handed whole to the one output (`sink`,
+            // under `sinkLock`); the scans, alert limits and flood budgets are the sensor's.
+            let sensorWide = SensorWide(configuration: configuration, seed: UInt64.random(in: .min ... .max))
+            let workers = captures.map { capture in
+                let own = EVERecords(output: EVEOutput(fd: -1), settings: recordSettings, evidence: evidenceWriter)
+                own.syslog = settings.outputs.syslog.enabled ? Self.syslogOutput(settings) : nil
+                let worker = Engine(rules: ruleSet, configuration: configuration, records: own, sensorWide: sensorWide)
+                worker.log = { warn($0) }
+                worker.rulesFailed = UInt64(rulesFailed)
+                worker.rulesLoadedAt = engine.rulesLoadedAt
+                return LiveWorkers.Worker(engine: worker, records: own, capture: capture)
+            }
+            records.syslog = nil
+            let sensor = LiveWorkers(workers: workers, records: records, sinkLock: sinkLock, sensorWide: sensorWide,
+                                     settings: sensorSettings, signals: signals, notifier: SystemdNotifier(), hooks: hooks, log: log)
+            sensor.run()
+        }
         if let redis { Log.write(.notice, RedisOptions.summary(redis, redis.finish())) }
         keeper?.flush(waiting: true)
         eveFile?.close()
     }
 }
 
+/// `--workers N|auto`.
+struct WorkerCount: ExpressibleByArgument {
+    /// nil: auto.
+    var count: Int?
+
+    init?(argument: String) {
+        if argument == "auto" {
+            count = nil
+        } else if let value = Int(argument) {
+            count = value
+        } else {
+            return nil
+        }
+    }
+}
+
 extension RunCommand {
+    /// The syslog sender the config describes (each worker has its own).
+    static func syslogOutput(_ settings: SensorConfig) -> SyslogOutput {
+        let syslog = settings.outputs.syslog
+        return SyslogOutput(ident: syslog.ident, facility: syslog.facility, format: syslog.format, levels: syslog.levels,
+                            socket: syslog.socket)
+    }
+
     /// The account the sensor opens its outputs as: the one it drops to when started as root,
     /// else this process's own.
     func runsAs(_ settings: SensorConfig) -> String {
         Privileges.isRoot && !(settings.allowRoot && user == nil) ? settings.user : Privileges.userName
     }
 
+    /// Why the sensor cannot run its workers, or nil.
+    static func workersProblem(_ settings: SensorConfig) -> String? {
+        let workers = settings.capture.workers ?? Int(gp_usable_cpus())
+        guard workers > 1, settings.baseline.file != nil else { return nil }
+        return "capture.workers \(workers): a listener baseline (baseline.file) is kept by one engine; run 1 worker with it"
+    }
+
     /// `--check-config`'s checks beyond the configuration and the rules: one line per problem.
     func preflight(_ settings: SensorConfig) -> [String] {
         var problems: [String] = []
+        if let problem = Self.workersProblem(settings) { problems.append(problem) }
         if let problem = Preflight.interfaceProblem(settings.interface) { problems.append(problem) }
         if let problem = Preflight.captureProblem() { problems.append(problem) }
         let account: Preflight.Account

@@ -113,6 +113,7 @@ private func temporaryFile(_ text: String) throws -> String {
               buffer_mib: 128
               bpf: "not host 192.0.2.10"
               kernel_filter: off
+              workers: 4
             rules:
               paths: [/etc/ghostport/rules, /etc/ghostport/local.rules]
               strict: true
@@ -160,6 +161,7 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(config.capture.snaplen == 1514 && !config.capture.promiscuous && !config.capture.immediate)
         #expect(config.capture.bufferMiB == 128 && config.capture.bpf == "not host 192.0.2.10")
         #expect(config.capture.kernelFilter == .off)  // a bare `off` is the word, not YAML 1.1 false
+        #expect(config.capture.workers == 4)
         #expect(config.location(of: "capture.kernel_filter") == "\(file):8")
         #expect(config.rules.paths == ["/etc/ghostport/rules", "/etc/ghostport/local.rules"] && config.rules.strict)
         #expect(config.rules.variables == [
@@ -180,9 +182,9 @@ private func temporaryFile(_ text: String) throws -> String {
             icmp: .init(new: 30, established: 300, closed: 1), other: .init(new: 10, established: 300, closed: 0)))
         #expect(config.scan.ports == 10 && config.scan.hosts == 20 && config.scan.seconds == 120)
         #expect(config.location(of: "capture.snaplen") == "\(file):3")
-        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):15")
+        #expect(config.location(of: "rules.vars.DNS_SERVERS") == "\(file):16")
         #expect(config.error(at: "rules.paths", "no such file or directory").description
-            == "\(file):10: rules.paths: no such file or directory")
+            == "\(file):11: rules.paths: no such file or directory")
 
         let engine = config.engineConfiguration()
         #expect(engine.perPacket && engine.anomalies && config.recordSettings().communityIDSeed == 1234)
@@ -236,9 +238,17 @@ private func temporaryFile(_ text: String) throws -> String {
         #expect(SensorConfig.check(path: "/").1.map(\.description) == ["/: is a directory"])
     }
 
+    @Test func workersAuto() throws {
+        #expect(try config("capture:\n  workers: auto\n").capture.workers == nil, "auto: one per usable CPU, resolved at start")
+        #expect(try config("capture:\n  snaplen: 1514\n").capture.workers == 1, "the default: one worker")
+    }
+
     @Test func badValues() {
         #expect(errors("capture:\n  snaplen: 20\n") == ["\(file):2: capture.snaplen: must be between 64 and 262144, got 20"])
         #expect(errors("capture:\n  buffer_mib: 0\n") == ["\(file):2: capture.buffer_mib: must be between 1 and 4096, got 0"])
+        #expect(errors("capture:\n  workers: 0\n") == ["\(file):2: capture.workers: must be between 1 and 64, got 0"])
+        #expect(errors("capture:\n  workers: many\n")
+                == ["\(file):2: capture.workers: expected a number of workers (1 to 64) or auto, got 'many'"])
         #expect(errors("outputs:\n  syslog:\n    facility: local9\n") == [
             "\(file):3: outputs.syslog.facility: must be one of auth, authpriv, cron, daemon, ftp, lpr, mail, news, security, syslog, user, uucp, local0, local1, local2, local3, local4, local5, local6, local7, got 'local9'",
         ])

@@ -61,6 +61,44 @@ struct CheckConfigTests {
         ])
     }
 
+    /// Workers: the count in the all-well line; with a listener baseline, a problem, and `run`
+    /// itself refuses to start with it (exit 2, the same line).
+    @Test func workers() throws {
+        let (dir, rules) = try Self.setUp()
+        let config = try Self.config(dir, """
+            interface: lo
+            rules: [\(rules)]
+            capture:
+              workers: 3
+            outputs:
+              eve:
+                path: \(dir.path)/eve.json
+            """)
+        let fine = try Tool.ghostport(["run", "-T", "--config", config, "--allow-root"])
+        #expect(fine.status == 0 && fine.stdout.hasSuffix(" with 3 workers\n"), "\(fine.stdout) \(fine.stderr)")
+        let baseline = dir.file("listeners.txt")
+        try "".write(toFile: baseline, atomically: false, encoding: .utf8)
+        let message = "capture.workers 2: a listener baseline (baseline.file) is kept by one engine; run 1 worker with it"
+        let line = "ghostport: " + message
+        let checked = try Tool.ghostport(["run", "-T", "--config", config, "--allow-root", "--workers", "2"])
+        #expect(checked.status == 0, "no baseline yet: \(checked.stderr)")
+        let withBaseline = try Self.config(dir, """
+            interface: lo
+            rules: [\(rules)]
+            capture:
+              workers: 2
+            baseline:
+              file: \(baseline)
+            outputs:
+              eve:
+                path: \(dir.path)/eve.json
+            """)
+        let refused = try Tool.ghostport(["run", "-T", "--config", withBaseline, "--allow-root"])
+        #expect(refused.status == 2 && refused.errorLines.contains(line), "\(refused.stderr)")
+        let started = try Tool.ghostport(["run", "--config", withBaseline, "--allow-root"])
+        #expect(started.status == 2 && started.stderr.contains(message), "\(started.stderr)")
+    }
+
     /// The outputs are judged for the account the sensor drops to, not for root running the check.
     @Test func judgesTheOutputsForTheSensorsAccount() throws {
         let (dir, rules) = try Self.setUp()
