@@ -210,3 +210,44 @@ private func small() -> SensorStats {
         }
     }
 }
+
+/// A sensor with workers (`run --workers N`): the sums as ever, and each worker's share, in the
+/// stats record and in the textfile.
+@Suite struct WorkerStatsTests {
+    private func twoWorkers() -> SensorStats {
+        var stats = small()
+        var first = WorkerCounts(), second = WorkerCounts()
+        (first.packets, first.kernelPackets, first.kernelDrops, first.alerts, first.flowsActive) = (600, 605, 4, 3, 2)
+        (second.packets, second.kernelPackets, second.kernelDrops, second.alerts, second.flowsActive) = (400, 405, 3, 2, 1)
+        second.ringDrops = 3
+        stats.workers = [first, second]
+        return stats
+    }
+
+    @Test func statsRecordShowsEachWorker() throws {
+        var out = OutputBuffer(fd: -1)
+        StatsRecord.write(twoWorkers(), timestamp: 1_750_000_000_000_000_000, into: &out)
+        let line = out.line(from: 0)
+        let record = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let own = try #require((record["ghostport"] as? [String: Any])?["stats"] as? [String: Any])
+        let workers = try #require(own["workers"] as? [[String: Any]])
+        #expect(workers.count == 2)
+        #expect(workers[0]["id"] as? Int == 0 && workers[0]["packets"] as? Int == 600 && workers[0]["kernel_drops"] as? Int == 4)
+        #expect(workers[1]["id"] as? Int == 1 && workers[1]["ring_drops"] as? Int == 3 && workers[1]["flows_active"] as? Int == 1)
+        #expect(workers.map { $0["alerts"] as? Int ?? 0 } == [3, 2])
+        // Without workers, no such key: the one-engine record is as it was.
+        var plain = OutputBuffer(fd: -1)
+        StatsRecord.write(small(), timestamp: 1_750_000_000_000_000_000, into: &plain)
+        #expect(!plain.line(from: 0).contains("\"workers\""))
+    }
+
+    @Test func textfileShowsEachWorker() {
+        let text = PrometheusTextfile.render(twoWorkers())
+        for line in ["ghostport_worker_packets_total{worker=\"0\"} 600", "ghostport_worker_packets_total{worker=\"1\"} 400",
+                     "ghostport_worker_kernel_drops_total{worker=\"1\"} 3", "ghostport_worker_alerts_total{worker=\"0\"} 3",
+                     "ghostport_worker_flows_active{worker=\"1\"} 1", "ghostport_packets_total 1000"] {
+            #expect(text.contains(line + "\n"), "\(line)")
+        }
+        #expect(!PrometheusTextfile.render(small()).contains("ghostport_worker_"))
+    }
+}
