@@ -280,7 +280,6 @@ struct RunCommand: ParsableCommand {
         let redis = try settings.outputs.redis.map {
             try RedisOptions.start($0, mustConnect: false, sink: sink, records: records, log: { Log.write(.warning, $0) })
         }
-        if settings.outputs.syslog.enabled { records.syslog = Self.syslogOutput(settings) }
         var keeper: BaselineKeeper?
         if let path = settings.baseline.file {
             let (baseline, policy) = try BaselineKeeper.open(settings.baseline, path: path)
@@ -288,11 +287,15 @@ struct RunCommand: ParsableCommand {
             keeper = BaselineKeeper(path: path, baseline: baseline, settings: settings.baseline, policy: policy,
                                     log: { level, message in Log.write(level, message) })
         }
-        let engine = Engine(rules: ruleSet, configuration: configuration, records: records)
-        engine.log = { warn($0) }
-        engine.baseline = keeper?.baseline
-        engine.rulesFailed = UInt64(rulesFailed)
-        engine.rulesLoadedAt = LiveSensor.wallClock()
+        let loadedAt = LiveSensor.wallClock()
+        func makeEngine(records: EVERecords, sensorWide: SensorWide? = nil) -> Engine {
+            let engine = Engine(rules: ruleSet, configuration: configuration, records: records, sensorWide: sensorWide)
+            engine.log = { warn($0) }
+            engine.baseline = keeper?.baseline  // (none with workers: refused above)
+            engine.rulesFailed = UInt64(rulesFailed)
+            engine.rulesLoadedAt = loadedAt
+            return engine
+        }
         if let keeper {
             let learning = keeper.learning ? ", learning until \(UTCTime.format(configuration.baseline.learnUntil! / 1_000_000_000))" : ""
             Log.write(.notice, "\(keeper.path): \(keeper.baseline.count) listeners\(learning)")
@@ -339,8 +342,9 @@ struct RunCommand: ParsableCommand {
         }
         let log: @Sendable (LogLevel, String) -> Void = { level, message in Log.write(level, message) }
         if captures.count == 1 {
-            let sensor = LiveSensor(engine: engine, records: records, capture: capture, settings: sensorSettings, signals: signals,
-                                    notifier: SystemdNotifier(), hooks: hooks, log: log)
+            if settings.outputs.syslog.enabled { records.syslog = Self.syslogOutput(settings) }
+            let sensor = LiveSensor(engine: makeEngine(records: records), records: records, capture: capture, settings: sensorSettings,
+                                    signals: signals, notifier: SystemdNotifier(), hooks: hooks, log: log)
             sensor.run()
         } else {
             // Each worker's engine writes its own records, handed whole to the one output (`sink`,
@@ -348,14 +352,10 @@ struct RunCommand: ParsableCommand {
             let sensorWide = SensorWide(configuration: configuration, seed: UInt64.random(in: .min ... .max))
             let workers = captures.map { capture in
                 let own = EVERecords(output: EVEOutput(fd: -1), settings: recordSettings, evidence: evidenceWriter)
+                // Each worker its own syslog sender (the shared output's records have none).
                 own.syslog = settings.outputs.syslog.enabled ? Self.syslogOutput(settings) : nil
-                let worker = Engine(rules: ruleSet, configuration: configuration, records: own, sensorWide: sensorWide)
-                worker.log = { warn($0) }
-                worker.rulesFailed = UInt64(rulesFailed)
-                worker.rulesLoadedAt = engine.rulesLoadedAt
-                return LiveWorkers.Worker(engine: worker, records: own, capture: capture)
+                return LiveWorkers.Worker(engine: makeEngine(records: own, sensorWide: sensorWide), records: own, capture: capture)
             }
-            records.syslog = nil
             let sensor = LiveWorkers(workers: workers, records: records, sinkLock: sinkLock, sensorWide: sensorWide,
                                      settings: sensorSettings, signals: signals, notifier: SystemdNotifier(), hooks: hooks, log: log)
             sensor.run()
