@@ -660,7 +660,13 @@ public final class Engine {
         var all: [(address: IPAddress, flows: UInt64)] = []
         all.reserveCapacity(watchedFlowsByClient.count)
         watchedFlowsByClient.forEach { address, flows in all.append((address, flows)) }
-        return Array(all.sorted { $0.flows > $1.flows || ($0.flows == $1.flows && $0.address < $1.address) }.prefix(limit))
+        return Self.top(all, limit)
+    }
+
+    /// The `limit` entries of `counts` with the most flows, most first (ties by address): the
+    /// summary's ranking, for one engine's counts or several engines' added.
+    public static func top(_ counts: [(address: IPAddress, flows: UInt64)], _ limit: Int) -> [(address: IPAddress, flows: UInt64)] {
+        Array(counts.sorted { $0.flows > $1.flows || ($0.flows == $1.flows && $0.address < $1.address) }.prefix(limit))
     }
 
     /// The engine's counts with the prefilter's added: what the stats record and summary report.

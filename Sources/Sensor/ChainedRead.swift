@@ -24,8 +24,6 @@ public enum ChainedRead {
         public var clients: [IPAddress: UInt64] = [:]
         /// The latest packet time of any chain (the final stats record's time).
         public var lastTimestamp: Int64 = 0
-        /// Alerts of all chains, for the summary.
-        public var alerts: UInt64 = 0
         /// Records lost writing or copying a temporary file, with the last error.
         public var spillLost: UInt64 = 0
         public var spillError: String?
@@ -41,21 +39,18 @@ public enum ChainedRead {
         init(_ engine: Engine) { self.engine = engine }
     }
 
-    /// Makes chain `index`'s engine over the records it is given (on the thread that reads it).
-    public typealias EngineMaker = @Sendable (_ index: Int, _ records: EVERecords) -> Engine
-    /// Makes the records a chain's engine writes to `output` (the evidence and record settings).
-    public typealias RecordsMaker = @Sendable (_ output: EVEOutput) -> EVERecords
+    /// Makes chain `index`'s engine, its records written to `output` (on the thread that reads it).
+    public typealias EngineMaker = @Sendable (_ index: Int, _ output: EVEOutput) -> Engine
 
     /// Reads `chains` (each a list of inputs, in reading order) `jobs` at a time, writing to
-    /// `output` and the records `makeRecords` makes. `progress` gets the inputs' total.
-    public static func run(chains: [[String]], jobs: Int, output: EVEOutput, makeRecords: @escaping RecordsMaker,
-                           makeEngine: @escaping EngineMaker, signals: SignalWatcher?, filter: String?,
+    /// `output` through the engines `makeEngine` makes. `progress` gets the inputs' total.
+    public static func run(chains: [[String]], jobs: Int, output: EVEOutput, makeEngine: @escaping EngineMaker, signals: SignalWatcher?, filter: String?,
                            progress: (@Sendable (OfflinePipeline.Progress) -> Void)?) -> Outcome {
         let state = State(chains: chains, output: output, progress: progress)
         let worker: @Sendable () -> Void = {
             while let (index, direct) = state.nextChain() {
                 let result = read(chain: index, inputs: chains[index], direct: direct, keepsEngine: index == chains.count - 1, state: state,
-                                  makeRecords: makeRecords, makeEngine: makeEngine, signals: signals, filter: filter)
+                                  makeEngine: makeEngine, signals: signals, filter: filter)
                 state.finished(index, result)
             }
         }
@@ -77,7 +72,6 @@ public enum ChainedRead {
             outcome.statistics.add(result.statistics)
             outcome.clients.merge(result.clients) { $0 &+ $1 }
             outcome.lastTimestamp = max(outcome.lastTimestamp, result.lastTimestamp)
-            outcome.alerts &+= result.statistics.engine.alerts
             outcome.spillLost &+= result.spillLost
             if let error = result.spillError { outcome.spillError = error }
         }
@@ -98,8 +92,7 @@ public enum ChainedRead {
         var spillError: String?
     }
 
-    private static func read(chain index: Int, inputs: [String], direct: Bool, keepsEngine: Bool, state: State, makeRecords: RecordsMaker,
-                             makeEngine: EngineMaker, signals: SignalWatcher?, filter: String?) -> Result {
+    private static func read(chain index: Int, inputs: [String], direct: Bool, keepsEngine: Bool, state: State, makeEngine: EngineMaker, signals: SignalWatcher?, filter: String?) -> Result {
         var spill: Int32?
         var spillError: String?
         let output: EVEOutput
@@ -112,7 +105,7 @@ public enum ChainedRead {
             }
             output = EVEOutput(fd: spill ?? -1)
         }
-        let engine = makeEngine(index, makeRecords(output))
+        let engine = makeEngine(index, output)
         var draw: (@Sendable (OfflinePipeline.Progress) -> Void)?
         if state.reportsProgress { draw = { state.progress(index, $0) } }
         let pipeline = OfflinePipeline.run(inputs: inputs, engine: engine, signals: signals, filter: filter, progress: draw)

@@ -177,8 +177,8 @@ struct ReadCommand: ParsableCommand {
         if let bar { draw = { bar.draw($0) } }
         let outcome = ChainedRead.run(
             chains: chains, jobs: jobs, output: sink,
-            makeRecords: { EVERecords(output: $0, settings: settings, evidence: evidence.value) },
-            makeEngine: { index, records in
+            makeEngine: { index, output in
+                let records = EVERecords(output: output, settings: settings, evidence: evidence.value)
                 let engine = Engine(rules: rules, configuration: engineConfiguration, records: records)
                 engine.log = { warn($0) }
                 engine.baseline = index == 0 ? listeners.value : baselinePath.flatMap { try? loadBaseline($0) }
@@ -217,8 +217,8 @@ struct ReadCommand: ParsableCommand {
             if try ReportCommand.finish(reportBuilder, to: report, top: reportOptions.top) != 0 { status = max(status, 1) }
         }
         if !quiet {
-            let clients = outcome.clients.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(10)
-            FileHandleStderr.write(ReadSummary(stats: statistics, topClients: clients.map { ($0.key, $0.value) },
+            let clients = Engine.top(outcome.clients.map { (address: $0.key, flows: $0.value) }, 10)
+            FileHandleStderr.write(ReadSummary(stats: statistics, topClients: clients,
                                                packets: outcome.pipeline.packets).text)
         }
         if let signal = signals.stopSignal {
